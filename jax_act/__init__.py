@@ -1,0 +1,63 @@
+"""jax_act: activation functions for JAX whose gradients are the closed-form derivatives.
+
+Every activation is a jitted ``jax.custom_vjp`` function with jax.nn's name, signature,
+defaults and values. From the same declaration come its forward-mode twin
+(``jax_act.forward_mode.<name>``, a ``custom_jvp`` that works under ``jax.jvp``,
+``jax.jacfwd`` and ``jax.linearize``) and its bare derivative (``jax_act.derivative(f)``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from . import _activations, _softmax  # noqa: F401  (declarations register themselves)
+from ._activations import leaky_relu, relu, sigmoid, tanh
+from ._engine import REGISTRY as _REGISTRY
+from ._engine import Activation, Spec, lookup
+from ._softmax import softmax
+
+__version__ = "0.1.0"
+
+
+def get(name: str) -> Callable:
+    """The public function for an activation name or alias (``jax_act.get("swish")``)."""
+    return lookup(name).fn
+
+
+def names() -> list[str]:
+    """Names of every registered activation, in declaration order."""
+    return list(_REGISTRY)
+
+
+def spec(name_or_fn: str | Callable) -> Spec:
+    """What the declaration says: formula, derivative, kink convention, what is saved."""
+    return lookup(name_or_fn).spec
+
+
+def derivative(name_or_fn: str | Callable) -> Callable:
+    """The closed-form derivative as a callable with the activation's signature.
+
+    Elementwise: ``derivative(jax_act.sigmoid)(x)`` is σ'(x), elementwise. Along an axis
+    (softmax, ...): the Jacobian along the flattened axes, shape ``batch + (n, n)``.
+    """
+    return lookup(name_or_fn).derivative
+
+
+from . import forward_mode, losses, testing  # noqa: E402
+
+__all__ = [
+    "Activation",
+    "Spec",
+    "derivative",
+    "forward_mode",
+    "get",
+    "leaky_relu",
+    "losses",
+    "names",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "spec",
+    "tanh",
+    "testing",
+]

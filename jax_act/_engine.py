@@ -1,0 +1,529 @@
+"""The engine: one declaration in; a jitted ``custom_vjp`` function, its forward-mode twin and
+its bare derivative out.
+
+An elementwise activation is declared once, with :func:`elementwise`, as its forward formula
+(a plain function whose signature and docstring become the public ones) plus
+
+* ``derivative``: f' written in terms of what the forward pass saved (``saves``);
+* ``saves``: ``"output"`` (f' is a function of y = f(x), so the backward pass costs no memory
+  the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...);
+* ``partials``: for each differentiable parameter, ∂f/∂param as a function of ``(x, y, *params)``.
+  The input is saved for these only when that parameter is actually differentiated
+  (``symbolic_zeros`` tells the forward rule which inputs are perturbed).
+
+Non-elementwise functions (softmax, ...) declare their own ``custom_vjp`` beside their formula
+and call :func:`register` and :func:`public_function` to get the same public face.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+from typing import Any, Callable, Literal, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.custom_derivatives import SymbolicZero
+
+Saves = Literal["output", "input"]
+
+_HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """What the registry, ``jax-act list``, the README table and the testing kit know."""
+
+    name: str
+    kind: Literal["elementwise", "reduction"]
+    formula: str  # plain-text f
+    derivative: str  # plain-text f'
+    kinks: str  # the convention at non-differentiable points
+    saves: str  # what the backward pass keeps, in words
+    params: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    jax_nn: str | None = None  # the jax.nn counterpart's name, if any
+    kink_points: tuple[float, ...] = ()  # exact kinks, probed by the kit
+    smooth: bool = True  # C^2 everywhere (higher-order checks apply)
+    test_params: tuple[dict[str, Any], ...] = ({},)  # parameter sets the kit checks
+
+
+@dataclasses.dataclass
+class Activation:
+    """A registered activation: the public function and everything derived from it."""
+
+    spec: Spec
+    fn: Callable[..., jax.Array]  # jitted custom_vjp (the default face)
+    forward_mode: Callable[..., jax.Array]  # custom_jvp twin
+    derivative: Callable[..., jax.Array]  # bare f'(x) (elementwise) or Jacobian
+
+
+REGISTRY: dict[str, Activation] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(activation: Activation) -> Activation:
+    for key in (activation.spec.name, *activation.spec.aliases):
+        if key in REGISTRY or key in _ALIASES:
+            raise ValueError(f"jax_act: activation name {key!r} is declared twice")
+    REGISTRY[activation.spec.name] = activation
+    _ALIASES.update({alias: activation.spec.name for alias in activation.spec.aliases})
+    for f in (activation.fn, activation.forward_mode, activation.derivative):
+        f.activation = activation  # type: ignore[attr-defined]
+    return activation
+
+
+def lookup(name_or_fn: str | Callable) -> Activation:
+    """The registered :class:`Activation` for a name, alias or public function."""
+    if callable(name_or_fn) and hasattr(name_or_fn, "activation"):
+        return name_or_fn.activation  # type: ignore[attr-defined]
+    if not isinstance(name_or_fn, str):
+        raise TypeError(f"jax_act.get: expected an activation name or function, got {name_or_fn!r}")
+    name = _ALIASES.get(name_or_fn, name_or_fn)
+    if name not in REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(name, [*REGISTRY, *_ALIASES], n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"jax_act.get: unknown activation {name_or_fn!r}{hint}")
+    return REGISTRY[name]
+
+
+# --------------------------------------------------------------------------- dtypes, checks
+
+
+def compute_dtype(dtype: Any) -> np.dtype:
+    """Half precision is computed in float32 and rounded once at the end."""
+    dtype = jnp.dtype(dtype)
+    return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
+
+
+def check_array(fname: str, argname: str, value: Any) -> jax.Array:
+    """``value`` as an array of real numbers, or a TypeError naming function and argument."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(
+            f"jax_act.{fname}: argument {argname!r} must be an array or a real number, "
+            f"got {type(value).__name__} {value!r:.40}"
+        )
+    try:
+        arr = jnp.asarray(value)
+    except TypeError as e:
+        raise TypeError(
+            f"jax_act.{fname}: argument {argname!r} must be an array or a real number, "
+            f"got {type(value).__name__}"
+        ) from e
+    if jnp.issubdtype(arr.dtype, jnp.complexfloating):
+        raise TypeError(f"jax_act.{fname}: argument {argname!r} must be real, got dtype {arr.dtype}")
+    if not (jnp.issubdtype(arr.dtype, jnp.number) or arr.dtype == jnp.bool_):
+        raise TypeError(f"jax_act.{fname}: argument {argname!r} has unsupported dtype {arr.dtype}")
+    return arr
+
+
+def check_param(fname: str, argname: str, value: Any, shape: tuple[int, ...]) -> jax.Array:
+    """A float parameter (Python numbers are fine) that broadcasts against ``shape``."""
+    arr = check_array(fname, argname, value)
+    if not isinstance(value, (int, float)) and not jnp.issubdtype(arr.dtype, jnp.floating):
+        raise TypeError(
+            f"jax_act.{fname}: parameter {argname!r} must be a float array or a Python number, "
+            f"got dtype {arr.dtype}"
+        )
+    try:
+        np.broadcast_shapes(arr.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"jax_act.{fname}: parameter {argname!r} of shape {arr.shape} does not broadcast "
+            f"against the input's shape {shape}"
+        ) from None
+    return arr
+
+
+def unbroadcast(ct: jax.Array, shape: tuple[int, ...]) -> jax.Array:
+    """Sum a cotangent down to the shape of the input it belongs to."""
+    if ct.shape == shape:
+        return ct
+    lead = ct.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and ct.shape[lead + i] != 1
+    )
+    return jnp.sum(ct, axis=axes).reshape(shape)
+
+
+def _is_zero(t: Any) -> bool:
+    return isinstance(t, SymbolicZero)
+
+
+# --------------------------------------------------------------------------- public face
+
+
+def public_function(
+    name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str]
+) -> Callable[..., jax.Array]:
+    """Jit ``impl`` (validation runs once, at trace time) and give it the public name,
+    signature and docstring. Arguments jit cannot even trace get a clear TypeError."""
+    impl.__signature__ = signature  # type: ignore[attr-defined]
+    impl.__name__ = impl.__qualname__ = name
+    jitted = jax.jit(impl, static_argnames=tuple(static))
+    static = tuple(static)
+
+    @functools.wraps(impl)
+    def fn(*args: Any, **kwargs: Any) -> jax.Array:
+        if static and any(isinstance(v, list) for v in kwargs.values()):
+            kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+        try:
+            return jitted(*args, **kwargs)
+        except TypeError as e:
+            _explain_bad_call(name, signature, args, kwargs, e)
+            raise
+
+    fn.__doc__ = doc
+    fn.__module__ = "jax_act"
+    return fn
+
+
+def _explain_bad_call(name: str, sig: inspect.Signature, args: tuple, kwargs: dict, err: Exception) -> None:
+    try:
+        bound = sig.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"jax_act.{name}: {e}") from err
+    for argname, value in bound.arguments.items():
+        if isinstance(value, (str, bytes)) or value is None and sig.parameters[argname].default is not None:
+            raise TypeError(
+                f"jax_act.{name}: argument {argname!r} must be an array or a real number, "
+                f"got {type(value).__name__} {value!r:.40}"
+            ) from err
+        if isinstance(value, (list, dict, set)) and argname in ("axis",):
+            raise TypeError(f"jax_act.{name}: argument {argname!r} must be an int or a tuple of ints") from err
+
+
+# --------------------------------------------------------------------------- elementwise engine
+
+
+def elementwise(
+    *,
+    derivative: Callable[..., jax.Array],
+    saves: Saves,
+    formula: str,
+    derivative_text: str,
+    kinks: str,
+    partials: dict[str, Callable[..., jax.Array]] | None = None,
+    static: Sequence[str] = (),
+    keep_int: bool = False,
+    jax_nn: str | None = None,
+    aliases: Sequence[str] = (),
+    kink_points: Sequence[float] = (),
+    smooth: bool = True,
+    test_params: Sequence[dict[str, Any]] = ({},),
+) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
+    """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
+
+    Args:
+      derivative: ``f'`` as a function of ``(s, *params, **static)``, ``s`` the saved array.
+      saves: ``"output"`` or ``"input"``: what the backward pass keeps.
+      formula, derivative_text, kinks: plain text for ``jax-act list`` and the README.
+      partials: ``{param: ∂f/∂param(x, y, *params, **static)}``; every array parameter of the
+        forward formula must have one.
+      static: keyword arguments that select a formula (``approximate``), not differentiable.
+      keep_int: integer input gives integer output, as ``jax.nn.relu`` does.
+      jax_nn: name of the jax.nn counterpart (for the kit and benchmarks).
+      kink_points: exact non-differentiable points, probed by the testing kit.
+      smooth: whether f is twice differentiable everywhere.
+      test_params: parameter sets the kit checks besides the defaults.
+    """
+    partials = dict(partials or {})
+
+    def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+        name = forward.__name__
+        sig = inspect.signature(forward)
+        xname, *rest = sig.parameters
+        pnames = tuple(p for p in rest if p not in static)
+        if set(pnames) != set(partials):
+            raise TypeError(f"jax_act.{name}: partials {sorted(partials)} != parameters {sorted(pnames)}")
+
+        def evaluate(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+            cdt = compute_dtype(x.dtype)
+            up = [p.astype(cdt) for p in params]
+            return forward(x.astype(cdt), *up, **dict(opts)).astype(x.dtype)
+
+        def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array]) -> jax.Array:
+            cdt = compute_dtype(s.dtype)
+            return derivative(s.astype(cdt), *(p.astype(cdt) for p in params), **dict(opts))
+
+        def partial_of(pname: str, opts: tuple, x: jax.Array, y: jax.Array, params: Sequence[jax.Array]):
+            cdt = compute_dtype(y.dtype)
+            up = [p.astype(cdt) for p in params]
+            return partials[pname](x.astype(cdt), y.astype(cdt), *up, **dict(opts))
+
+        # ---- forward-mode twin: custom_jvp from the same closed form
+        @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+        def twin_core(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+            return evaluate(opts, x, *params)
+
+        def twin_jvp(opts: tuple, primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
+            x, *params = primals
+            tx, *tps = tangents
+            y = twin_core(opts, x, *params)  # recursive: higher orders use the closed form too
+            cdt = compute_dtype(y.dtype)
+            ty = jnp.zeros(y.shape, cdt)
+            if not _is_zero(tx):
+                s = y if saves == "output" else jnp.broadcast_to(x, y.shape)
+                ty = ty + fprime(opts, s, params) * tx.astype(cdt)
+            for pname, tp in zip(pnames, tps):
+                if not _is_zero(tp):
+                    ty = ty + partial_of(pname, opts, x, y, params) * tp.astype(cdt)
+            return y, ty.astype(y.dtype)
+
+        twin_core.defjvp(twin_jvp, symbolic_zeros=True)
+
+        # ---- reverse mode: custom_vjp, saving `saves` (and x only for differentiated params)
+        @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+        def vjp_core(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+            return evaluate(opts, x, *params)
+
+        def vjp_fwd(opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
+            xv, pv = x.value, [p.value for p in params]
+            y = twin_core(opts, xv, *pv)
+            need_x = saves == "input" or any(p.perturbed for p in params)
+            s = y if saves == "output" else xv
+            flags = tuple(p.perturbed for p in params)
+            return y, (s, xv if need_x else None, y if any(flags) and saves == "input" else None, pv, flags)
+
+        def vjp_bwd(opts: tuple, res: tuple, g: Any) -> tuple:
+            s, x, y_saved, params, flags = res
+            if _is_zero(g):
+                return (None,) * (1 + len(params))
+            y = s if saves == "output" else y_saved
+            g = g.astype(compute_dtype(g.dtype))
+            dx = (g * fprime(opts, s, params)).astype(s.dtype)  # x has y's shape (see make)
+            outs: list[Any] = [dx]
+            for pname, p, perturbed in zip(pnames, params, flags):
+                if not perturbed:
+                    outs.append(None)
+                    continue
+                dp = g * partial_of(pname, opts, x, y, params)
+                outs.append(unbroadcast(dp, p.shape).astype(p.dtype))
+            return tuple(outs)
+
+        vjp_core.defvjp(vjp_fwd, vjp_bwd, symbolic_zeros=True)
+
+        # ---- public faces: argument checks and dtype promotion, then the core
+        def prepare(args: tuple, kwargs: dict, fname: str):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = bound.arguments
+            x = check_array(fname, xname, values[xname])
+            params = [check_param(fname, p, values[p], x.shape) for p in pnames]
+            opts = tuple((k, values[k]) for k in static)
+            if keep_int and not jnp.issubdtype(x.dtype, jnp.inexact) and not pnames:
+                return None, forward(x, **dict(opts)), opts
+            dtype = jnp.result_type(x, *(values[p] for p in pnames))
+            if not jnp.issubdtype(dtype, jnp.inexact):
+                dtype = jnp.result_type(dtype, float)
+            x = x.astype(dtype)
+            return (x, [p.astype(dtype) for p in params]), None, opts
+
+        def make(core: Callable, fname: str) -> Callable[..., jax.Array]:
+            def impl(*args: Any, **kwargs: Any) -> jax.Array:
+                prepared, direct, opts = prepare(args, kwargs, fname)
+                if prepared is None:
+                    return direct
+                x, params = prepared
+                shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
+                # a parameter larger than x: broadcast x first, so the core sees one shape
+                # and jax's transpose of broadcast_to reduces dx.
+                if x.shape != shape:
+                    x = jnp.broadcast_to(x, shape)
+                return core(opts, x, *params)
+
+            return public_function(fname, impl, sig, forward.__doc__, static)
+
+        def bare_derivative(*args: Any, **kwargs: Any) -> jax.Array:
+            prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
+            if prepared is None:  # integer input: f' as a float array
+                x = check_array(name, xname, args[0] if args else kwargs[xname])
+                prepared = (x.astype(jnp.result_type(x.dtype, float)), [])
+            x, params = prepared
+            s = evaluate(opts, x, *params) if saves == "output" else x
+            shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
+            return fprime(opts, jnp.broadcast_to(s, shape), params).astype(s.dtype)
+
+        bare_derivative.__signature__ = sig  # type: ignore[attr-defined]
+        bare_derivative.__name__ = f"{name}_derivative"
+        bare_derivative.__doc__ = f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}."
+        spec = Spec(
+            name=name,
+            kind="elementwise",
+            formula=formula,
+            derivative=derivative_text,
+            kinks=kinks,
+            saves=saves,
+            params=pnames,
+            static=tuple(static),
+            aliases=tuple(aliases),
+            jax_nn=jax_nn,
+            kink_points=tuple(kink_points),
+            smooth=smooth,
+            test_params=tuple(test_params),
+        )
+        act = register(
+            Activation(
+                spec=spec,
+                fn=make(vjp_core, name),
+                forward_mode=make(twin_core, name),
+                derivative=jax.jit(bare_derivative, static_argnames=tuple(static)),
+            )
+        )
+        return act.fn
+
+    return declare
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+def check_axis(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
+    """``axis`` (int, tuple of ints or None) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"jax_act.{fname}: argument 'axis' must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"jax_act.{fname}: axis {a} is out of range for an input of rank {ndim}")
+    norm = tuple(sorted(int(a) % ndim for a in axes))
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"jax_act.{fname}: argument 'axis' repeats an axis: {axis!r}")
+    return norm
+
+
+def check_where(fname: str, where: Any, shape: tuple[int, ...]) -> jax.Array | None:
+    """A boolean mask broadcast to ``shape``, or None."""
+    if where is None:
+        return None
+    mask = check_array(fname, "where", where)
+    if not (mask.dtype == jnp.bool_ or jnp.issubdtype(mask.dtype, jnp.integer)):
+        raise TypeError(f"jax_act.{fname}: argument 'where' must be a boolean mask, got dtype {mask.dtype}")
+    try:
+        return jnp.broadcast_to(mask.astype(bool), shape)
+    except ValueError:
+        raise ValueError(
+            f"jax_act.{fname}: argument 'where' of shape {mask.shape} does not broadcast against "
+            f"the input's shape {shape}"
+        ) from None
+
+
+def float_input(fname: str, x: Any, argname: str = "x") -> jax.Array:
+    """Checked input promoted to a floating dtype (integers as jax.nn promotes them)."""
+    arr = check_array(fname, argname, x)
+    if not jnp.issubdtype(arr.dtype, jnp.inexact):
+        arr = arr.astype(jnp.result_type(arr.dtype, float))
+    return arr
+
+
+def along_axis(
+    *,
+    vjp: Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array],
+    jvp: Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array],
+    formula: str,
+    derivative_text: str,
+    kinks: str = "none (smooth)",
+    jax_nn: str | None = None,
+    aliases: Sequence[str] = (),
+) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
+    """Declare a normalizing map along ``axis`` whose backward pass keeps only its output y.
+
+    Decorates ``forward(x, axis=-1, where=None)``, whose body computes y from ``x`` (float32
+    or wider; masked entries already replaced by −inf) and the normalized ``axis`` tuple.
+    ``vjp(y, g, axes)`` and ``jvp(y, t, axes)`` are the closed-form products with the
+    Jacobian, in terms of y alone.
+    """
+
+    def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+        name = forward.__name__
+        sig = inspect.signature(forward)
+
+        def evaluate(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
+            return forward(x.astype(compute_dtype(x.dtype)), axes).astype(x.dtype)
+
+        def up(*arrays: jax.Array) -> list[jax.Array]:
+            return [a.astype(compute_dtype(a.dtype)) for a in arrays]
+
+        @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+        def twin_core(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
+            return evaluate(axes, x)
+
+        @twin_core.defjvp
+        def _twin_jvp(axes: tuple[int, ...], primals: tuple, tangents: tuple) -> tuple:
+            (x,), (t,) = primals, tangents
+            y = twin_core(axes, x)  # recursive: higher orders use the closed form too
+            return y, jvp(*up(y, t), axes).astype(y.dtype)
+
+        @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+        def vjp_core(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
+            return evaluate(axes, x)
+
+        def _fwd(axes: tuple[int, ...], x: jax.Array) -> tuple[jax.Array, jax.Array]:
+            y = twin_core(axes, x)
+            return y, y
+
+        def _bwd(axes: tuple[int, ...], y: jax.Array, g: jax.Array) -> tuple[jax.Array]:
+            return (vjp(*up(y, g), axes).astype(y.dtype),)
+
+        vjp_core.defvjp(_fwd, _bwd)
+
+        def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array]:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            x = float_input(fname, bound.arguments["x"])
+            axes = check_axis(fname, bound.arguments["axis"], x.ndim)
+            mask = check_where(fname, bound.arguments["where"], x.shape)
+            if mask is not None:  # masked entries take no part: −inf, whatever they held
+                x = jnp.where(mask, x, -jnp.inf)
+            return axes, x
+
+        def make(core: Callable) -> Callable[..., jax.Array]:
+            def impl(*args: Any, **kwargs: Any) -> jax.Array:
+                return core(*prepare(name, args, kwargs))
+
+            return public_function(name, impl, sig, forward.__doc__, ("axis",))
+
+        def jacobian(*args: Any, **kwargs: Any) -> jax.Array:
+            """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
+            axes, x = prepare(f"derivative({name})", args, kwargs)
+            rest = [a for a in range(x.ndim) if a not in axes]
+            xt = jnp.transpose(x, (*rest, *axes))
+            batch = xt.shape[: len(rest)]
+            xt = xt.reshape(*batch, -1)
+            last = (xt.ndim - 1,)
+            y = evaluate(last, xt)
+            eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
+            cols = jax.vmap(lambda e: jvp(*up(y, jnp.broadcast_to(e, y.shape)), last), out_axes=-1)(eye)
+            return cols.astype(y.dtype)
+
+        jacobian.__signature__ = sig  # type: ignore[attr-defined]
+        jacobian.__name__ = f"{name}_jacobian"
+        spec = Spec(
+            name=name,
+            kind="reduction",
+            formula=formula,
+            derivative=derivative_text,
+            kinks=kinks,
+            saves="output",
+            static=("axis",),
+            aliases=tuple(aliases),
+            jax_nn=jax_nn,
+        )
+        act = register(
+            Activation(
+                spec=spec,
+                fn=make(vjp_core),
+                forward_mode=make(twin_core),
+                derivative=jax.jit(jacobian, static_argnames=("axis",)),
+            )
+        )
+        return act.fn
+
+    return declare
