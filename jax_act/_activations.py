@@ -20,6 +20,7 @@ from ._engine import elementwise
     derivative_text="σ'(x) = y (1 − y)",
     kinks="none (smooth)",
     jax_nn="sigmoid",
+    reference=lambda x: 1 / (1 + jnp.exp(-x)),
 )
 def sigmoid(x: ArrayLike) -> Array:
     r"""Sigmoid (logistic) activation.
@@ -54,6 +55,7 @@ def sigmoid(x: ArrayLike) -> Array:
     derivative_text="tanh'(x) = 1 − y²",
     kinks="none (smooth)",
     jax_nn="tanh",
+    reference=lambda x: (jnp.exp(x) - jnp.exp(-x)) / (jnp.exp(x) + jnp.exp(-x)),
 )
 def tanh(x: ArrayLike) -> Array:
     r"""Hyperbolic tangent activation.
@@ -88,6 +90,7 @@ def tanh(x: ArrayLike) -> Array:
     kinks="relu'(0) = 0, as jax.nn and PyTorch",
     keep_int=True,
     jax_nn="relu",
+    reference=lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)),
     kink_points=(0.0,),
     smooth=False,
 )
@@ -131,6 +134,7 @@ def _leaky_relu_derivative(y: Array, negative_slope: Array) -> Array:
     derivative_text="1 if y ≥ 0 else α; ∂/∂α = x if x < 0 else 0",
     kinks="leaky_relu'(0) = 1 (the x ≥ 0 branch), as jax.nn; PyTorch gives α",
     jax_nn="leaky_relu",
+    reference=lambda x, negative_slope=1e-2: jnp.where(x >= 0, x, negative_slope * x),
     kink_points=(0.0,),
     smooth=False,
     test_params=({}, {"negative_slope": 0.2}),

@@ -49,6 +49,7 @@ class Spec:
     kink_points: tuple[float, ...] = ()  # exact kinks, probed by the kit
     smooth: bool = True  # C^2 everywhere (higher-order checks apply)
     test_params: tuple[dict[str, Any], ...] = ({},)  # parameter sets the kit checks
+    domain: tuple[float, float] = (-np.inf, np.inf)  # where f is defined (log1mexp: x < 0)
 
 
 @dataclasses.dataclass
@@ -59,6 +60,7 @@ class Activation:
     fn: Callable[..., jax.Array]  # jitted custom_vjp (the default face)
     forward_mode: Callable[..., jax.Array]  # custom_jvp twin
     derivative: Callable[..., jax.Array]  # bare f'(x) (elementwise) or Jacobian
+    reference: Callable[..., jax.Array]  # the plain formula: the kit's oracle under jax.grad
 
 
 REGISTRY: dict[str, Activation] = {}
@@ -216,6 +218,8 @@ def elementwise(
     kink_points: Sequence[float] = (),
     smooth: bool = True,
     test_params: Sequence[dict[str, Any]] = ({},),
+    domain: tuple[float, float] = (-np.inf, np.inf),
+    reference: Callable[..., jax.Array],
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
 
@@ -231,6 +235,10 @@ def elementwise(
       kink_points: exact non-differentiable points, probed by the testing kit.
       smooth: whether f is twice differentiable everywhere.
       test_params: parameter sets the kit checks besides the defaults.
+      domain: the interval where f is defined, for the kit's samples.
+      reference: the plain, naive formula with the public signature: the testing kit's
+        oracle (evaluated in float64 and differentiated by ``jax.grad``). Write it
+        independently of the forward formula where possible.
     """
     partials = dict(partials or {})
 
@@ -366,6 +374,7 @@ def elementwise(
             kink_points=tuple(kink_points),
             smooth=smooth,
             test_params=tuple(test_params),
+            domain=domain,
         )
         act = register(
             Activation(
@@ -373,6 +382,7 @@ def elementwise(
                 fn=make(vjp_core, name),
                 forward_mode=make(twin_core, name),
                 derivative=jax.jit(bare_derivative, static_argnames=tuple(static)),
+                reference=reference,
             )
         )
         return act.fn
@@ -432,13 +442,15 @@ def along_axis(
     kinks: str = "none (smooth)",
     jax_nn: str | None = None,
     aliases: Sequence[str] = (),
+    reference: Callable[..., jax.Array],
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare a normalizing map along ``axis`` whose backward pass keeps only its output y.
 
     Decorates ``forward(x, axis=-1, where=None)``, whose body computes y from ``x`` (float32
     or wider; masked entries already replaced by −inf) and the normalized ``axis`` tuple.
     ``vjp(y, g, axes)`` and ``jvp(y, t, axes)`` are the closed-form products with the
-    Jacobian, in terms of y alone.
+    Jacobian, in terms of y alone. ``reference(x, axis, where)`` is the plain formula
+    (the testing kit's oracle).
     """
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
@@ -522,6 +534,7 @@ def along_axis(
                 fn=make(vjp_core),
                 forward_mode=make(twin_core),
                 derivative=jax.jit(jacobian, static_argnames=("axis",)),
+                reference=reference,
             )
         )
         return act.fn

@@ -9,6 +9,11 @@ from jax.typing import ArrayLike
 from ._engine import along_axis
 
 
+def _plain_softmax(x: Array, axis, where) -> Array:
+    e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
+    return e / jnp.sum(e, axis, keepdims=True)
+
+
 def _dot(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return jnp.sum(y * v, axes, keepdims=True)
 
@@ -20,6 +25,7 @@ def _dot(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
     formula="S_i = e^{x_i} / Σ_j e^{x_j}",
     derivative_text="∂S_i/∂x_j = S_i (δ_ij − S_j); VJP S ⊙ (g − ⟨g, S⟩)",
     jax_nn="softmax",
+    reference=lambda x, axis=-1, where=None: _plain_softmax(x, axis, where),
 )
 def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None) -> Array:
     r"""Softmax along ``axis``.
