@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Callable
 
-from . import _activations, _softmax  # noqa: F401  (declarations register themselves)
-from ._activations import leaky_relu, relu, sigmoid, tanh
+# Each declaration module registers its activations on import and lists them in __all__.
+from . import _activations, _extras, _gated, _softmax, _sparse
+from ._activations import *  # noqa: F403
 from ._engine import REGISTRY as _REGISTRY
 from ._engine import Activation, Spec, lookup
-from ._softmax import softmax
+from ._extras import *  # noqa: F403
+from ._gated import *  # noqa: F403
+from ._softmax import *  # noqa: F403
+from ._sparse import *  # noqa: F403
 
 __version__ = "0.1.0"
 
@@ -51,13 +55,13 @@ __all__ = [
     "derivative",
     "forward_mode",
     "get",
-    "leaky_relu",
     "losses",
     "names",
-    "relu",
-    "sigmoid",
-    "softmax",
     "spec",
-    "tanh",
     "testing",
+    *_activations.__all__,
+    *_extras.__all__,
+    *_gated.__all__,
+    *_softmax.__all__,
+    *_sparse.__all__,
 ]

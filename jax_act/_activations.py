@@ -12,6 +12,8 @@ from jax.typing import ArrayLike
 
 from ._engine import elementwise
 
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu"]
+
 
 @elementwise(
     derivative=lambda y: y * (1 - y),  # 1 − y is exact for y ≥ ½ (Sterbenz)

@@ -8,6 +8,8 @@ from jax.typing import ArrayLike
 
 from ._engine import along_axis
 
+__all__ = ["softmax"]
+
 
 def _plain_softmax(x: Array, axis, where) -> Array:
     e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
