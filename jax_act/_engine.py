@@ -206,7 +206,7 @@ def _explain_bad_call(name: str, sig: inspect.Signature, args: tuple, kwargs: di
 def elementwise(
     *,
     derivative: Callable[..., jax.Array],
-    saves: Saves,
+    saves: Saves | Callable[[jax.Array, jax.Array], jax.Array],
     formula: str,
     derivative_text: str,
     kinks: str,
@@ -225,7 +225,8 @@ def elementwise(
 
     Args:
       derivative: ``f'`` as a function of ``(s, *params, **static)``, ``s`` the saved array.
-      saves: ``"output"`` or ``"input"``: what the backward pass keeps.
+      saves: what the backward pass keeps: ``"output"``, ``"input"``, or a function of
+        ``(x, y)`` returning a smaller residual (a boolean mask); its docstring names it.
       formula, derivative_text, kinks: plain text for ``jax-act list`` and the README.
       partials: ``{param: ∂f/∂param(x, y, *params, **static)}``; every array parameter of the
         forward formula must have one.
@@ -255,9 +256,18 @@ def elementwise(
             up = [p.astype(cdt) for p in params]
             return forward(x.astype(cdt), *up, **dict(opts)).astype(x.dtype)
 
-        def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array]) -> jax.Array:
-            cdt = compute_dtype(s.dtype)
-            return derivative(s.astype(cdt), *(p.astype(cdt) for p in params), **dict(opts))
+        def keep(x: jax.Array, y: jax.Array) -> jax.Array:
+            """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
+            if saves == "output":
+                return y
+            if saves == "input":
+                return x
+            return saves(x, y)
+
+        def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
+            cdt = compute_dtype(dtype)
+            s = s.astype(cdt) if jnp.issubdtype(s.dtype, jnp.inexact) else s  # masks stay bool
+            return derivative(s, *(p.astype(cdt) for p in params), **dict(opts))
 
         def partial_of(pname: str, opts: tuple, x: jax.Array, y: jax.Array, params: Sequence[jax.Array]):
             cdt = compute_dtype(y.dtype)
@@ -276,8 +286,8 @@ def elementwise(
             cdt = compute_dtype(y.dtype)
             ty = jnp.zeros(y.shape, cdt)
             if not _is_zero(tx):
-                s = y if saves == "output" else jnp.broadcast_to(x, y.shape)
-                ty = ty + fprime(opts, s, params) * tx.astype(cdt)
+                s = keep(jnp.broadcast_to(x, y.shape), y)
+                ty = ty + fprime(opts, s, params, y.dtype) * tx.astype(cdt)
             for pname, tp in zip(pnames, tps):
                 if not _is_zero(tp):
                     ty = ty + partial_of(pname, opts, x, y, params) * tp.astype(cdt)
@@ -293,18 +303,18 @@ def elementwise(
         def vjp_fwd(opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
             xv, pv = x.value, [p.value for p in params]
             y = twin_core(opts, xv, *pv)
-            need_x = saves == "input" or any(p.perturbed for p in params)
-            s = y if saves == "output" else xv
             flags = tuple(p.perturbed for p in params)
-            return y, (s, xv if need_x else None, y if any(flags) and saves == "input" else None, pv, flags)
+            if not any(flags):  # the common case: keep only what f' needs
+                return y, (keep(xv, y), None, None, pv, flags)
+            return y, (keep(xv, y), xv, y, pv, flags)  # partials need x and y too
 
         def vjp_bwd(opts: tuple, res: tuple, g: Any) -> tuple:
-            s, x, y_saved, params, flags = res
+            s, x, y, params, flags = res
             if _is_zero(g):
                 return (None,) * (1 + len(params))
-            y = s if saves == "output" else y_saved
-            g = g.astype(compute_dtype(g.dtype))
-            dx = (g * fprime(opts, s, params)).astype(s.dtype)  # x has y's shape (see make)
+            dtype = g.dtype  # = x's dtype: the core sees x already promoted
+            g = g.astype(compute_dtype(dtype))
+            dx = (g * fprime(opts, s, params, dtype)).astype(dtype)  # x has y's shape (see make)
             outs: list[Any] = [dx]
             for pname, p, perturbed in zip(pnames, params, flags):
                 if not perturbed:
@@ -353,9 +363,10 @@ def elementwise(
                 x = check_array(name, xname, args[0] if args else kwargs[xname])
                 prepared = (x.astype(jnp.result_type(x.dtype, float)), [])
             x, params = prepared
-            s = evaluate(opts, x, *params) if saves == "output" else x
             shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
-            return fprime(opts, jnp.broadcast_to(s, shape), params).astype(s.dtype)
+            x = jnp.broadcast_to(x, shape)
+            s = keep(x, evaluate(opts, x, *params))
+            return fprime(opts, s, params, x.dtype).astype(x.dtype)
 
         bare_derivative.__signature__ = sig  # type: ignore[attr-defined]
         bare_derivative.__name__ = f"{name}_derivative"
@@ -366,7 +377,7 @@ def elementwise(
             formula=formula,
             derivative=derivative_text,
             kinks=kinks,
-            saves=saves,
+            saves=saves if isinstance(saves, str) else (saves.__doc__ or saves.__name__).strip(),
             params=pnames,
             static=tuple(static),
             aliases=tuple(aliases),
@@ -391,6 +402,47 @@ def elementwise(
 
 
 # --------------------------------------------------------------------------- reductions
+
+
+def custom_pair(
+    evaluate: Callable[..., Any],
+    *,
+    jvp: Callable[[Any, tuple, Any, tuple], Any],
+    save: Callable[[Any, tuple, Any], Any],
+    vjp: Callable[[Any, Any, Any], tuple],
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """One closed form, two faces: a ``custom_vjp`` core and its ``custom_jvp`` twin.
+
+    Both are called as ``core(static, *xs)``, ``static`` hashable (axes, options).
+
+    * ``evaluate(static, *xs)``: the forward value (an array or a tuple of arrays);
+    * ``jvp(static, xs, out, txs)``: the output tangent, from the closed form;
+    * ``save(static, xs, out)``: the residuals the backward pass keeps (say which, and why);
+    * ``vjp(static, residuals, g)``: one cotangent per ``x`` (None for none), from the closed form.
+
+    The twin's rule calls the twin itself for the primal value, so higher-order forward
+    derivatives use the closed form too; the forward rule of the core does the same.
+    """
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def twin(static: Any, *xs: jax.Array) -> Any:
+        return evaluate(static, *xs)
+
+    @twin.defjvp
+    def _twin_jvp(static: Any, primals: tuple, tangents: tuple) -> tuple:
+        out = twin(static, *primals)
+        return out, jvp(static, primals, out, tangents)
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+    def core(static: Any, *xs: jax.Array) -> Any:
+        return evaluate(static, *xs)
+
+    def _fwd(static: Any, *xs: jax.Array) -> tuple:
+        out = twin(static, *xs)
+        return out, save(static, xs, out)
+
+    core.defvjp(_fwd, vjp)
+    return core, twin
 
 
 def check_axis(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
@@ -433,6 +485,21 @@ def float_input(fname: str, x: Any, argname: str = "x") -> jax.Array:
     return arr
 
 
+def flatten_axes(x: jax.Array, axes: tuple[int, ...]) -> tuple[jax.Array, Callable[[jax.Array], jax.Array]]:
+    """``x`` with ``axes`` moved last and merged into one: shape ``batch + (n,)``; and the
+    function that puts an array of that shape back in ``x``'s layout."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    perm = (*rest, *axes)
+    xt = jnp.transpose(x, perm)
+    batch, moved = xt.shape[: len(rest)], xt.shape[len(rest) :]
+    inverse = tuple(int(i) for i in np.argsort(perm))
+
+    def restore(y: jax.Array) -> jax.Array:
+        return jnp.transpose(y.reshape(*batch, *moved), inverse)
+
+    return xt.reshape(*batch, int(np.prod(moved, dtype=int))), restore
+
+
 def along_axis(
     *,
     vjp: Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array],
@@ -443,14 +510,18 @@ def along_axis(
     jax_nn: str | None = None,
     aliases: Sequence[str] = (),
     reference: Callable[..., jax.Array],
+    fill: float = -np.inf,
+    smooth: bool = True,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare a normalizing map along ``axis`` whose backward pass keeps only its output y.
 
-    Decorates ``forward(x, axis=-1, where=None)``, whose body computes y from ``x`` (float32
-    or wider; masked entries already replaced by −inf) and the normalized ``axis`` tuple.
-    ``vjp(y, g, axes)`` and ``jvp(y, t, axes)`` are the closed-form products with the
-    Jacobian, in terms of y alone. ``reference(x, axis, where)`` is the plain formula
-    (the testing kit's oracle).
+    Decorates ``forward(x, axis=-1, where=None)`` (``where`` optional), whose body computes
+    y from ``x`` (float32 or wider; masked entries already replaced by ``fill``) and the
+    normalized ``axis`` tuple. ``vjp(y, g, axes)`` and ``jvp(y, t, axes)`` are the
+    closed-form products with the Jacobian, in terms of y alone. ``reference(x, axis, where)``
+    is the plain formula (the testing kit's oracle). ``fill`` is what a masked entry becomes:
+    −inf for maps that send −inf to 0 (softmax), +inf for those that send +inf to 0 (softmin).
+    ``smooth``: whether the map is twice differentiable (sparsemax is not).
     """
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
@@ -463,37 +534,21 @@ def along_axis(
         def up(*arrays: jax.Array) -> list[jax.Array]:
             return [a.astype(compute_dtype(a.dtype)) for a in arrays]
 
-        @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-        def twin_core(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
-            return evaluate(axes, x)
-
-        @twin_core.defjvp
-        def _twin_jvp(axes: tuple[int, ...], primals: tuple, tangents: tuple) -> tuple:
-            (x,), (t,) = primals, tangents
-            y = twin_core(axes, x)  # recursive: higher orders use the closed form too
-            return y, jvp(*up(y, t), axes).astype(y.dtype)
-
-        @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-        def vjp_core(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
-            return evaluate(axes, x)
-
-        def _fwd(axes: tuple[int, ...], x: jax.Array) -> tuple[jax.Array, jax.Array]:
-            y = twin_core(axes, x)
-            return y, y
-
-        def _bwd(axes: tuple[int, ...], y: jax.Array, g: jax.Array) -> tuple[jax.Array]:
-            return (vjp(*up(y, g), axes).astype(y.dtype),)
-
-        vjp_core.defvjp(_fwd, _bwd)
+        vjp_core, twin_core = custom_pair(
+            evaluate,
+            jvp=lambda axes, xs, y, ts: jvp(*up(y, ts[0]), axes).astype(y.dtype),
+            save=lambda axes, xs, y: y,  # the output alone
+            vjp=lambda axes, y, g: (vjp(*up(y, g), axes).astype(y.dtype),),
+        )
 
         def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array]:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             x = float_input(fname, bound.arguments["x"])
             axes = check_axis(fname, bound.arguments["axis"], x.ndim)
-            mask = check_where(fname, bound.arguments["where"], x.shape)
-            if mask is not None:  # masked entries take no part: −inf, whatever they held
-                x = jnp.where(mask, x, -jnp.inf)
+            mask = check_where(fname, bound.arguments.get("where"), x.shape)
+            if mask is not None:  # masked entries take no part: `fill`, whatever they held
+                x = jnp.where(mask, x, jnp.asarray(fill, x.dtype))
             return axes, x
 
         def make(core: Callable) -> Callable[..., jax.Array]:
@@ -505,10 +560,7 @@ def along_axis(
         def jacobian(*args: Any, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
             axes, x = prepare(f"derivative({name})", args, kwargs)
-            rest = [a for a in range(x.ndim) if a not in axes]
-            xt = jnp.transpose(x, (*rest, *axes))
-            batch = xt.shape[: len(rest)]
-            xt = xt.reshape(*batch, -1)
+            xt, _ = flatten_axes(x, axes)
             last = (xt.ndim - 1,)
             y = evaluate(last, xt)
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
@@ -527,6 +579,7 @@ def along_axis(
             static=("axis",),
             aliases=tuple(aliases),
             jax_nn=jax_nn,
+            smooth=smooth,
         )
         act = register(
             Activation(
@@ -534,6 +587,69 @@ def along_axis(
                 fn=make(vjp_core),
                 forward_mode=make(twin_core),
                 derivative=jax.jit(jacobian, static_argnames=("axis",)),
+                reference=reference,
+            )
+        )
+        return act.fn
+
+    return declare
+
+
+def declare_explicit(
+    *,
+    core: Callable[..., Any],
+    twin: Callable[..., Any],
+    derivative: Callable[..., jax.Array],
+    reference: Callable[..., Any],
+    static: Sequence[str],
+    kind: str,
+    formula: str,
+    derivative_text: str,
+    saves: str,
+    kinks: str = "none (smooth)",
+    jax_nn: str | None = None,
+    aliases: Sequence[str] = (),
+    smooth: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function that declares its own closed form with :func:`custom_pair`.
+
+    Decorates ``face(core, x, ...)``: the argument checks and layout around a core, written
+    once; called with ``core`` it is the public function, with ``twin`` its forward-mode twin.
+    Its signature after ``core`` and its docstring become the public ones. ``derivative`` has
+    the public signature and returns the closed-form derivative (see ``jax_act.derivative``).
+    """
+
+    def declare(face: Callable[..., Any]) -> Callable[..., Any]:
+        name = face.__name__
+        sig = inspect.signature(face)
+        sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+
+        def make(c: Callable[..., Any]) -> Callable[..., Any]:
+            def impl(*args: Any, **kwargs: Any) -> Any:
+                return face(c, *args, **kwargs)
+
+            return public_function(name, impl, sig, face.__doc__, static)
+
+        derivative.__signature__ = sig  # type: ignore[attr-defined]
+        derivative.__name__ = f"{name}_derivative"
+        spec = Spec(
+            name=name,
+            kind=kind,  # type: ignore[arg-type]
+            formula=formula,
+            derivative=derivative_text,
+            kinks=kinks,
+            saves=saves,
+            static=tuple(static),
+            aliases=tuple(aliases),
+            jax_nn=jax_nn,
+            smooth=smooth,
+        )
+        act = register(
+            Activation(
+                spec=spec,
+                fn=make(core),
+                forward_mode=make(twin),
+                derivative=jax.jit(derivative, static_argnames=tuple(static)),
                 reference=reference,
             )
         )

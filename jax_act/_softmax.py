@@ -1,17 +1,45 @@
-"""Normalizing maps along an axis: softmax. Each keeps only its output for the backward pass."""
+"""Maps and reductions along an axis: softmax, log_softmax, softmin, logsumexp, logmeanexp.
+
+The maps keep only their output for the backward pass. The reductions keep their input
+(their gradient is e^(x − lse), which y = lse alone cannot give) and their reduced output.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import jax
 import jax.numpy as jnp
-from jax import Array, lax
+import numpy as np
+from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import along_axis
+from ._engine import (
+    along_axis,
+    check_array,
+    check_axis,
+    check_where,
+    compute_dtype,
+    custom_pair,
+    declare_explicit,
+    flatten_axes,
+    float_input,
+)
 
-__all__ = ["softmax"]
+__all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "logmeanexp"]
+
+Axis = int | tuple[int, ...] | None
 
 
-def _plain_softmax(x: Array, axis, where) -> Array:
+def _shift(x: Array, axis: Any) -> Array:
+    """``x`` minus its maximum along ``axis``; a row whose maximum is −inf (nothing in it)
+    is shifted by 0 instead, so it stays −inf rather than NaN. A +inf or NaN maximum is
+    kept: such a row gives NaN, as in jax.nn."""
+    top = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)
+    return x - jax.lax.stop_gradient(jnp.where(top == -jnp.inf, 0, top))
+
+
+def _plain_softmax(x: Array, axis: Any, where: Any) -> Array:
     e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
     return e / jnp.sum(e, axis, keepdims=True)
 
@@ -20,16 +48,30 @@ def _dot(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return jnp.sum(y * v, axes, keepdims=True)
 
 
-@along_axis(
+def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
     # J = diag(S) − S Sᵀ is symmetric, so the VJP and the JVP are the same product.
-    vjp=lambda s, g, axes: s * (g - _dot(s, g, axes)),
-    jvp=lambda s, t, axes: s * (t - _dot(s, t, axes)),
+    return s * (v - _dot(s, v, axes))
+
+
+def _log_softmax_product(y: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
+    # J = I − 1 Sᵀ (row i: e_i − S), with S = e^y. Rows of outputs that are −inf (masked,
+    # −inf input, or a row with nothing left) are constant: those rows are zero.
+    live = y != -jnp.inf
+    if transpose:  # VJP: Jᵀ g = g' − S ⟨1, g'⟩, g' = g on live outputs
+        v = jnp.where(live, v, 0)
+        return v - jnp.exp(y) * jnp.sum(v, axes, keepdims=True)
+    return jnp.where(live, v - _dot(jnp.exp(y), v, axes), 0)  # JVP: J t = t − ⟨S, t⟩
+
+
+@along_axis(
+    vjp=_softmax_product,
+    jvp=_softmax_product,
     formula="S_i = e^{x_i} / Σ_j e^{x_j}",
     derivative_text="∂S_i/∂x_j = S_i (δ_ij − S_j); VJP S ⊙ (g − ⟨g, S⟩)",
     jax_nn="softmax",
     reference=lambda x, axis=-1, where=None: _plain_softmax(x, axis, where),
 )
-def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayLike | None = None) -> Array:
+def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
     r"""Softmax along ``axis``.
 
     .. math::
@@ -55,8 +97,314 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where: ArrayL
       >>> jax_act.softmax(jnp.array([0.0, 1.0, 2.0]))
       Array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
     """
-    top = jnp.max(x, axis, keepdims=True)
-    top = lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))  # all −inf rows: shift by 0
-    e = jnp.exp(x - top)
+    e = jnp.exp(_shift(x, axis))
     total = jnp.sum(e, axis, keepdims=True)
     return e / jnp.where(total == 0, 1, total)  # nothing left in the row: 0, not 0/0
+
+
+def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
+    e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
+    y = x - jnp.log(jnp.sum(e, axis, keepdims=True))
+    return y if where is None else jnp.where(where, y, -jnp.inf)
+
+
+@along_axis(
+    vjp=lambda y, g, axes: _log_softmax_product(y, g, axes, transpose=True),
+    jvp=lambda y, t, axes: _log_softmax_product(y, t, axes, transpose=False),
+    formula="y_i = x_i − log Σ_j e^{x_j}",
+    derivative_text="∂y_i/∂x_j = δ_ij − e^{y_j}; VJP g − e^y Σ_j g_j",
+    jax_nn="log_softmax",
+    reference=lambda x, axis=-1, where=None: _plain_log_softmax(x, axis, where),
+)
+def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
+    r"""Log-softmax along ``axis``.
+
+    .. math::
+        y_i = x_i - \log \sum_j e^{x_j}, \qquad
+        \frac{\partial y_i}{\partial x_j} = \delta_{ij} - e^{y_j}, \qquad
+        \text{VJP: } g - e^{y} \textstyle\sum_j g_j
+
+    The backward pass keeps only :math:`y` (:math:`e^y` is the softmax). Half-precision
+    input is computed in float32, sums included, so a float16 row of any length has a
+    finite gradient. Entries excluded by ``where`` and entries equal to :math:`-\infty`
+    give :math:`-\infty` and gradient 0 (``jax.nn`` gives 1 for an unmasked :math:`-\infty`
+    input: the limit of the derivative; here such an entry counts as absent, as in
+    :func:`softmax`). A row with no entry left gives :math:`-\infty` everywhere and gradient 0
+    (``jax.nn``: NaN for an all :math:`-\infty` row). A row holding :math:`+\infty` or NaN
+    gives NaN, as ``jax.nn``. Kinks: none.
+
+    Args:
+      x: input array.
+      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
+      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
+
+    Returns:
+      An array of ``x``'s shape and floating dtype; ``exp`` of it sums to 1 along ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.log_softmax(jnp.array([0.0, 1.0, 2.0]))
+      Array([-2.407606  , -1.4076059 , -0.40760595], dtype=float32)
+    """
+    shifted = _shift(x, axis)
+    total = jnp.sum(jnp.exp(shifted), axis, keepdims=True)
+    return shifted - jnp.log(jnp.where(total == 0, 1, total))  # empty row: −inf, not NaN
+
+
+@along_axis(
+    vjp=lambda s, g, axes: -_softmax_product(s, g, axes),
+    jvp=lambda s, t, axes: -_softmax_product(s, t, axes),
+    formula="softmin(x)_i = e^{−x_i} / Σ_j e^{−x_j}",
+    derivative_text="∂S_i/∂x_j = −S_i (δ_ij − S_j); VJP −S ⊙ (g − ⟨g, S⟩)",
+    reference=lambda x, axis=-1, where=None: _plain_softmax(-x, axis, where),
+    fill=np.inf,
+)
+def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
+    r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
+
+    .. math::
+        S_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}, \qquad
+        \frac{\partial S_i}{\partial x_j} = -S_i(\delta_{ij} - S_j), \qquad
+        \text{VJP: } -S \odot (g - \langle g, S\rangle)
+
+    The backward pass keeps only :math:`S`. Entries excluded by ``where`` and entries equal
+    to :math:`+\infty` get output 0 and gradient 0; a row with no entry left gives output 0
+    and gradient 0. A row holding :math:`-\infty` or NaN gives NaN. Kinks: none. PyTorch's
+    ``dim`` is ``axis`` here, and defaults to the last axis.
+
+    Args:
+      x: input array.
+      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
+      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
+
+    Returns:
+      An array of ``x``'s shape and floating dtype whose entries along ``axis`` sum to 1.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.softmin(jnp.array([0.0, 1.0, 2.0]))
+      Array([0.66524094, 0.24472848, 0.09003057], dtype=float32)
+    """
+    e = jnp.exp(_shift(-x, axis))
+    total = jnp.sum(e, axis, keepdims=True)
+    return e / jnp.where(total == 0, 1, total)
+
+
+# --------------------------------------------------------------------------- logsumexp
+#
+# The core works on `a` (masked entries −inf) and, when given, `b` broadcast to a's shape;
+# it always keeps the reduced axes (size 1) and returns (lse, sign) in the compute dtype
+# (float32 for half input), so the saved lse is not rounded to half precision.
+
+
+def _lse_evaluate(axes: tuple[int, ...], a: Array, *b: Array) -> tuple[Array, Array]:
+    cdt = compute_dtype(a.dtype)
+    a = a.astype(cdt)
+    top = jnp.max(a, axes, keepdims=True, initial=-jnp.inf)
+    top = jnp.where(jnp.isfinite(top), top, 0)  # as jax.nn: +inf rows give +inf, not NaN
+    e = jnp.exp(a - top)
+    if b:
+        bb = b[0].astype(cdt)
+        e = jnp.where(bb != 0, bb * e, 0)  # b = 0 excludes an entry, even a +inf one
+    total = jnp.sum(e, axes, keepdims=True)
+    return jnp.log(jnp.abs(total)) + top, jnp.sign(total)
+
+
+def _lse_weight(a: Array, lse: Array, sign: Array) -> Array:
+    """∂lse/∂b_i = sign · e^(a_i − lse), and 0 when nothing is left in the row (lse = −inf)."""
+    return sign * jnp.exp(a.astype(lse.dtype) - jnp.where(lse == -jnp.inf, 0, lse))
+
+
+def _lse_jvp(axes: tuple[int, ...], xs: tuple, out: tuple, ts: tuple) -> tuple[Array, Array]:
+    (a, *b), (lse, sign), (ta, *tb) = xs, out, ts
+    w = _lse_weight(a, lse, sign)
+    dt = w * ta.astype(w.dtype)
+    if b:
+        dt = dt * b[0].astype(w.dtype) + w * tb[0].astype(w.dtype)
+    return jnp.sum(dt, axes, keepdims=True), jnp.zeros_like(sign)
+
+
+def _lse_vjp(axes: tuple[int, ...], res: tuple, g: tuple) -> tuple:
+    a, b, lse, sign = res
+    gw = g[0] * _lse_weight(a, lse, sign)  # g of the sign output: zero (piecewise constant)
+    if b is None:
+        return (gw.astype(a.dtype),)
+    return (gw * b.astype(gw.dtype)).astype(a.dtype), gw.astype(b.dtype)
+
+
+# Saves the input a (and b, when given: inputs the caller holds anyway) and the reduced
+# outputs lse and sign: 1/n of the input's size. Nothing of the input's size is computed
+# and kept.
+_lse_core, _lse_twin = custom_pair(
+    _lse_evaluate,
+    jvp=_lse_jvp,
+    save=lambda axes, xs, out: (xs[0], xs[1] if len(xs) > 1 else None, *out),
+    vjp=_lse_vjp,
+)
+
+
+def _lse_inputs(fname: str, a: Any, axis: Any, b: Any, where: Any, argname: str = "a") -> tuple:
+    """Checked, promoted and broadcast (a, b or None, axes, mask or None)."""
+    a = float_input(fname, a, argname)
+    if b is not None:
+        b = check_array(fname, "b", b)
+        dtype = jnp.result_type(a, b)
+        try:
+            shape = np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"jax_act.{fname}: argument 'b' of shape {b.shape} does not broadcast against "
+                f"the input's shape {a.shape}"
+            ) from None
+        a, b = jnp.broadcast_to(a.astype(dtype), shape), jnp.broadcast_to(b.astype(dtype), shape)
+    axes = check_axis(fname, axis, a.ndim)
+    mask = check_where(fname, where, a.shape)
+    if mask is not None:
+        a = jnp.where(mask, a, -jnp.inf)
+    return a, b, axes, mask
+
+
+def _squeeze(v: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+    return v if keepdims else jnp.squeeze(v, axes)
+
+
+def _plain_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    e = jnp.exp(a) if b is None else b * jnp.exp(a)
+    total = jnp.sum(e if where is None else jnp.where(where, e, 0), axis, keepdims=keepdims)
+    lse = jnp.log(jnp.abs(total))
+    if return_sign:
+        return lse, jnp.sign(total)
+    return lse if b is None else jnp.where(total < 0, jnp.nan, lse)
+
+
+def _lse_jacobian(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
+    """∂lse/∂a along the flattened axes: shape ``batch + (n,)`` (b and where as given)."""
+    a, b, axes, _ = _lse_inputs("derivative(logsumexp)", a, axis, b, where)
+    lse, sign = _lse_evaluate(axes, a, *([] if b is None else [b]))
+    w = _lse_weight(a, lse, sign) * (1 if b is None else b.astype(lse.dtype))
+    return flatten_axes(w.astype(a.dtype), axes)[0]
+
+
+@declare_explicit(
+    core=_lse_core,
+    twin=_lse_twin,
+    derivative=_lse_jacobian,
+    reference=_plain_logsumexp,
+    static=("axis", "keepdims", "return_sign"),
+    kind="reduction",
+    formula="lse(a) = log Σ_i b_i e^{a_i}",
+    derivative_text="∂lse/∂a_i = b_i e^{a_i − lse} · sign; ∂lse/∂b_i = e^{a_i − lse} · sign",
+    saves="input a (and b) + the reduced output",
+    jax_nn="logsumexp",
+)
+def logsumexp(
+    core,
+    a: ArrayLike,
+    axis: Axis = None,
+    b: ArrayLike | None = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+    where: ArrayLike | None = None,
+) -> Array | tuple[Array, Array]:
+    r"""Log-sum-exp reduction, as ``jax.nn.logsumexp`` (``jax.scipy.special.logsumexp``).
+
+    .. math::
+        \mathrm{lse}(a) = \log \Big|\sum_i b_i e^{a_i}\Big|, \qquad
+        \frac{\partial\, \mathrm{lse}}{\partial a_i} = s\, b_i\, e^{a_i - \mathrm{lse}}, \qquad
+        \frac{\partial\, \mathrm{lse}}{\partial b_i} = s\, e^{a_i - \mathrm{lse}}
+
+    where :math:`s` is the sign of the sum (1 without ``b``): the gradient is the softmax of
+    ``a`` (weighted by ``b``). The backward pass keeps the input ``a`` (and ``b``), which the
+    gradient needs and the caller holds anyway, and the reduced output (in float32 for
+    half-precision input): nothing of the input's size is computed and kept.
+
+    Conventions: entries excluded by ``where``, entries with ``b = 0`` and entries equal to
+    :math:`-\infty` contribute nothing and get gradient 0 with respect to ``a``; a row with
+    nothing left gives :math:`-\infty` and gradient 0, never NaN (``jax.nn``: NaN gradient).
+    The gradient with respect to ``b`` is :math:`s e^{a_i - \mathrm{lse}}` even where
+    ``b = 0`` (``jax.nn`` gives 0 there). A row holding :math:`+\infty` gives
+    :math:`+\infty` (gradient NaN), NaN gives NaN. With ``b`` and ``return_sign=False`` a
+    negative sum gives NaN with gradient 0, as ``jax.nn``. The sign output has gradient 0.
+
+    Args:
+      a: input array.
+      axis: the axis or axes to reduce: an int, a tuple of ints, or None (all).
+      b: optional scale factors, broadcasting against ``a``; differentiable.
+      keepdims: keep the reduced axes with size 1.
+      return_sign: return ``(log|sum|, sign(sum))`` instead of ``log(sum)``.
+      where: optional boolean mask broadcasting against ``a``; False entries are excluded.
+
+    Returns:
+      The reduced array (floating dtype of ``a`` and ``b`` promoted), or the pair
+      ``(result, sign)`` when ``return_sign`` is True.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.logsumexp(jnp.array([0.0, 1.0, 2.0]))
+      Array(2.407606, dtype=float32)
+      >>> jax_act.logsumexp(jnp.array([0.0, 1.0]), b=jnp.array([1.0, -1.0]), return_sign=True)
+      (Array(0.54132485, dtype=float32), Array(-1., dtype=float32))
+    """
+    a, b, axes, _ = _lse_inputs("logsumexp", a, axis, b, where)
+    lse, sign = core(axes, a, *([] if b is None else [b]))
+    lse, sign = _squeeze(lse, axes, keepdims).astype(a.dtype), _squeeze(sign, axes, keepdims).astype(a.dtype)
+    if return_sign:
+        return lse, sign
+    return lse if b is None else jnp.where(sign < 0, jnp.asarray(jnp.nan, lse.dtype), lse)
+
+
+def _plain_logmeanexp(x, axis=None, where=None, keepdims=False):
+    e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
+    n = jnp.sum(jnp.ones_like(x) if where is None else jnp.asarray(where, x.dtype), axis, keepdims=keepdims)
+    return jnp.log(jnp.sum(e, axis, keepdims=keepdims) / n)
+
+
+def _lme_jacobian(x, axis=None, where=None, keepdims=False):
+    """∂/∂x along the flattened axes: shape ``batch + (n,)``, the same weights as logsumexp's."""
+    x, _, axes, _ = _lse_inputs("derivative(logmeanexp)", x, axis, None, where, "x")
+    return _lse_jacobian(x, axes)
+
+
+@declare_explicit(
+    core=_lse_core,
+    twin=_lse_twin,
+    derivative=_lme_jacobian,
+    reference=_plain_logmeanexp,
+    static=("axis", "keepdims"),
+    kind="reduction",
+    formula="lme(x) = log (1/n) Σ_i e^{x_i} = lse(x) − log n",
+    derivative_text="∂lme/∂x_i = e^{x_i − lse}",
+    saves="input + the reduced output",
+    jax_nn="logmeanexp",
+)
+def logmeanexp(core, x: ArrayLike, axis: Axis = None, where: ArrayLike | None = None, keepdims: bool = False) -> Array:
+    r"""Log-mean-exp reduction, as ``jax.nn.logmeanexp``.
+
+    .. math::
+        \mathrm{lme}(x) = \log \frac{1}{n} \sum_{i=1}^n e^{x_i} = \mathrm{lse}(x) - \log n,
+        \qquad \frac{\partial\, \mathrm{lme}}{\partial x_i} = e^{x_i - \mathrm{lse}(x)}
+
+    where :math:`n` counts the entries ``where`` leaves. Built on :func:`logsumexp`'s core:
+    the backward pass keeps the input and the reduced output. Conventions as
+    :func:`logsumexp`; a row with nothing left (:math:`n = 0`) gives :math:`-\infty` and
+    gradient 0 (``jax.nn``: NaN).
+
+    Args:
+      x: input array.
+      axis: the axis or axes to reduce: an int, a tuple of ints, or None (all).
+      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
+      keepdims: keep the reduced axes with size 1.
+
+    Returns:
+      The reduced array, of ``x``'s floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.logmeanexp(jnp.array([0.0, 1.0, 2.0]))
+      Array(1.3090447, dtype=float32)
+    """
+    x, _, axes, mask = _lse_inputs("logmeanexp", x, axis, None, where, "x")
+    lse, _ = core(axes, x)
+    n = np.prod([x.shape[i] for i in axes], dtype=int) if mask is None else jnp.sum(mask, axes, keepdims=True)
+    lme = jnp.where(n == 0, -jnp.inf, lse - jnp.log(jnp.asarray(n, lse.dtype)))  # n = 0: −inf, not NaN
+    return _squeeze(lme, axes, keepdims).astype(x.dtype)
