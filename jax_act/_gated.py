@@ -1,5 +1,342 @@
-"""placeholder: declarations land here"""
+"""Gated units, fused: ``x`` is split in two halves ``a, b`` along ``axis`` and the unit is
+``a ⊙ act(b)``: the first half is the value, the second half the gate, as ``jax.nn.glu`` and
+``torch.nn.functional.glu``. Each is one declaration of ``act`` and ``act'``; the backward
+pass keeps only the input ``x`` (both halves, one array) and computes
+
+    ∂/∂a = g ⊙ act(b),    ∂/∂b = g ⊙ a ⊙ act'(b).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import inspect
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+from jax.typing import ArrayLike
+
+from ._engine import compute_dtype, custom_pair, declare_explicit, float_input
+
+__all__ = ["glu", "swiglu", "geglu", "reglu"]
+
+
+def _split(fname: str, x: Any, axis: Any) -> tuple[Array, int]:
+    """Checked float input and its split axis (non-negative); the size there must be even."""
+    x = float_input(fname, x)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"jax_act.{fname}: argument 'axis' must be an int, got {axis!r}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"jax_act.{fname}: axis {axis} is out of range for an input of rank {x.ndim}")
+    axis = int(axis) % x.ndim
+    if x.shape[axis] % 2:
+        raise ValueError(
+            f"jax_act.{fname}: argument 'x' has size {x.shape[axis]} along axis {axis}; a gated "
+            "unit splits it into two halves, so it must be even"
+        )
+    return x, axis
+
+
+def gated_unit(
+    *,
+    gate: Callable[..., Array],
+    gate_prime: Callable[..., Array],
+    formula: str,
+    derivative_text: str,
+    reference: Callable[..., Array],
+    kinks: str = "none (smooth)",
+    jax_nn: str | None = None,
+    smooth: bool = True,
+) -> Callable[[Callable[..., Any]], Callable[..., Array]]:
+    """Declare ``f(x, axis=-1, **opts) = a ⊙ gate(b, **opts)``, ``a, b = split(x, 2, axis)``.
+
+    Decorates a stub ``f(x, axis=-1, **opts)`` that carries the public signature and the
+    docstring; ``opts`` (``approximate``) are static. ``gate`` and ``gate_prime`` see the gate
+    half in float32 or wider. The backward pass keeps ``x`` alone.
+    """
+
+    def declare(stub: Callable[..., Any]) -> Callable[..., Array]:
+        name = stub.__name__
+        sig = inspect.signature(stub)
+        static = tuple(sig.parameters)[1:]  # axis and the options
+
+        def halves(x: Array, axis: int) -> tuple[Array, Array]:
+            a, b = jnp.split(x.astype(compute_dtype(x.dtype)), 2, axis)
+            return a, b
+
+        def evaluate(st: tuple, x: Array) -> Array:
+            axis, opts = st
+            a, b = halves(x, axis)
+            return (a * gate(b, **dict(opts))).astype(x.dtype)
+
+        def partials(st: tuple, x: Array) -> tuple[Array, Array]:
+            """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
+            axis, opts = st
+            a, b = halves(x, axis)
+            return gate(b, **dict(opts)), a * gate_prime(b, **dict(opts))
+
+        def jvp(st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
+            da, db = partials(st, xs[0])
+            ta, tb = halves(ts[0], st[0])
+            return (da * ta + db * tb).astype(y.dtype)
+
+        def vjp(st: tuple, x: Array, g: Array) -> tuple[Array]:
+            da, db = partials(st, x)
+            g = g.astype(da.dtype)
+            return (jnp.concatenate([g * da, g * db], st[0]).astype(x.dtype),)
+
+        core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp)
+
+        def face(c: Callable, *args: Any, **kwargs: Any) -> Array:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            x, axis = _split(name, bound.arguments["x"], bound.arguments["axis"])
+            opts = tuple((k, bound.arguments[k]) for k in static[1:])
+            return c((axis, opts), x)
+
+        def derivative(*args: Any, **kwargs: Any) -> Array:
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            x, axis = _split(f"derivative({name})", bound.arguments["x"], bound.arguments["axis"])
+            opts = tuple((k, bound.arguments[k]) for k in static[1:])
+            return jnp.concatenate(partials((axis, opts), x), axis).astype(x.dtype)
+
+        face.__name__ = name
+        face.__doc__ = stub.__doc__
+        face.__signature__ = sig.replace(  # type: ignore[attr-defined]
+            parameters=[inspect.Parameter("core", inspect.Parameter.POSITIONAL_ONLY), *sig.parameters.values()]
+        )
+        return declare_explicit(
+            core=core,
+            twin=twin,
+            derivative=derivative,
+            reference=reference,
+            static=static,
+            kind="gated",
+            formula=formula,
+            derivative_text=derivative_text,
+            saves="input",
+            kinks=kinks,
+            jax_nn=jax_nn,
+            smooth=smooth,
+        )(face)
+
+    return declare
+
+
+def _halves(x: Array, axis: int) -> tuple[Array, Array]:
+    n = x.shape[axis] // 2
+    return lax.slice_in_dim(x, 0, n, axis=axis), lax.slice_in_dim(x, n, 2 * n, axis=axis)
+
+
+def _plain(gate: Callable[[Array], Array]) -> Callable[..., Array]:
+    """The plain formula ``a * gate(b)``: the testing kit's oracle."""
+
+    def reference(x: Array, axis: int = -1, **opts: Any) -> Array:
+        a, b = _halves(x, axis)
+        return a * gate(b, **opts)
+
+    return reference
+
+
+# --------------------------------------------------------------------------- the gates
+
+
+def _sigmoid(b: Array) -> Array:
+    return lax.logistic(b)
+
+
+def _sigmoid_prime(b: Array) -> Array:
+    s = lax.logistic(b)
+    return s * lax.logistic(-b)  # σ(b)σ(−b): no cancellation in 1 − σ for b > 0
+
+
+def _silu(b: Array) -> Array:
+    return b * lax.logistic(b)
+
+
+def _silu_prime(b: Array) -> Array:
+    s = lax.logistic(b)
+    return s * (1 + b * lax.logistic(-b))  # σ(b)(1 + b(1 − σ(b)))
+
+
+_SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
+_GELU_K = 0.044715
+
+
+def _gelu(b: Array, approximate: bool = True) -> Array:
+    if approximate:
+        return 0.5 * b * (1 + jnp.tanh(_SQRT_2_OVER_PI * (b + _GELU_K * b**3)))
+    return 0.5 * b * lax.erfc(-b / np.sqrt(2))  # Φ(b) = erfc(−b/√2)/2, accurate for b ≪ 0
+
+
+def _gelu_prime(b: Array, approximate: bool = True) -> Array:
+    if approximate:
+        # the sech² term is below any eps once |b| > 10; clipping keeps b³ from overflowing
+        # to inf · 0 = NaN there
+        c = jnp.clip(b, -1e10, 1e10)
+        t = jnp.tanh(_SQRT_2_OVER_PI * (c + _GELU_K * c**3))
+        return 0.5 * (1 + t) + 0.5 * c * (1 - t) * (1 + t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_K * c**2)
+    return 0.5 * lax.erfc(-b / np.sqrt(2)) + b * jnp.exp(-0.5 * b * b) / np.sqrt(2 * np.pi)  # Φ + bφ
+
+
+def _relu(b: Array) -> Array:
+    return jnp.maximum(b, 0)
+
+
+def _relu_prime(b: Array) -> Array:
+    return (b > 0).astype(b.dtype)  # relu'(0) = 0, as jax.nn
+
+
+def _plain_gelu(b: Array, approximate: bool = True) -> Array:
+    if approximate:
+        return 0.5 * b * (1 + jnp.tanh(np.sqrt(2 / np.pi) * (b + 0.044715 * b * b * b)))
+    return b * (1 + jax.scipy.special.erf(b / np.sqrt(2))) / 2
+
+
+# --------------------------------------------------------------------------- the units
+
+
+@gated_unit(
+    gate=_sigmoid,
+    gate_prime=_sigmoid_prime,
+    formula="glu(x) = a ⊙ σ(b), (a, b) = split(x, 2, axis)",
+    derivative_text="∂/∂a = σ(b); ∂/∂b = a σ(b) σ(−b)",
+    reference=_plain(lambda b: 1 / (1 + jnp.exp(-b))),
+    jax_nn="glu",
+)
+def glu(x: ArrayLike, axis: int = -1) -> Array:
+    r"""Gated linear unit, as ``jax.nn.glu``: the first half gated by the sigmoid of the second.
+
+    .. math::
+        \mathrm{glu}(x) = a \odot \sigma(b), \qquad
+        \frac{\partial}{\partial a} = \sigma(b), \qquad
+        \frac{\partial}{\partial b} = a\, \sigma(b)\, \sigma(-b)
+
+    where ``a, b`` are the first and second halves of ``x`` along ``axis`` (``b`` is the
+    gate, as in ``jax.nn.glu`` and ``torch.nn.functional.glu``). The backward pass keeps only
+    ``x``. Half-precision input is computed in float32. Kinks: none.
+
+    Args:
+      x: input array; its size along ``axis`` must be even.
+      axis: the axis to split (an int).
+
+    Returns:
+      An array of ``x``'s floating dtype, half as long along ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.glu(jnp.array([1.0, 2.0, 0.0, 1.0]))
+      Array([0.5      , 1.4621172], dtype=float32)
+    """
+
+
+@gated_unit(
+    gate=_silu,
+    gate_prime=_silu_prime,
+    formula="swiglu(x) = a ⊙ silu(b), (a, b) = split(x, 2, axis)",
+    derivative_text="∂/∂a = silu(b); ∂/∂b = a σ(b)(1 + b σ(−b))",
+    reference=_plain(lambda b: b / (1 + jnp.exp(-b))),
+)
+def swiglu(x: ArrayLike, axis: int = -1) -> Array:
+    r"""SwiGLU (Shazeer 2020; PaLM, LLaMA), fused: the first half times silu of the second.
+
+    .. math::
+        \mathrm{swiglu}(x) = a \odot \mathrm{silu}(b) = a \odot b\,\sigma(b), \qquad
+        \frac{\partial}{\partial a} = \mathrm{silu}(b), \qquad
+        \frac{\partial}{\partial b} = a\, \sigma(b)\big(1 + b\,\sigma(-b)\big)
+
+    ``a, b`` are the first and second halves of ``x`` along ``axis``; ``b`` is the gate (the
+    activated half), as in :func:`glu`. The papers write :math:`\mathrm{silu}(xW) \odot xV`:
+    concatenate the projections as ``[xV, xW]`` for this function. (Megatron-LM and
+    Transformer Engine activate the *first* half: swap the halves to port their weights.)
+    The backward pass keeps only ``x``. Kinks: none.
+
+    Args:
+      x: input array; its size along ``axis`` must be even.
+      axis: the axis to split (an int).
+
+    Returns:
+      An array of ``x``'s floating dtype, half as long along ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.swiglu(jnp.array([1.0, 2.0, 0.0, 1.0]))
+      Array([0.       , 1.4621172], dtype=float32)
+    """
+
+
+@gated_unit(
+    gate=_gelu,
+    gate_prime=_gelu_prime,
+    formula="geglu(x) = a ⊙ gelu(b), (a, b) = split(x, 2, axis)",
+    derivative_text="∂/∂a = gelu(b); ∂/∂b = a gelu'(b) (tanh form, or Φ(b) + b φ(b))",
+    reference=_plain(_plain_gelu),
+)
+def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
+    r"""GEGLU (Shazeer 2020), fused: the first half times gelu of the second.
+
+    .. math::
+        \mathrm{geglu}(x) = a \odot \mathrm{gelu}(b), \qquad
+        \frac{\partial}{\partial a} = \mathrm{gelu}(b), \qquad
+        \frac{\partial}{\partial b} = a\, \mathrm{gelu}'(b)
+
+    with ``jax.nn.gelu``'s two forms: ``approximate=True`` (the default, as ``jax.nn.gelu``)
+    :math:`\mathrm{gelu}(b) = \tfrac12 b\,(1 + \tanh u)`,
+    :math:`u = \sqrt{2/\pi}\,(b + 0.044715 b^3)`,
+    :math:`\mathrm{gelu}'(b) = \tfrac12 (1 + \tanh u) + \tfrac12 b\,(1 - \tanh^2 u)\,
+    \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, b^2)`; ``approximate=False``
+    :math:`\mathrm{gelu}(b) = b\,\Phi(b)`, :math:`\mathrm{gelu}'(b) = \Phi(b) + b\,\varphi(b)`
+    (:math:`\Phi` computed with ``erfc``, accurate far into the left tail). ``a, b`` are the
+    first and second halves of ``x`` along ``axis``; ``b`` is the gate, as in :func:`glu`.
+    The backward pass keeps only ``x``. Kinks: none.
+
+    Args:
+      x: input array; its size along ``axis`` must be even.
+      axis: the axis to split (an int).
+      approximate: the tanh form (True) or the exact erf form (False).
+
+    Returns:
+      An array of ``x``'s floating dtype, half as long along ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.geglu(jnp.array([1.0, 2.0, 0.0, 1.0]))
+      Array([0.      , 1.682384], dtype=float32)
+    """
+
+
+@gated_unit(
+    gate=_relu,
+    gate_prime=_relu_prime,
+    formula="reglu(x) = a ⊙ relu(b), (a, b) = split(x, 2, axis)",
+    derivative_text="∂/∂a = relu(b); ∂/∂b = a if b > 0 else 0",
+    reference=_plain(lambda b: jnp.where(b > 0, b, 0)),
+    kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
+    smooth=False,
+)
+def reglu(x: ArrayLike, axis: int = -1) -> Array:
+    r"""ReGLU (Shazeer 2020), fused: the first half times relu of the second.
+
+    .. math::
+        \mathrm{reglu}(x) = a \odot \max(b, 0), \qquad
+        \frac{\partial}{\partial a} = \max(b, 0), \qquad
+        \frac{\partial}{\partial b} = \begin{cases} a, & b > 0 \\ 0, & b \le 0 \end{cases}
+
+    ``a, b`` are the first and second halves of ``x`` along ``axis``; ``b`` is the gate, as in
+    :func:`glu`. Kink convention: the derivative in ``b`` at ``b = 0`` is 0 (relu'(0) = 0, as
+    ``jax.nn.relu``). The backward pass keeps only ``x``.
+
+    Args:
+      x: input array; its size along ``axis`` must be even.
+      axis: the axis to split (an int).
+
+    Returns:
+      An array of ``x``'s floating dtype, half as long along ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.reglu(jnp.array([1.0, 2.0, -1.0, 3.0]))
+      Array([0., 6.], dtype=float32)
+    """
