@@ -20,10 +20,10 @@ def saved_residuals(f: Callable, *args: Any, **kwargs: Any) -> list[tuple[Any, s
     return list(impl(f, *args, **kwargs))
 
 
-def enable_x64() -> contextlib.AbstractContextManager:
-    """A context in which float64 arrays are really float64."""
+def enable_x64(flag: bool = True) -> contextlib.AbstractContextManager:
+    """A context in which float64 arrays are really float64 (or, with False, are not)."""
     if hasattr(jax, "enable_x64"):
-        return jax.enable_x64(True)
-    from jax.experimental import enable_x64 as impl  # type: ignore[attr-defined]
+        return jax.enable_x64(flag)
+    from jax.experimental import disable_x64, enable_x64 as on  # type: ignore[attr-defined]
 
-    return impl()
+    return on() if flag else disable_x64()

@@ -254,7 +254,8 @@ def elementwise(
         def evaluate(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
             cdt = compute_dtype(x.dtype)
             up = [p.astype(cdt) for p in params]
-            return forward(x.astype(cdt), *up, **dict(opts)).astype(x.dtype)
+            kw = dict(zip(pnames, up))  # by name: parameters may be keyword-only (softplus's beta)
+            return forward(x.astype(cdt), **kw, **dict(opts)).astype(x.dtype)
 
         def keep(x: jax.Array, y: jax.Array) -> jax.Array:
             """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
@@ -266,7 +267,8 @@ def elementwise(
 
         def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
             cdt = compute_dtype(dtype)
-            s = s.astype(cdt) if jnp.issubdtype(s.dtype, jnp.inexact) else s  # masks stay bool
+            if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool;
+                s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
             return derivative(s, *(p.astype(cdt) for p in params), **dict(opts))
 
         def partial_of(pname: str, opts: tuple, x: jax.Array, y: jax.Array, params: Sequence[jax.Array]):
@@ -366,7 +368,7 @@ def elementwise(
             shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
             x = jnp.broadcast_to(x, shape)
             s = keep(x, evaluate(opts, x, *params))
-            return fprime(opts, s, params, x.dtype).astype(x.dtype)
+            return jnp.broadcast_to(fprime(opts, s, params, x.dtype), shape).astype(x.dtype)
 
         bare_derivative.__signature__ = sig  # type: ignore[attr-defined]
         bare_derivative.__name__ = f"{name}_derivative"

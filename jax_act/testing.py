@@ -1,0 +1,399 @@
+"""The differential-testing kit: check a closed-form derivative (ours or yours) against autodiff.
+
+For an activation ``fn`` and its plain formula ``reference`` the kit compares, dtype by dtype:
+
+* values and VJPs of ``fn`` in the dtype against ``reference`` evaluated in float64 on the same
+  (rounded) inputs and differentiated by ``jax.grad`` — :func:`check_against_reference`;
+* reverse-mode gradients against finite differences in float64 (``jax.test_util.check_grads``,
+  order 2), and a forward-mode twin in both modes — :func:`check_finite_differences`;
+* values and gradients against ``jax.nn`` where it has the function, kinks included;
+* edge inputs (every kink, ±1e-8, ±1e4, the exp-overflow threshold of the dtype, ±inf, NaN,
+  subnormals, empty arrays): no NaN from non-NaN input, NaN in gives NaN out —
+  :func:`check_edges`;
+* bytes kept for the backward pass per element, against jax.nn's — :func:`bytes_saved`.
+
+Tolerances are stated once, in :data:`TOLERANCE`: an error passes when
+``|got − want| ≤ TOLERANCE · eps(dtype) · (|want| + 1)``. Errors are reported in those units
+("eps"): 1.0 means one machine epsilon of the dtype, relative for values above 1 and absolute
+below. Everything runs with float64 enabled inside the kit.
+
+Use it on your own activation::
+
+    from jax_act import testing
+    rows = testing.check_activation(my_fn, reference=lambda x: plain formula)
+    assert all(r.passed for r in rows), testing.format_rows(rows)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Any, Callable, Iterable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.test_util import check_grads
+
+from . import _compat
+from ._engine import Activation, lookup
+
+DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
+
+#: An error passes when ``|got − want| ≤ TOLERANCE · eps · (|want| + 1)``. Stated once.
+TOLERANCE = 8.0
+
+#: Away from kinks by this much before finite differences are taken.
+FD_MARGIN = 1e-3
+
+
+def eps(dtype: Any) -> float:
+    return float(jnp.finfo(dtype).eps)
+
+
+def tolerance(dtype: Any) -> float:
+    """The absolute-plus-relative tolerance unit for ``dtype``: ``TOLERANCE · eps``."""
+    return TOLERANCE * eps(dtype)
+
+
+def normalized_error(got: Any, want: Any, dtype: Any) -> np.ndarray:
+    """``|got − want| / (eps · (|want| + 1))`` elementwise, in float64. Infinities must match
+    exactly (error 0 or inf); NaN matches NaN."""
+    got = np.asarray(got, np.float64)
+    want = np.asarray(want, np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(got - want) / (eps(dtype) * (np.abs(want) + 1))
+    same = (got == want) | (np.isnan(got) & np.isnan(want))
+    return np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def exp_overflow(dtype: Any) -> float:
+    """The largest x with exp(x) finite in ``dtype``."""
+    return float(np.log(float(jnp.finfo(dtype).max)))
+
+
+def sample_inputs(dtype: Any, domain: tuple[float, float] = (-np.inf, np.inf), n: int = 241) -> np.ndarray:
+    """A deterministic grid over the interesting range, plus magnitudes 1e-6 … 1e3, in ``dtype``."""
+    lo, hi = max(domain[0], -12.0), min(domain[1], 12.0)
+    mags = np.logspace(-6, 3, 19)
+    pts = np.concatenate([np.linspace(lo, hi, n), mags, -mags])
+    pts = pts[(pts > domain[0]) & (pts < domain[1])]
+    return np.unique(np.asarray(jnp.asarray(pts, dtype).astype(np.float64)))
+
+
+def edge_inputs(dtype: Any, kink_points: Iterable[float] = (), domain: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
+    """Kinks, ±0, ±1e-8, ±1e4, ±(exp-overflow threshold), the largest finite, the smallest
+    normal and subnormal, ±inf and NaN, in ``dtype`` (values outside ``domain`` dropped, NaN
+    kept)."""
+    fi = jnp.finfo(dtype)
+    big = float(fi.max)
+    tiny, sub = float(fi.tiny), float(fi.smallest_subnormal)
+    mags = [0.0, 1e-8, 1e4, exp_overflow(dtype), big, tiny, sub, np.inf]
+    pts = np.array([*kink_points, *mags, *(-m for m in mags)], np.float64)
+    pts = pts[(pts >= domain[0]) & (pts <= domain[1])]
+    pts = np.append(pts, np.nan)
+    with np.errstate(over="ignore"):
+        return np.asarray(jnp.asarray(pts, dtype).astype(np.float64))
+
+
+def _away_from_kinks(x: np.ndarray, kinks: Sequence[float], margin: float) -> np.ndarray:
+    keep = np.ones(x.shape, bool)
+    for k in kinks:
+        keep &= np.abs(x - k) > margin
+    return x[keep]
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def _as(dtype: Any, value: Any) -> Any:
+    return jnp.asarray(value, dtype) if isinstance(value, (np.ndarray, jax.Array, float, int)) else value
+
+
+ROW = 8  # maps along an axis are checked on rows of this length
+
+
+def _shaped(act: Activation | None, x: np.ndarray) -> np.ndarray:
+    """Elementwise functions take a vector; the others take rows of ROW (padded with 0)."""
+    if act is None or act.spec.kind == "elementwise":
+        return x
+    pad = (-x.size) % ROW
+    return np.concatenate([x, np.zeros(pad)]).reshape(-1, ROW)
+
+
+def _edge_rows(act: Activation | None, edges: np.ndarray, dtype: Any) -> np.ndarray:
+    """Elementwise: the edges as a vector. Along an axis: one edge per row, amid ordinary values."""
+    if act is None or act.spec.kind == "elementwise":
+        return edges
+    rows = np.tile(np.linspace(-2.0, 2.0, ROW), (edges.size, 1))
+    rows[:, 0] = edges
+    return np.asarray(jnp.asarray(rows, dtype).astype(jnp.float64))
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _vjp(fn: Callable, x: jax.Array, g: jax.Array, params: dict) -> tuple[jax.Array, jax.Array]:
+    y, pull = jax.vjp(lambda x: fn(x, **params), x)
+    return y, pull(g.astype(y.dtype).reshape(y.shape))[0]
+
+
+def cotangent(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> np.ndarray:
+    """A fixed pseudo-random cotangent in ``dtype`` (ones would hide errors that cancel in a
+    sum, e.g. any error proportional to ⟨g, S⟩ in softmax)."""
+    g = np.random.default_rng(seed).standard_normal(shape)
+    return np.asarray(jnp.asarray(g, dtype).astype(jnp.float64))
+
+
+def vjp_values(fn: Callable, x: Any, g: Any, **params: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``fn(x, **params)`` and its VJP with cotangent ``g``, as float64 numpy arrays."""
+    y, dx = _vjp(fn, jnp.asarray(x), jnp.asarray(g), params)
+    return np.asarray(y.astype(jnp.float64)), np.asarray(dx.astype(jnp.float64))
+
+
+def _out_size(fn: Callable, x: Any, params: dict) -> tuple[int, ...]:
+    return jax.eval_shape(lambda x: fn(x, **params), x).shape
+
+
+def check_against_reference(
+    fn: Callable, reference: Callable, x: np.ndarray, dtype: Any, **params: Any
+) -> tuple[float, float]:
+    """Max normalized value error and VJP error of ``fn`` in ``dtype`` against ``reference`` in
+    float64 on the same rounded inputs and cotangent, over points where the oracle is finite."""
+    xd = jnp.asarray(x, dtype)
+    p = {k: _as(dtype, v) for k, v in params.items()}
+    g = cotangent(_out_size(fn, xd, p), dtype)
+    y, dx = vjp_values(fn, xd, jnp.asarray(g, dtype), **p)
+    y_ref, dx_ref = vjp_values(reference, xd.astype(jnp.float64), g, **{k: _as(jnp.float64, v) for k, v in params.items()})
+    ok_v, ok_g = np.isfinite(y_ref), np.isfinite(dx_ref)
+    ev = normalized_error(y[ok_v], y_ref[ok_v], dtype)
+    eg = normalized_error(dx[ok_g], dx_ref[ok_g], dtype)
+    return float(ev.max(initial=0.0)), float(eg.max(initial=0.0))
+
+
+def check_against(fn: Callable, other: Callable, x: np.ndarray, dtype: Any, **params: Any) -> tuple[float, float]:
+    """Max normalized value and VJP differences of ``fn`` against ``other`` (e.g. jax.nn),
+    both in ``dtype`` on the same inputs. Points where ``other`` gives NaN are skipped."""
+    xd = jnp.asarray(x, dtype)
+    p = {k: _as(dtype, v) for k, v in params.items()}
+    g = jnp.asarray(cotangent(_out_size(fn, xd, p), dtype), dtype)
+    y, dx = vjp_values(fn, xd, g, **p)
+    yo, dxo = vjp_values(other, xd, g, **p)
+    ev = normalized_error(y[~np.isnan(yo)], yo[~np.isnan(yo)], dtype)
+    eg = normalized_error(dx[~np.isnan(dxo)], dxo[~np.isnan(dxo)], dtype)
+    return float(ev.max(initial=0.0)), float(eg.max(initial=0.0))
+
+
+def check_finite_differences(
+    fn: Callable, x: np.ndarray, twin: Callable | None = None, order: int = 2, **params: Any
+) -> None:
+    """``jax.test_util.check_grads`` in float64: ``fn`` in reverse mode, ``twin`` (a
+    forward-mode version, optional) in forward and reverse mode. Raises on failure."""
+    with _compat.enable_x64():
+        x64 = jnp.asarray(x, jnp.float64)
+        p = {k: _as(jnp.float64, v) for k, v in params.items()}
+        check_grads(lambda x: fn(x, **p), (x64,), order=order, modes=("rev",))
+        if twin is not None:
+            check_grads(lambda x: twin(x, **p), (x64,), order=order, modes=("fwd", "rev"))
+
+
+def check_edges(fn: Callable, x: np.ndarray, dtype: Any, jax_nn: Callable | None = None, **params: Any) -> list[str]:
+    """Problems on edge inputs: NaN from input without NaN or +inf (value or gradient; for maps
+    along an axis, per row), NaN input not giving NaN, disagreement with ``jax_nn`` on values
+    (NaN-aware) and on gradients where jax.nn's is not NaN, failure on an empty array.
+    Returns human-readable problems (empty: passed)."""
+    xd = jnp.asarray(x, dtype)
+    p = {k: _as(dtype, v) for k, v in params.items()}
+    g = jnp.ones(_out_size(fn, xd, p), dtype)
+    y, dx = vjp_values(fn, xd, g, **p)
+    yo, dxo = vjp_values(jax_nn, xd, g, **p) if jax_nn is not None else (None, None)
+    return _edge_problems(x, y, dx, yo, dxo, dtype) + _empty_problems(fn, x, dtype, p)
+
+
+def _edge_problems(x, y, dx, yo, dxo, dtype) -> list[str]:
+    problems = []
+    if y.shape == x.shape:  # shape-preserving: judge entry by entry
+        nan_ok = np.isnan(x)
+        if x.ndim > 1:  # a row holding NaN or +inf may be NaN throughout (documented)
+            nan_ok = np.broadcast_to((nan_ok | np.isposinf(x)).any(-1, keepdims=True), x.shape)
+        bad = ~nan_ok & (np.isnan(y) | np.isnan(dx))
+        if bad.any():
+            problems.append(f"NaN from input {x[bad].tolist()[:6]}")
+        if not np.isnan(y[np.isnan(x)]).all():
+            problems.append("NaN input did not give NaN")
+    if yo is not None:
+        same = np.isnan(yo) | (normalized_error(y, yo, dtype) <= TOLERANCE)
+        if not same.all():
+            at = np.broadcast_to(x, same.shape)[~same].tolist()[:6] if y.shape == x.shape else "some rows"
+            problems.append(f"value differs from jax.nn at {at}")
+        off = ~np.isnan(dxo) & (normalized_error(dx, dxo, dtype) > TOLERANCE)
+        if off.any():
+            problems.append(f"gradient differs from jax.nn's at {x[off].tolist()[:6]}")
+    return problems
+
+
+def _empty_problems(fn: Callable, x: np.ndarray, dtype: Any, p: dict) -> list[str]:
+    empty = jnp.zeros((0,) + tuple(x.shape[1:]), dtype)
+    try:
+        _, dx0 = vjp_values(fn, empty, jnp.ones(_out_size(fn, empty, p), dtype), **p)
+    except Exception as e:  # noqa: BLE001 - reported, not hidden
+        return [f"empty input raised {type(e).__name__}: {e}"]
+    return [] if dx0.shape == empty.shape else ["empty input: wrong gradient shape"]
+
+
+def bytes_saved(fn: Callable, x: Any, **params: Any) -> float:
+    """Bytes per input element that ``jax.vjp(fn, x)`` keeps for the backward pass (arrays of
+    at least x's size; scalar parameters are not counted)."""
+    res = _compat.saved_residuals(lambda x: fn(x, **params), x)
+    size = max(int(np.size(x)), 1)
+    total = sum(a.size * a.dtype.itemsize for a, _ in res if hasattr(a, "size") and a.size >= size)
+    return total / size
+
+
+# --------------------------------------------------------------------------- one call
+
+
+@dataclasses.dataclass
+class Row:
+    """One activation × dtype × parameter set: errors in units of eps (see module doc)."""
+
+    name: str
+    dtype: str
+    params: dict
+    value_err: float
+    grad_err: float
+    vs_jax_nn: float | None  # max of value and gradient difference, or None without jax.nn
+    bytes_saved: float  # per element, for the backward pass
+    jax_nn_bytes: float | None
+    problems: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def check_activation(
+    fn: Callable | str,
+    *,
+    reference: Callable | None = None,
+    twin: Callable | None = None,
+    jax_nn: Callable | None = None,
+    dtypes: Sequence[str] = DTYPES,
+    params: Sequence[dict[str, Any]] | None = None,
+    kink_points: Sequence[float] | None = None,
+    domain: tuple[float, float] | None = None,
+    finite_differences: bool = True,
+) -> list[Row]:
+    """Run every check on one activation, one row per dtype × parameter set.
+
+    ``fn`` is a registered name or function (then ``reference``, ``twin``, ``jax_nn``, kinks,
+    domain and parameter sets come from its declaration) or any function of ``x`` with a
+    ``reference`` plain formula (yours). Gradients at kinks are compared with jax.nn's only.
+    """
+    act = None
+    if isinstance(fn, str) or hasattr(fn, "activation"):
+        act = lookup(fn)
+        fn = act.fn
+        reference = reference or act.reference
+        twin = twin or act.forward_mode
+        if jax_nn is None and act.spec.jax_nn:
+            jax_nn = getattr(jax.nn, act.spec.jax_nn)
+        kink_points = act.spec.kink_points if kink_points is None else kink_points
+        domain = act.spec.domain if domain is None else domain
+        params = act.spec.test_params if params is None else params
+    if reference is None:
+        raise TypeError("jax_act.testing.check_activation: argument 'reference' is required for an unregistered function")
+    kink_points = tuple(kink_points or ())
+    domain = domain or (-np.inf, np.inf)
+    params = tuple(params or ({},))
+    name = act.spec.name if act else getattr(fn, "__name__", "fn")
+    rows = []
+    with _compat.enable_x64():
+        for pset in params:
+            for dtype in dtypes:
+                rows.append(_check_one(act, name, fn, reference, twin, jax_nn, dtype, pset, kink_points, domain, finite_differences))
+    return rows
+
+
+def _check_one(act, name, fn, reference, twin, jax_nn, dtype, pset, kink_points, domain, finite_differences) -> Row:
+    """One row. Samples, kinks and edges go through each function in one batch (one compile)."""
+    problems: list[str] = []
+    x = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain), kink_points, 0.0))
+    kinks = np.asarray(jnp.asarray(np.asarray(kink_points, np.float64), dtype).astype(jnp.float64))
+    if x.ndim > 1:
+        kinks = kinks[:0].reshape(0, x.shape[1])  # kinks of maps along an axis: none declared
+    edges = _edge_rows(act, edge_inputs(dtype, kink_points, domain), dtype)
+    parts = np.cumsum([len(x), len(kinks), len(edges)])
+    xall = np.concatenate([x, kinks, edges])
+    xd = jnp.asarray(xall, dtype)
+    p = {k: _as(dtype, v) for k, v in pset.items()}
+    p64 = {k: _as(jnp.float64, v) for k, v in pset.items()}
+    g = cotangent(_out_size(fn, xd, p), dtype)
+    try:
+        y, dx = vjp_values(fn, xd, jnp.asarray(g, dtype), **p)
+    except Exception as e:  # noqa: BLE001 - a row that cannot run fails, with the reason
+        return Row(name, dtype, dict(pset), np.inf, np.inf, None, np.nan, None, [f"raised {type(e).__name__}: {e}"])
+    yr, dxr = vjp_values(reference, xd.astype(jnp.float64), g, **p64)
+    if y.shape != xall.shape:  # reduces: compare on the sample rows alone
+        y = y_s = yr_s = None
+        ev = 0.0
+        ys, dxs = vjp_values(fn, jnp.asarray(x, dtype), jnp.asarray(cotangent(_out_size(fn, jnp.asarray(x, dtype), p), dtype), dtype), **p)
+        yrs, dxrs = vjp_values(reference, jnp.asarray(x, jnp.float64), cotangent(_out_size(fn, jnp.asarray(x, dtype), p), dtype), **p64)
+        ev = float(normalized_error(ys[np.isfinite(yrs)], yrs[np.isfinite(yrs)], dtype).max(initial=0.0))
+        eg = float(normalized_error(dxs[np.isfinite(dxrs)], dxrs[np.isfinite(dxrs)], dtype).max(initial=0.0))
+    else:
+        s = slice(0, parts[0])
+        okv, okg = np.isfinite(yr[s]), np.isfinite(dxr[s])
+        ev = float(normalized_error(y[s][okv], yr[s][okv], dtype).max(initial=0.0))
+        eg = float(normalized_error(dx[s][okg], dxr[s][okg], dtype).max(initial=0.0))
+    if ev > TOLERANCE:
+        problems.append(f"value error {ev:.3g} eps")
+    if eg > TOLERANCE:
+        problems.append(f"gradient error {eg:.3g} eps")
+    vs = None
+    if jax_nn is not None:
+        yo, dxo = vjp_values(jax_nn, xd, jnp.asarray(g, dtype), **p)
+        if y is not None:
+            s = slice(0, parts[1])  # samples and kinks
+            ok = ~np.isnan(yo[s])
+            vs = float(max(normalized_error(y[s][ok], yo[s][ok], dtype).max(initial=0.0),
+                           normalized_error(dx[s][ok], dxo[s][ok], dtype).max(initial=0.0)))
+            if vs > TOLERANCE:
+                problems.append(f"differs from jax.nn by {vs:.3g} eps")
+            problems += _edge_problems(xall[parts[1]:], y[parts[1]:], dx[parts[1]:], yo[parts[1]:], dxo[parts[1]:], dtype)
+        else:
+            vs = max(check_against(fn, jax_nn, x, dtype, **pset))
+            if vs > TOLERANCE:
+                problems.append(f"differs from jax.nn by {vs:.3g} eps")
+    elif y is not None:
+        problems += _edge_problems(xall[parts[1]:], y[parts[1]:], dx[parts[1]:], None, None, dtype)
+    problems += _empty_problems(fn, x, dtype, p)
+    if finite_differences and dtype == "float64":
+        xs = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain, 25), kink_points, FD_MARGIN))
+        xs = xs[np.all(np.abs(xs.reshape(len(xs), -1)) < 20, axis=1)]
+        try:
+            check_finite_differences(fn, xs, twin, **pset)
+        except AssertionError as e:
+            problems.append(f"finite differences: {str(e).splitlines()[0]}")
+    xb = jnp.asarray(x, dtype)
+    saved = bytes_saved(fn, xb, **p)
+    nn_saved = bytes_saved(jax_nn, xb, **p) if jax_nn is not None else None
+    if nn_saved is not None and saved > nn_saved:
+        problems.append(f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}")
+    return Row(name, dtype, dict(pset), ev, eg, vs, saved, nn_saved, problems)
+
+
+def format_rows(rows: Sequence[Row]) -> str:
+    """A fixed-width table of rows, as ``jax-act check`` prints it."""
+    head = f"{'activation':<22} {'dtype':<9} {'value err':>9} {'grad err':>9} {'vs jax.nn':>9} {'saved B/el':>10} {'jax.nn B/el':>11}  result"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        label = r.name + ("" if not r.params else "(" + ",".join(f"{k}={v}" for k, v in r.params.items()) + ")")
+        nn = "-" if r.vs_jax_nn is None else f"{r.vs_jax_nn:9.2f}"
+        nnb = "-" if r.jax_nn_bytes is None else f"{r.jax_nn_bytes:g}"
+        verdict = "pass" if r.passed else "FAIL: " + "; ".join(r.problems)
+        lines.append(
+            f"{label:<22.22} {r.dtype:<9} {r.value_err:9.2f} {r.grad_err:9.2f} {nn:>9} {r.bytes_saved:>10g} {nnb:>11}  {verdict}"
+        )
+    return "\n".join(lines)
