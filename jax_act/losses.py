@@ -1,0 +1,514 @@
+r"""Losses with closed-form gradients, fused with their activation, and the seed's backprop example.
+
+Each loss is a jitted ``jax.custom_vjp`` function with optax's signature, whose backward rule is
+the closed form and whose forward pass saves *one array the size of the logits* — the gradient
+itself — and nothing else (the labels' gradient, when labels are differentiated, needs one more):
+
+===========================================  ==============================  ===================
+loss                                          ∂/∂logits                       ∂/∂labels
+===========================================  ==============================  ===================
+``softmax_cross_entropy``                     (Σ labels) · softmax − labels   −log_softmax
+``softmax_cross_entropy_with_integer_labels``  softmax − one_hot(labels)       (integer: none)
+``sigmoid_binary_cross_entropy``              σ(logits) − labels              −logits
+``squared_error``                             outputs − targets               targets − outputs
+===========================================  ==============================  ===================
+
+Values and gradients equal optax's (``optax.losses``) to rounding. Where optax's value is NaN
+they stay finite: a term whose label is 0 contributes 0 even when its log-probability is −∞,
+so −∞ (masked) logits under zero labels, and logits of ±1e9, give finite values and
+gradients; a fully masked row gives loss 0 and gradient 0. A −∞ logit under a *nonzero*
+label gives loss +∞, which is the true value. Half-precision logits are computed in float32
+and rounded once.
+
+The seed's worked example of backpropagation (``squared_error`` and :func:`backprop`) is the
+one-layer network of the source material: :math:`z_k = \sum_j x_j w_{jk}`, output
+:math:`g(z_k)`, :math:`E = \tfrac12 \sum_k (g(z_k) - t_k)^2` and
+
+.. math::
+    \frac{\partial E}{\partial w_{jk}} = (g(z_k) - t_k)\, g'(z_k)\, x_j ,
+
+with :math:`g'` from :func:`jax_act.derivative` (softmax through its Jacobian).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from jax.typing import ArrayLike
+
+from ._engine import check_array, check_axis, check_where, compute_dtype, lookup, unbroadcast
+
+__all__ = [
+    "Backprop",
+    "backprop",
+    "sigmoid_binary_cross_entropy",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_with_integer_labels",
+    "squared_error",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _float_arg(fname: str, argname: str, value: Any) -> Array:
+    arr = check_array(f"losses.{fname}", argname, value)
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        raise TypeError(f"jax_act.losses.{fname}: argument {argname!r} must be a float array, got dtype {arr.dtype}")
+    return arr
+
+
+def _broadcast(fname: str, names: tuple[str, str], a: Array, b: Array) -> tuple[int, ...]:
+    try:
+        return tuple(np.broadcast_shapes(a.shape, b.shape))
+    except ValueError:
+        raise ValueError(
+            f"jax_act.losses.{fname}: {names[0]!r} of shape {a.shape} and {names[1]!r} of shape "
+            f"{b.shape} do not broadcast"
+        ) from None
+
+
+def _not_text(fname: str, **args: Any) -> None:
+    """Before jit sees them: a string where an array belongs is a TypeError naming it."""
+    for argname, value in args.items():
+        if isinstance(value, (str, bytes)):
+            check_array(f"losses.{fname}", argname, value)
+
+
+def _hashable_axis(axis: Any) -> Any:
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _mask_for(fname: str, where: Any, shape: tuple[int, ...], axis: Any) -> Array | None:
+    """optax's convention: a ``where`` of the batch shape is expanded along ``axis``."""
+    if where is None:
+        return None
+    w = check_array(f"losses.{fname}", "where", where)
+    if w.ndim != len(shape) and isinstance(axis, int):
+        w = jnp.expand_dims(w, axis)
+    return check_where(f"losses.{fname}", w, shape)
+
+
+def _log_softmax(x: Array, axes: tuple[int, ...]) -> Array:
+    """log softmax whose all −∞ rows give −∞ (not NaN); +∞ or NaN in a row gives NaN."""
+    top = jnp.max(x, axes, keepdims=True)
+    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))
+    z = x - top
+    total = jnp.sum(jnp.exp(z), axes, keepdims=True)
+    return z - jnp.log(jnp.where(total == 0, 1, total))
+
+
+def _times(label: Array, logp: Array) -> Array:
+    """label · log p, with 0 · (−∞) = 0: a class that is not a target costs nothing."""
+    return jnp.where(label == 0, 0, label * logp)
+
+
+def _softplus(x: Array) -> Array:
+    return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+# --------------------------------------------------------------------------- softmax cross entropy
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _sce(axes: tuple[int, ...], x: Array, t: Array) -> Array:
+    return _sce_fwd_values(axes, x, t)[0].astype(jnp.result_type(x, t))
+
+
+def _sce_fwd_values(axes: tuple[int, ...], x: Array, t: Array) -> tuple[Array, Array, Array]:
+    cdt = compute_dtype(x.dtype)
+    xc, tc = x.astype(cdt), t.astype(cdt)
+    logp = _log_softmax(xc, axes)
+    loss = -jnp.sum(_times(tc, logp), axes)
+    dx = jnp.sum(tc, axes, keepdims=True) * jnp.exp(logp) - tc  # (Σt)·S − t
+    return loss, dx, logp
+
+
+def _sce_fwd(axes: tuple[int, ...], x: Any, t: Any) -> tuple[Array, tuple]:
+    loss, dx, logp = _sce_fwd_values(axes, x.value, t.value)
+    out = loss.astype(jnp.result_type(x.value, t.value))
+    # Saved: the gradient (one array the size of the logits); −log p only if labels need it.
+    return out, (dx.astype(x.value.dtype), logp.astype(t.value.dtype) if t.perturbed else None)
+
+
+def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
+    dx, logp = res
+    if isinstance(g, jax.custom_derivatives.SymbolicZero):
+        return None, None
+    g = jnp.expand_dims(g.astype(compute_dtype(g.dtype)), axes)
+    gx = (g * dx).astype(dx.dtype)
+    gt = None if logp is None else (-g * logp).astype(logp.dtype)
+    return gx, gt
+
+
+_sce.defvjp(_sce_fwd, _sce_bwd, symbolic_zeros=True)
+
+
+@functools.partial(jax.jit, static_argnames=("axis",))
+def _softmax_cross_entropy(logits, labels, axis, where):
+    fname = "softmax_cross_entropy"
+    x = _float_arg(fname, "logits", logits)
+    t = _float_arg(fname, "labels", labels)
+    shape = _broadcast(fname, ("logits", "labels"), x, t)
+    if shape != x.shape:
+        raise ValueError(
+            f"jax_act.losses.{fname}: 'labels' of shape {t.shape} must broadcast to the shape "
+            f"of 'logits' {x.shape}"
+        )
+    t = jnp.broadcast_to(t, shape)
+    axes = check_axis(f"losses.{fname}", axis, x.ndim)
+    mask = _mask_for(fname, where, shape, axis)
+    if mask is not None:  # masked entries take no part, whatever they hold
+        x = jnp.where(mask, x, -jnp.inf)
+        t = jnp.where(mask, t, 0)
+    return _sce(axes, x, t)
+
+
+def softmax_cross_entropy(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    axis: int | tuple[int, ...] | None = -1,
+    where: ArrayLike | None = None,
+) -> Array:
+    r"""Softmax cross entropy, fused: the gradient is softmax − labels, in closed form.
+
+    .. math::
+        L = -\sum_i t_i \log S_i(x), \qquad
+        \frac{\partial L}{\partial x_i} = \Big(\sum_j t_j\Big) S_i - t_i
+        \;(= S_i - t_i \text{ for labels summing to 1}), \qquad
+        \frac{\partial L}{\partial t_i} = -\log S_i
+
+    Same signature, values and gradients as ``optax.losses.softmax_cross_entropy``. The
+    backward pass keeps one array the size of the logits (the gradient). A term with label 0
+    contributes 0 even where its logit is −∞ (masked), where optax's value is NaN; a fully
+    masked row gives 0 and gradient 0.
+
+    Args:
+      logits: unnormalized log probabilities, ``[..., num_classes]``.
+      labels: target probabilities (e.g. one-hot), broadcasting to ``logits``' shape.
+      axis: the class axis or axes (an int, a tuple, or None for all).
+      where: optional mask of ``logits``' shape or of the batch shape (then expanded along
+        ``axis``, as optax does); False entries take no part.
+
+    Returns:
+      The loss per example: ``logits``' shape without ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]], dtype=jnp.float32)
+      >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=jnp.float32)
+      >>> losses.softmax_cross_entropy(logits, labels)
+      Array([0.2761..., 2.9517...], dtype=float32)
+    """
+    _not_text("softmax_cross_entropy", logits=logits, labels=labels, where=where)
+    return _softmax_cross_entropy(logits, labels, _hashable_axis(axis), where)
+
+
+# --------------------------------------------------------------------------- integer labels
+
+
+@jax.custom_vjp
+def _sce_int(x: Array, label: Array, mask: Array | None) -> Array:
+    return _sce_int_values(x, label, mask)[0].astype(x.dtype)
+
+
+def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
+    """Along the last axis. optax's convention: the label's logit is read even where masked."""
+    cdt = compute_dtype(x.dtype)
+    xc = x.astype(cdt)
+    n = x.shape[-1]
+    label = jnp.where(label < 0, label + n, label)  # negative labels count from the end, as optax
+    valid = (label >= 0) & (label < n)
+    xm = xc if mask is None else jnp.where(mask, xc, -jnp.inf)
+    logp = _log_softmax(xm, (x.ndim - 1,))
+    top = jnp.max(xm, -1)
+    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))
+    lse = top + jnp.log(jnp.sum(jnp.exp(xm - top[..., None]), -1))
+    picked = jnp.take_along_axis(xc, jnp.clip(label, 0, n - 1)[..., None], -1)[..., 0]
+    loss = jnp.where(valid, lse - picked, jnp.nan)
+    one_hot = jnp.arange(n) == label[..., None]
+    dx = jnp.exp(logp) - one_hot.astype(cdt)
+    dx = jnp.where(valid[..., None], dx, jnp.nan)
+    if mask is not None:  # a row with nothing left: loss 0 and gradient 0, as optax's value
+        alive = jnp.any(mask, -1)
+        loss = jnp.where(alive, loss, 0)
+        dx = jnp.where(alive[..., None], dx, 0)
+    return loss, dx
+
+
+def _sce_int_fwd(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
+    loss, dx = _sce_int_values(x, label, mask)
+    return loss.astype(x.dtype), dx.astype(x.dtype)  # saved: the gradient, logits-sized
+
+
+def _sce_int_bwd(dx: Array, g: Array) -> tuple:
+    gx = (g.astype(compute_dtype(g.dtype))[..., None] * dx).astype(dx.dtype)
+    return gx, None, None
+
+
+_sce_int.defvjp(_sce_int_fwd, _sce_int_bwd)
+
+
+@functools.partial(jax.jit, static_argnames=("axis",))
+def _softmax_cross_entropy_int(logits, labels, axis, where):
+    fname = "softmax_cross_entropy_with_integer_labels"
+    x = _float_arg(fname, "logits", logits)
+    label = check_array(f"losses.{fname}", "labels", labels)
+    if not jnp.issubdtype(label.dtype, jnp.integer):
+        raise TypeError(f"jax_act.losses.{fname}: argument 'labels' must be an integer array, got dtype {label.dtype}")
+    if axis is None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer, tuple)):
+        raise TypeError(f"jax_act.losses.{fname}: argument 'axis' must be an int or a tuple of ints, got {axis!r}")
+    axes = check_axis(f"losses.{fname}", axis, x.ndim)
+    mask = _mask_for(fname, where, x.shape, axis)
+    batch = tuple(a for a in range(x.ndim) if a not in axes)
+    batch_shape = tuple(x.shape[a] for a in batch)
+    if label.shape != batch_shape:
+        raise ValueError(
+            f"jax_act.losses.{fname}: 'labels' of shape {label.shape} must have the batch shape "
+            f"{batch_shape} of 'logits' {x.shape} without axis {axis}"
+        )
+    # classes to the last axis, flattened (as optax does for a tuple of axes)
+    x = x.transpose(batch + axes).reshape(*batch_shape, -1)
+    if mask is not None:
+        mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
+    return _sce_int(x, label, mask)
+
+
+def softmax_cross_entropy_with_integer_labels(
+    logits: ArrayLike,
+    labels: ArrayLike,
+    axis: int | tuple[int, ...] = -1,
+    where: ArrayLike | None = None,
+) -> Array:
+    r"""Softmax cross entropy with integer labels, fused: gradient softmax − one_hot(labels).
+
+    .. math::
+        L = \log \sum_j e^{x_j} - x_{\text{label}}, \qquad
+        \frac{\partial L}{\partial x_i} = S_i - [i = \text{label}]
+
+    Same signature, values and gradients as
+    ``optax.losses.softmax_cross_entropy_with_integer_labels``; the backward pass keeps one
+    array the size of the logits (the gradient). −∞ (masked) logits other than the label's
+    give finite values and gradients; a fully masked row gives 0 and gradient 0. Labels
+    outside ``[-n, n)`` give NaN. Labels are not differentiable.
+
+    Args:
+      logits: unnormalized log probabilities, ``[..., num_classes]``.
+      labels: integer class indices of the batch shape ``[...]``.
+      axis: the class axis, or a tuple of axes flattened into one class index (as optax).
+      where: optional mask of ``logits``' shape or of the batch shape.
+
+    Returns:
+      The loss per example, of ``labels``' shape.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]], dtype=jnp.float32)
+      >>> losses.softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1]))
+      Array([0.2761..., 2.9517...], dtype=float32)
+    """
+    _not_text("softmax_cross_entropy_with_integer_labels", logits=logits, labels=labels, where=where)
+    return _softmax_cross_entropy_int(logits, labels, _hashable_axis(axis), where)
+
+
+# --------------------------------------------------------------------------- sigmoid BCE
+
+
+@jax.custom_vjp
+def _bce(x: Array, t: Array) -> Array:
+    return _bce_values(x, t)[0].astype(x.dtype)
+
+
+def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
+    cdt = compute_dtype(x.dtype)
+    xc, tc = x.astype(cdt), t.astype(cdt)
+    # −t log σ(x) − (1 − t) log σ(−x), with log σ(x) = −softplus(−x); 0 · ∞ = 0
+    loss = jnp.where(tc == 0, 0, tc * _softplus(-xc)) + jnp.where(tc == 1, 0, (1 - tc) * _softplus(xc))
+    return loss, jax.nn.sigmoid(xc) - tc
+
+
+def _bce_fwd(x: Any, t: Any) -> tuple[Array, tuple]:
+    loss, dx = _bce_values(x.value, t.value)
+    # Saved: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x).
+    return loss.astype(x.value.dtype), (dx.astype(x.value.dtype), x.value if t.perturbed else None)
+
+
+def _bce_bwd(res: tuple, g: Any) -> tuple:
+    dx, x = res
+    if isinstance(g, jax.custom_derivatives.SymbolicZero):
+        return None, None
+    g = g.astype(compute_dtype(g.dtype))
+    return (g * dx).astype(dx.dtype), None if x is None else (-g * x).astype(x.dtype)
+
+
+_bce.defvjp(_bce_fwd, _bce_bwd, symbolic_zeros=True)
+
+
+@jax.jit
+def _sigmoid_binary_cross_entropy(logits, labels):
+    fname = "sigmoid_binary_cross_entropy"
+    x = _float_arg(fname, "logits", logits)
+    t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
+    shape = _broadcast(fname, ("logits", "labels"), x, t)
+    return _bce(jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape))
+
+
+def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
+    r"""Elementwise sigmoid (binary) cross entropy, fused: the gradient is σ(logits) − labels.
+
+    .. math::
+        L = -t \log\sigma(x) - (1 - t)\log(1 - \sigma(x)), \qquad
+        \frac{\partial L}{\partial x} = \sigma(x) - t, \qquad
+        \frac{\partial L}{\partial t} = -x
+
+    Same signature, values and gradients as ``optax.losses.sigmoid_binary_cross_entropy``
+    (labels take the logits' dtype). The backward pass keeps one array the size of the
+    logits, σ(x) − t. Logits of ±1e9 and ±∞ give finite values and gradients where the label
+    agrees (label 1 at +∞, 0 at −∞); a wrong certain prediction costs +∞.
+
+    Args:
+      logits: logits of the positive class.
+      labels: targets in [0, 1], broadcasting against ``logits``.
+
+    Returns:
+      The loss per element, of the broadcast shape.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> x = jnp.array([-2.0, 0.0, 3.0], dtype=jnp.float32)
+      >>> print(losses.sigmoid_binary_cross_entropy(x, jnp.array([0.0, 1.0, 1.0])).round(4))
+      [0.1269 0.6931 0.0486]
+    """
+    _not_text("sigmoid_binary_cross_entropy", logits=logits, labels=labels)
+    return _sigmoid_binary_cross_entropy(logits, labels)
+
+
+# --------------------------------------------------------------------------- the seed's example
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _sq(axes: tuple[int, ...], g: Array, t: Array) -> Array:
+    return _sq_fwd(axes, g, t)[0]
+
+
+def _sq_fwd(axes: tuple[int, ...], g: Array, t: Array) -> tuple[Array, Array]:
+    d = g - t
+    cdt = compute_dtype(d.dtype)
+    return (0.5 * jnp.sum(jnp.square(d.astype(cdt)), axes)).astype(d.dtype), d  # saved: g − t
+
+
+def _sq_bwd(axes: tuple[int, ...], d: Array, ct: Array) -> tuple[Array, Array]:
+    gd = (jnp.expand_dims(ct.astype(compute_dtype(ct.dtype)), axes) * d).astype(d.dtype)
+    return gd, -gd
+
+
+_sq.defvjp(_sq_fwd, _sq_bwd)
+
+
+@functools.partial(jax.jit, static_argnames=("axis",))
+def _squared_error(outputs, targets, axis):
+    fname = "squared_error"
+    g = _float_arg(fname, "outputs", outputs)
+    t = check_array(f"losses.{fname}", "targets", targets)
+    shape = _broadcast(fname, ("outputs", "targets"), g, t)
+    dtype = jnp.result_type(g, t)
+    g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
+    return _sq(check_axis(f"losses.{fname}", axis, len(shape)), g, t)
+
+
+def squared_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
+    r"""The seed's squared error :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, summed over ``axis``.
+
+    .. math::
+        E = \frac12 \sum_k (g_k - t_k)^2, \qquad \frac{\partial E}{\partial g_k} = g_k - t_k
+
+    Note: this is the source material's E — halved, and summed over the output axis (one
+    value per example) — *not* ``optax.losses.squared_error``, which is elementwise and
+    unhalved. It equals ``optax.losses.l2_loss(outputs, targets).sum(axis)``. The backward
+    pass keeps ``outputs − targets``.
+
+    Args:
+      outputs: the network's outputs :math:`g(z_k)`.
+      targets: the targets :math:`t_k`, broadcasting against ``outputs``.
+      axis: the output axis or axes summed over (None: all, a scalar).
+
+    Returns:
+      E per example: the broadcast shape without ``axis``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> print(losses.squared_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0])))
+      0.625
+    """
+    _not_text("squared_error", outputs=outputs, targets=targets)
+    return _squared_error(outputs, targets, _hashable_axis(axis))
+
+
+class Backprop(NamedTuple):
+    """What :func:`backprop` returns."""
+
+    loss: Array  #: E, summed over every example
+    grad: Array  #: ∂E/∂w, of ``w``'s shape
+    outputs: Array  #: g(z), the network's outputs
+
+
+def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLike, **params: Any) -> Backprop:
+    r"""The seed's worked example: the closed-form gradient of a one-layer network, by hand.
+
+    The layer outputs :math:`g(z_k)`, :math:`z_k = \sum_j x_j w_{jk}`, and is scored by
+    :func:`squared_error` :math:`E = \tfrac12 \sum_k (g(z_k) - t_k)^2`. Then
+
+    .. math::
+        \frac{\partial E}{\partial w_{jk}} = \delta_k\, x_j, \qquad
+        \delta_k = (g(z_k) - t_k)\, g'(z_k)
+
+    with :math:`g'` the closed form from :func:`jax_act.derivative`. For an activation along
+    an axis (softmax) :math:`g'` is the Jacobian :math:`\partial g_k/\partial z_j =
+    S_k(\delta_{kj} - S_j)` and :math:`\delta_j = \sum_k (g_k - t_k)\,\partial g_k/\partial z_j`.
+    No autodiff is involved; the test suite checks the result against ``jax.grad``.
+
+    Args:
+      activation: a jax_act activation or its name (``"sigmoid"``, ``"softmax"``, ...).
+      x: inputs, ``[M]`` or batched ``[..., M]``.
+      w: weights ``[M, K]``.
+      t: targets ``[K]`` or ``[..., K]``.
+      **params: the activation's parameters (e.g. ``negative_slope=0.2``).
+
+    Returns:
+      ``Backprop(loss, grad, outputs)``: E summed over the batch, ∂E/∂w, and g(z).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> x = jnp.array([1.0, -2.0], dtype=jnp.float32)
+      >>> w = jnp.array([[0.5, -1.0], [0.25, 0.0]], dtype=jnp.float32)
+      >>> losses.backprop("sigmoid", x, w, jnp.array([1.0, 0.0], dtype=jnp.float32)).grad
+      Array([[-0.125    ,  0.0528...],
+             [ 0.25     , -0.1057...]], dtype=float32)
+    """
+    act = lookup(activation)
+    x = _float_arg("backprop", "x", x)
+    w = _float_arg("backprop", "w", w)
+    t = _float_arg("backprop", "t", t)
+    if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[0]:
+        raise ValueError(f"jax_act.losses.backprop: 'x' {x.shape} and 'w' {w.shape} must be [..., M] and [M, K]")
+    z = jnp.einsum("...j,jk->...k", x, w)
+    g = act.fn(z, **params)
+    r = g - t  # ∂E/∂g_k
+    if act.spec.kind == "elementwise":
+        delta = r * act.derivative(z, **params)  # (g(z_k) − t_k) g'(z_k)
+    else:
+        jac = act.derivative(z, **params)  # [..., k, j] = ∂g_k/∂z_j
+        delta = jnp.einsum("...k,...kj->...j", r, jac)
+    grad = jnp.einsum("...j,...k->jk", jnp.broadcast_to(x, (*delta.shape[:-1], x.shape[-1])), delta)
+    loss = jnp.sum(squared_error(g, t))
+    return Backprop(loss, grad, g)

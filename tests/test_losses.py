@@ -1,0 +1,279 @@
+"""Fused losses against optax (an independent oracle), on ordinary and extreme logits.
+
+The oracle is optax evaluated in float64 on the same (rounded) inputs; a result in dtype d
+passes when ``|got − want| ≤ TOL · eps(d) · (|want| + 1)``, TOL stated once below.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jax_act import _compat, losses
+
+optax = pytest.importorskip("optax")
+
+TOL = 16  # in units of the dtype's eps, relative above 1, absolute below
+DTYPES = ["bfloat16", "float16", "float32", "float64"]
+
+
+def assert_close(got, want, dtype, what=""):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    eps = float(jnp.finfo(dtype).eps)
+    assert got.shape == want.shape, (what, got.shape, want.shape)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{what}: NaN pattern")
+    ok = ~np.isnan(want)
+    err = np.abs(got[ok] - want[ok]) / (np.abs(want[ok]) + 1)
+    assert err.size == 0 or err.max() <= TOL * eps, f"{what}: max error {err.max() / eps:.1f} eps > {TOL}"
+
+
+def f64(a):
+    return jnp.asarray(np.asarray(a, np.float64))
+
+
+def value_and_grads(fn, *args, argnums=(0, 1)):
+    """Values and ∂(Σ c·loss)/∂args with a random cotangent c (so rows are weighted differently)."""
+    out = fn(*args)
+    c = jnp.asarray(np.random.default_rng(0).uniform(0.5, 2.0, out.shape), out.dtype)
+    grads = jax.grad(lambda *a: jnp.sum(c * fn(*a)), argnums=argnums)(*args)
+    return out, grads
+
+
+def logits_labels(dtype, shape=(6, 5), seed=0, soft=True):
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.normal(0, 3, shape), dtype)
+    if soft:  # probabilities, and (second half of rows) weights that do not sum to 1
+        t = rng.uniform(0, 1, shape)
+        t = t / t.sum(-1, keepdims=True)
+        t[shape[0] // 2 :] *= 1.7
+    else:
+        t = np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    return x, jnp.asarray(t, dtype)
+
+
+# --------------------------------------------------------------------------- softmax CE
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("soft", [True, False])
+def test_softmax_cross_entropy_matches_optax(dtype, soft):
+    x, t = logits_labels(dtype, soft=soft)
+    got, (gx, gt) = value_and_grads(losses.softmax_cross_entropy, x, t)
+    want, (wx, wt) = value_and_grads(optax.losses.softmax_cross_entropy, f64(x), f64(t))
+    assert got.dtype == x.dtype and gx.dtype == x.dtype and gt.dtype == t.dtype
+    assert_close(got, want, dtype, "value")
+    assert_close(gx, wx, dtype, "d/dlogits")
+    assert_close(gt, wt, dtype, "d/dlabels")
+
+
+def test_softmax_cross_entropy_gradient_is_softmax_minus_labels():
+    x, t = logits_labels("float64", soft=False)
+    g = jax.grad(lambda x: losses.softmax_cross_entropy(x, t).sum())(x)
+    np.testing.assert_allclose(g, jax.nn.softmax(x) - t, rtol=0, atol=4 * np.finfo(np.float64).eps)
+
+
+@pytest.mark.parametrize("axis", [0, 1, (0, 2), None])
+def test_softmax_cross_entropy_axes_match_optax(axis):
+    x, t = logits_labels("float64", shape=(3, 4, 5), seed=1)
+    got, (gx,) = value_and_grads(lambda x, t: losses.softmax_cross_entropy(x, t, axis=axis), x, t, argnums=(0,))
+    want, (wx,) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, axis=axis), x, t, argnums=(0,))
+    assert_close(got, want, "float64", "value")
+    assert_close(gx, wx, "float64", "grad")
+
+
+@pytest.mark.parametrize("batch_mask", [False, True])
+def test_softmax_cross_entropy_where_matches_optax(batch_mask):
+    x, t = logits_labels("float64", seed=2)
+    rng = np.random.default_rng(3)
+    where = jnp.asarray(rng.uniform(size=x.shape[:-1] if batch_mask else x.shape) > 0.3)
+    got, (gx,) = value_and_grads(lambda x, t: losses.softmax_cross_entropy(x, t, where=where), x, t, argnums=(0,))
+    want, (wx,) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=where), x, t, argnums=(0,))
+    assert_close(got, want, "float64", "value")
+    # optax's gradient at masked entries is 0 except in rows masked entirely (NaN there); ours is 0.
+    assert_close(jnp.where(jnp.isnan(wx), 0, gx), jnp.where(jnp.isnan(wx), 0, wx), "float64", "grad")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softmax_cross_entropy_masked_logits_are_finite_where_optax_is_nan(dtype):
+    x, t = logits_labels(dtype, seed=4)
+    keep = jnp.asarray(np.random.default_rng(5).uniform(size=x.shape) > 0.4).at[:, 0].set(True)
+    t = jnp.where(keep, t, 0)  # zero labels under the masked logits
+    xm = jnp.where(keep, x, -jnp.inf)
+    got, (gx, gt) = value_and_grads(losses.softmax_cross_entropy, xm, t)
+    assert np.isnan(np.asarray(optax.losses.softmax_cross_entropy(f64(xm), f64(t)))).any()  # the point
+    # the oracle: optax with the mask given as `where` (its finite path)
+    want, (wx, _) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=keep), f64(x), f64(t))
+    assert_close(got, want, dtype, "value")
+    assert_close(gx, wx, dtype, "d/dlogits")
+    assert np.isfinite(np.asarray(gx, np.float64)).all()
+    # ∂L/∂t = −log S is +∞ at a −∞ logit: the true value
+    np.testing.assert_array_equal(np.asarray(gt) == np.inf, ~np.asarray(keep))
+
+
+def test_softmax_cross_entropy_fully_masked_row_is_zero():
+    x = jnp.array([[-jnp.inf, -jnp.inf, -jnp.inf], [1.0, 2.0, 3.0]])
+    t = jnp.array([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    out, (gx, _) = value_and_grads(losses.softmax_cross_entropy, x, t)
+    assert out[0] == 0 and np.all(gx[0] == 0)
+    where = jnp.array([[False] * 3, [True] * 3])
+    out, (gx,) = value_and_grads(lambda x: losses.softmax_cross_entropy(x, t, where=where), jnp.ones((2, 3)), argnums=(0,))
+    assert out[0] == 0 and np.all(gx[0] == 0) and np.isfinite(np.asarray(gx)).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_cross_entropy_huge_logits(dtype):
+    x = jnp.asarray([[1e9, -1e9, 0.0], [-1e9, -1e9, 1e9], [1e9, 1e9, -1e9]], dtype)
+    t = jnp.asarray([[0.0, 1.0, 0.0], [0.2, 0.3, 0.5], [0.5, 0.5, 0.0]], dtype)
+    got, (gx, gt) = value_and_grads(losses.softmax_cross_entropy, x, t)
+    want, (wx, wt) = value_and_grads(optax.losses.softmax_cross_entropy, f64(x), f64(t))
+    for a in (got, gx, gt):
+        assert np.isfinite(np.asarray(a, np.float64)).all()
+    assert_close(got, want, dtype, "value")
+    assert_close(gx, wx, dtype, "d/dlogits")
+    assert_close(gt, wt, dtype, "d/dlabels")
+
+
+# --------------------------------------------------------------------------- integer labels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_integer_labels_match_optax(dtype):
+    x, _ = logits_labels(dtype, seed=6)
+    labels = jnp.asarray(np.random.default_rng(7).integers(0, x.shape[-1], x.shape[:-1]))
+    f = losses.softmax_cross_entropy_with_integer_labels
+    got, (gx,) = value_and_grads(f, x, labels, argnums=(0,))
+    want, (wx,) = value_and_grads(optax.losses.softmax_cross_entropy_with_integer_labels, f64(x), labels, argnums=(0,))
+    assert got.dtype == x.dtype and gx.dtype == x.dtype
+    assert_close(got, want, dtype, "value")
+    assert_close(gx, wx, dtype, "grad")
+    c = jnp.ones(x.shape[0], x.dtype)
+    g1 = jax.grad(lambda x: jnp.sum(c * f(x, labels)))(f64(x))
+    np.testing.assert_allclose(g1, jax.nn.softmax(f64(x)) - jax.nn.one_hot(labels, x.shape[-1]), atol=1e-15)
+
+
+@pytest.mark.parametrize("axis", [0, (0, 2)])
+def test_integer_labels_axes_and_where_match_optax(axis):
+    rng = np.random.default_rng(8)
+    x = jnp.asarray(rng.normal(size=(3, 4, 2)))
+    n = int(np.prod([x.shape[a] for a in ((axis,) if isinstance(axis, int) else axis)]))
+    bshape = tuple(s for a, s in enumerate(x.shape) if a not in ((axis,) if isinstance(axis, int) else axis))
+    labels = jnp.asarray(rng.integers(0, n, bshape))
+    where = jnp.asarray(rng.uniform(size=x.shape) > 0.3)
+    for kw in ({}, {"where": where}):
+        got, (gx,) = value_and_grads(
+            lambda x: losses.softmax_cross_entropy_with_integer_labels(x, labels, axis=axis, **kw), x, argnums=(0,)
+        )
+        want, (wx,) = value_and_grads(
+            lambda x: optax.losses.softmax_cross_entropy_with_integer_labels(x, labels, axis=axis, **kw), x, argnums=(0,)
+        )
+        assert_close(got, want, "float64", f"value {kw.keys()}")
+        assert_close(gx, wx, "float64", f"grad {kw.keys()}")
+
+
+def test_integer_labels_extreme_logits():
+    f = losses.softmax_cross_entropy_with_integer_labels
+    x = jnp.array([[1e9, -1e9, 0.0], [-jnp.inf, 2.0, -jnp.inf], [-jnp.inf] * 3])
+    labels = jnp.array([1, 1, 0])
+    out = f(x[:2], labels[:2])
+    gx = jax.grad(lambda x: f(x, labels[:2]).sum())(x[:2])
+    assert np.isfinite(np.asarray(out)).all() and np.isfinite(np.asarray(gx)).all()
+    np.testing.assert_allclose(out, [2e9, 0.0])
+    np.testing.assert_allclose(gx, [[1, -1, 0], [0, 0, 0]], atol=1e-15)
+    where = jnp.array([[True] * 3, [True] * 3, [False] * 3])
+    out, (gx,) = value_and_grads(lambda x: f(x, labels, where=where), x, argnums=(0,))
+    assert out[2] == 0 and np.all(gx[2] == 0)
+
+
+# --------------------------------------------------------------------------- sigmoid BCE
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_binary_cross_entropy_matches_optax(dtype):
+    rng = np.random.default_rng(9)
+    x = jnp.asarray(rng.normal(0, 4, (5, 7)), dtype)
+    t = jnp.asarray(np.where(rng.uniform(size=(5, 7)) < 0.5, rng.integers(0, 2, (5, 7)), rng.uniform(size=(5, 7))), dtype)
+    got, (gx, gt) = value_and_grads(losses.sigmoid_binary_cross_entropy, x, t)
+    want, (wx, wt) = value_and_grads(optax.losses.sigmoid_binary_cross_entropy, f64(x), f64(t))
+    assert got.dtype == x.dtype and gx.dtype == x.dtype
+    assert_close(got, want, dtype, "value")
+    assert_close(gx, wx, dtype, "d/dlogits")
+    assert_close(gt, wt, dtype, "d/dlabels")
+    g = jax.grad(lambda x: losses.sigmoid_binary_cross_entropy(x, t).sum())(x)
+    assert_close(g, jax.nn.sigmoid(f64(x)) - f64(t), dtype, "σ − t")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_binary_cross_entropy_extreme_logits(dtype):
+    x = jnp.asarray([1e9, -1e9, 1e9, -1e9, jnp.inf, -jnp.inf, 30.0, -30.0], dtype)
+    t = jnp.asarray([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0], dtype)
+    out, (gx, _) = value_and_grads(losses.sigmoid_binary_cross_entropy, x, t)
+    want_out = np.array([0, 0, 1e9, 1e9, 0, 0, np.log1p(np.exp(-30.0)), np.log1p(np.exp(-30.0))])
+    want_g = np.array([0, 0, 1, -1, 0, 0, -np.exp(-30.0) / (1 + np.exp(-30.0)), np.exp(-30.0) / (1 + np.exp(-30.0))])
+    c = np.random.default_rng(0).uniform(0.5, 2.0, out.shape)  # value_and_grads' cotangent
+    assert_close(out, want_out, dtype, "value")
+    assert_close(gx, c * want_g, dtype, "grad")
+    assert np.isnan(np.asarray(optax.losses.sigmoid_binary_cross_entropy(x, t))[4:6]).all()  # optax: NaN at ±inf
+
+
+# --------------------------------------------------------------------------- the seed's squared error
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_squared_error_is_halved_sum_of_optax_squared_error(dtype):
+    rng = np.random.default_rng(10)
+    g, t = (jnp.asarray(rng.normal(size=(4, 3)), dtype) for _ in range(2))
+    got, (gg, gt) = value_and_grads(losses.squared_error, g, t)
+    want, (wg, wt) = value_and_grads(lambda g, t: optax.losses.l2_loss(g, t).sum(-1), f64(g), f64(t))
+    assert got.shape == (4,) and got.dtype == g.dtype
+    assert_close(got, want, dtype, "value")
+    assert_close(gg, wg, dtype, "d/doutputs")
+    assert_close(gt, wt, dtype, "d/dtargets")
+    assert_close(losses.squared_error(g, t, axis=None), want.sum(), dtype, "axis=None")
+
+
+# --------------------------------------------------------------------------- what is saved, errors
+
+
+def _saved(fn, *args):
+    return [aval for aval, _ in _compat.saved_residuals(fn, *args)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy", "squared_error"],
+)
+def test_saves_one_logits_sized_array(name):
+    x, t = logits_labels("float32", shape=(8, 16))
+    if name == "softmax_cross_entropy_with_integer_labels":
+        t = jnp.argmax(t, -1)
+    fn = getattr(losses, name)
+    saved = _saved(lambda x: fn(x, t).sum(), x)
+    assert len(saved) == 1 and saved[0].shape == x.shape and saved[0].dtype == x.dtype, saved
+    if name in ("softmax_cross_entropy", "sigmoid_binary_cross_entropy"):  # labels differentiated too: 2
+        assert len(_saved(lambda x, t: fn(x, t).sum(), x, t)) == 2
+
+
+def test_vmap_and_jit_agree_with_batched_call():
+    x, t = logits_labels("float32", shape=(4, 6))
+    for fn in (losses.softmax_cross_entropy, losses.sigmoid_binary_cross_entropy, losses.squared_error):
+        np.testing.assert_array_equal(jax.vmap(fn)(x, t), jax.jit(fn)(x, t))
+        gv = jax.vmap(jax.grad(lambda x, t: fn(x, t).sum()))(x, t)
+        np.testing.assert_array_equal(gv, jax.grad(lambda x: fn(x, t).sum())(x))
+
+
+def test_bad_input_names_function_and_argument():
+    x = jnp.ones((2, 3))
+    with pytest.raises(TypeError, match="softmax_cross_entropy.*'logits'"):
+        losses.softmax_cross_entropy(jnp.ones((2, 3), int), x)
+    with pytest.raises(ValueError, match="softmax_cross_entropy.*'labels'"):
+        losses.softmax_cross_entropy(x, jnp.ones((2, 4)))
+    with pytest.raises(TypeError, match="with_integer_labels.*'labels'"):
+        losses.softmax_cross_entropy_with_integer_labels(x, jnp.ones(2))
+    with pytest.raises(ValueError, match="with_integer_labels.*'labels'"):
+        losses.softmax_cross_entropy_with_integer_labels(x, jnp.ones(3, int))
+    with pytest.raises(ValueError, match="axis"):
+        losses.softmax_cross_entropy(x, x, axis=2)
+    with pytest.raises(TypeError, match="sigmoid_binary_cross_entropy.*'labels'"):
+        losses.sigmoid_binary_cross_entropy(x, "ones")
