@@ -220,6 +220,7 @@ def elementwise(
     test_params: Sequence[dict[str, Any]] = ({},),
     domain: tuple[float, float] = (-np.inf, np.inf),
     reference: Callable[..., jax.Array],
+    partials_need: str = "xy",
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
 
@@ -240,8 +241,13 @@ def elementwise(
       reference: the plain, naive formula with the public signature: the testing kit's
         oracle (evaluated in float64 and differentiated by ``jax.grad``). Write it
         independently of the forward formula where possible.
+      partials_need: which of ``x`` and ``y`` the ``partials`` read: ``"xy"`` (default),
+        ``"x"`` or ``"y"``. Only those are kept when a parameter is differentiated; the other
+        reaches the partials as ``None``.
     """
     partials = dict(partials or {})
+    if partials_need not in ("xy", "x", "y"):
+        raise ValueError(f"jax_act.elementwise: partials_need must be 'xy', 'x' or 'y', got {partials_need!r}")
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         name = forward.__name__
@@ -271,10 +277,11 @@ def elementwise(
                 s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
             return derivative(s, *(p.astype(cdt) for p in params), **dict(opts))
 
-        def partial_of(pname: str, opts: tuple, x: jax.Array, y: jax.Array, params: Sequence[jax.Array]):
-            cdt = compute_dtype(y.dtype)
+        def partial_of(pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]):
+            cdt = compute_dtype((y if x is None else x).dtype)  # x and y share a dtype
             up = [p.astype(cdt) for p in params]
-            return partials[pname](x.astype(cdt), y.astype(cdt), *up, **dict(opts))
+            x, y = (None if a is None else a.astype(cdt) for a in (x, y))
+            return partials[pname](x, y, *up, **dict(opts))
 
         # ---- forward-mode twin: custom_jvp from the same closed form
         @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
@@ -308,7 +315,8 @@ def elementwise(
             flags = tuple(p.perturbed for p in params)
             if not any(flags):  # the common case: keep only what f' needs
                 return y, (keep(xv, y), None, None, pv, flags)
-            return y, (keep(xv, y), xv, y, pv, flags)  # partials need x and y too
+            # partials need x and/or y too (``partials_need``)
+            return y, (keep(xv, y), xv if "x" in partials_need else None, y if "y" in partials_need else None, pv, flags)
 
         def vjp_bwd(opts: tuple, res: tuple, g: Any) -> tuple:
             s, x, y, params, flags = res
@@ -530,28 +538,30 @@ def along_axis(
         name = forward.__name__
         sig = inspect.signature(forward)
 
-        def evaluate(axes: tuple[int, ...], x: jax.Array) -> jax.Array:
+        def evaluate(axes: tuple[int, ...], x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+            if mask is not None:  # masked entries take no part: `fill`, whatever they held
+                x = jax.lax.select(mask, x, jnp.full_like(x, fill))
             return forward(x.astype(compute_dtype(x.dtype)), axes).astype(x.dtype)
 
         def up(*arrays: jax.Array) -> list[jax.Array]:
             return [a.astype(compute_dtype(a.dtype)) for a in arrays]
 
+        # The mask goes into the core, not around it: every product below is 0 on entries
+        # whose output is the "absent" value (0, or −inf for log_softmax), so masked entries
+        # get no gradient without the backward pass keeping the mask or anything else.
         vjp_core, twin_core = custom_pair(
             evaluate,
             jvp=lambda axes, xs, y, ts: jvp(*up(y, ts[0]), axes).astype(y.dtype),
             save=lambda axes, xs, y: y,  # the output alone
-            vjp=lambda axes, y, g: (vjp(*up(y, g), axes).astype(y.dtype),),
+            vjp=lambda axes, y, g: (vjp(*up(y, g), axes).astype(y.dtype), None),
         )
 
-        def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array]:
+        def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array, Any]:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             x = float_input(fname, bound.arguments["x"])
             axes = check_axis(fname, bound.arguments["axis"], x.ndim)
-            mask = check_where(fname, bound.arguments.get("where"), x.shape)
-            if mask is not None:  # masked entries take no part: `fill`, whatever they held
-                x = jnp.where(mask, x, jnp.asarray(fill, x.dtype))
-            return axes, x
+            return axes, x, check_where(fname, bound.arguments.get("where"), x.shape)
 
         def make(core: Callable) -> Callable[..., jax.Array]:
             def impl(*args: Any, **kwargs: Any) -> jax.Array:
@@ -561,10 +571,10 @@ def along_axis(
 
         def jacobian(*args: Any, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
-            axes, x = prepare(f"derivative({name})", args, kwargs)
+            axes, x, mask = prepare(f"derivative({name})", args, kwargs)
             xt, _ = flatten_axes(x, axes)
             last = (xt.ndim - 1,)
-            y = evaluate(last, xt)
+            y = evaluate(last, xt, None if mask is None else flatten_axes(mask, axes)[0])
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
             cols = jax.vmap(lambda e: jvp(*up(y, jnp.broadcast_to(e, y.shape)), last), out_axes=-1)(eye)
             return cols.astype(y.dtype)

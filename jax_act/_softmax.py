@@ -192,53 +192,58 @@ def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
 
 # --------------------------------------------------------------------------- logsumexp
 #
-# The core works on `a` (masked entries −inf) and, when given, `b` broadcast to a's shape;
-# it always keeps the reduced axes (size 1) and returns (lse, sign) in the compute dtype
-# (float32 for half input), so the saved lse is not rounded to half precision.
+# The core works on `a`, `b` (None, or broadcast to a's shape) and `mask` (None, or a's
+# shape; False entries are excluded); it always keeps the reduced axes (size 1) and returns
+# (lse, sign) in the compute dtype (float32 for half input), so the saved lse is not
+# rounded to half precision.
 
 
-def _lse_evaluate(axes: tuple[int, ...], a: Array, *b: Array) -> tuple[Array, Array]:
-    cdt = compute_dtype(a.dtype)
-    a = a.astype(cdt)
+def _lse_masked(a: Array, mask: Array | None) -> Array:
+    a = a.astype(compute_dtype(a.dtype))
+    return a if mask is None else jax.lax.select(mask, a, jnp.full_like(a, -jnp.inf))
+
+
+def _lse_evaluate(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> tuple[Array, Array]:
+    a = _lse_masked(a, mask)
     top = jnp.max(a, axes, keepdims=True, initial=-jnp.inf)
     top = jnp.where(jnp.isfinite(top), top, 0)  # as jax.nn: +inf rows give +inf, not NaN
     e = jnp.exp(a - top)
-    if b:
-        bb = b[0].astype(cdt)
+    if b is not None:
+        bb = b.astype(a.dtype)
         e = jnp.where(bb != 0, bb * e, 0)  # b = 0 excludes an entry, even a +inf one
     total = jnp.sum(e, axes, keepdims=True)
     return jnp.log(jnp.abs(total)) + top, jnp.sign(total)
 
 
-def _lse_weight(a: Array, lse: Array, sign: Array) -> Array:
-    """∂lse/∂b_i = sign · e^(a_i − lse), and 0 when nothing is left in the row (lse = −inf)."""
-    return sign * jnp.exp(a.astype(lse.dtype) - jnp.where(lse == -jnp.inf, 0, lse))
+def _lse_weight(a: Array, mask: Array | None, lse: Array, sign: Array) -> Array:
+    """∂lse/∂b_i = sign · e^(a_i − lse): 0 for excluded entries and when nothing is left in
+    the row (lse = −inf)."""
+    return sign * jnp.exp(_lse_masked(a, mask) - jnp.where(lse == -jnp.inf, 0, lse))
 
 
 def _lse_jvp(axes: tuple[int, ...], xs: tuple, out: tuple, ts: tuple) -> tuple[Array, Array]:
-    (a, *b), (lse, sign), (ta, *tb) = xs, out, ts
-    w = _lse_weight(a, lse, sign)
+    (a, b, mask), (lse, sign), (ta, tb, _) = xs, out, ts
+    w = _lse_weight(a, mask, lse, sign)
     dt = w * ta.astype(w.dtype)
-    if b:
-        dt = dt * b[0].astype(w.dtype) + w * tb[0].astype(w.dtype)
+    if b is not None:
+        dt = dt * b.astype(w.dtype) + w * tb.astype(w.dtype)
     return jnp.sum(dt, axes, keepdims=True), jnp.zeros_like(sign)
 
 
 def _lse_vjp(axes: tuple[int, ...], res: tuple, g: tuple) -> tuple:
-    a, b, lse, sign = res
-    gw = g[0] * _lse_weight(a, lse, sign)  # g of the sign output: zero (piecewise constant)
+    a, b, mask, lse, sign = res
+    gw = g[0] * _lse_weight(a, mask, lse, sign)  # g of the sign output: zero (piecewise constant)
     if b is None:
-        return (gw.astype(a.dtype),)
-    return (gw * b.astype(gw.dtype)).astype(a.dtype), gw.astype(b.dtype)
+        return gw.astype(a.dtype), None, None
+    return (gw * b.astype(gw.dtype)).astype(a.dtype), gw.astype(b.dtype), None
 
 
-# Saves the input a (and b, when given: inputs the caller holds anyway) and the reduced
-# outputs lse and sign: 1/n of the input's size. Nothing of the input's size is computed
-# and kept.
+# Saves the inputs a, b and mask as given (arrays the caller holds anyway: nothing of the
+# input's size is computed and kept) and the reduced outputs lse and sign (1/n of the size).
 _lse_core, _lse_twin = custom_pair(
     _lse_evaluate,
     jvp=_lse_jvp,
-    save=lambda axes, xs, out: (xs[0], xs[1] if len(xs) > 1 else None, *out),
+    save=lambda axes, xs, out: (*xs, *out),
     vjp=_lse_vjp,
 )
 
@@ -249,6 +254,8 @@ def _lse_inputs(fname: str, a: Any, axis: Any, b: Any, where: Any, argname: str 
     if b is not None:
         b = check_array(fname, "b", b)
         dtype = jnp.result_type(a, b)
+        if not jnp.issubdtype(dtype, jnp.inexact):
+            dtype = jnp.result_type(dtype, float)
         try:
             shape = np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -258,10 +265,7 @@ def _lse_inputs(fname: str, a: Any, axis: Any, b: Any, where: Any, argname: str 
             ) from None
         a, b = jnp.broadcast_to(a.astype(dtype), shape), jnp.broadcast_to(b.astype(dtype), shape)
     axes = check_axis(fname, axis, a.ndim)
-    mask = check_where(fname, where, a.shape)
-    if mask is not None:
-        a = jnp.where(mask, a, -jnp.inf)
-    return a, b, axes, mask
+    return a, b, axes, check_where(fname, where, a.shape)
 
 
 def _squeeze(v: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
@@ -279,9 +283,9 @@ def _plain_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, wh
 
 def _lse_jacobian(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """∂lse/∂a along the flattened axes: shape ``batch + (n,)`` (b and where as given)."""
-    a, b, axes, _ = _lse_inputs("derivative(logsumexp)", a, axis, b, where)
-    lse, sign = _lse_evaluate(axes, a, *([] if b is None else [b]))
-    w = _lse_weight(a, lse, sign) * (1 if b is None else b.astype(lse.dtype))
+    a, b, axes, mask = _lse_inputs("derivative(logsumexp)", a, axis, b, where)
+    lse, sign = _lse_evaluate(axes, a, b, mask)
+    w = _lse_weight(a, mask, lse, sign) * (1 if b is None else b.astype(lse.dtype))
     return flatten_axes(w.astype(a.dtype), axes)[0]
 
 
@@ -345,12 +349,12 @@ def logsumexp(
       >>> jax_act.logsumexp(jnp.array([0.0, 1.0]), b=jnp.array([1.0, -1.0]), return_sign=True)
       (Array(0.54132485, dtype=float32), Array(-1., dtype=float32))
     """
-    a, b, axes, _ = _lse_inputs("logsumexp", a, axis, b, where)
-    lse, sign = core(axes, a, *([] if b is None else [b]))
+    a, b, axes, mask = _lse_inputs("logsumexp", a, axis, b, where)
+    lse, sign = core(axes, a, b, mask)
     lse, sign = _squeeze(lse, axes, keepdims).astype(a.dtype), _squeeze(sign, axes, keepdims).astype(a.dtype)
     if return_sign:
         return lse, sign
-    return lse if b is None else jnp.where(sign < 0, jnp.asarray(jnp.nan, lse.dtype), lse)
+    return lse if b is None else jax.lax.select(sign < 0, jnp.full_like(lse, jnp.nan), lse)
 
 
 def _plain_logmeanexp(x, axis=None, where=None, keepdims=False):
@@ -361,8 +365,8 @@ def _plain_logmeanexp(x, axis=None, where=None, keepdims=False):
 
 def _lme_jacobian(x, axis=None, where=None, keepdims=False):
     """∂/∂x along the flattened axes: shape ``batch + (n,)``, the same weights as logsumexp's."""
-    x, _, axes, _ = _lse_inputs("derivative(logmeanexp)", x, axis, None, where, "x")
-    return _lse_jacobian(x, axes)
+    _lse_inputs("derivative(logmeanexp)", x, axis, None, where, "x")  # the checks, named
+    return _lse_jacobian(x, axis, where=where)
 
 
 @declare_explicit(
@@ -401,10 +405,11 @@ def logmeanexp(core, x: ArrayLike, axis: Axis = None, where: ArrayLike | None = 
     Examples:
       >>> import jax.numpy as jnp, jax_act
       >>> jax_act.logmeanexp(jnp.array([0.0, 1.0, 2.0]))
-      Array(1.3090447, dtype=float32)
+      Array(1.3089936, dtype=float32)
     """
     x, _, axes, mask = _lse_inputs("logmeanexp", x, axis, None, where, "x")
-    lse, _ = core(axes, x)
+    lse, _ = core(axes, x, None, mask)
     n = np.prod([x.shape[i] for i in axes], dtype=int) if mask is None else jnp.sum(mask, axes, keepdims=True)
-    lme = jnp.where(n == 0, -jnp.inf, lse - jnp.log(jnp.asarray(n, lse.dtype)))  # n = 0: −inf, not NaN
+    n = jnp.broadcast_to(jnp.asarray(n, lse.dtype), lse.shape)
+    lme = jax.lax.select(n == 0, jnp.full_like(lse, -jnp.inf), lse - jnp.log(n))  # n = 0: −inf, not NaN
     return _squeeze(lme, axes, keepdims).astype(x.dtype)
