@@ -1,5 +1,534 @@
-"""placeholder: declarations land here"""
+"""Elementwise activations beyond jax.nn, from PyTorch, Keras and recent models.
+
+One declaration each, in the style of ``_activations.py``: forward formula, closed-form
+derivative in terms of what the forward pass saved, and what it saves. Where jax.nn has no
+opinion about a kink, PyTorch's convention is followed (stated in each docstring), except for
+the leaky family (prelu, rrelu), which keeps jax_act.leaky_relu's (= jax.nn's) convention so
+that ``prelu(x, a) == leaky_relu(x, a)`` holds for gradients too.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import dataclasses
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array, lax
+from jax.typing import ArrayLike
+
+from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
+
+__all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
+
+
+# --------------------------------------------------------------------------- the leaky family
+
+
+def _slope_where(nonneg: Array, slope: Array) -> Array:
+    """The leaky family's derivative: 1 on the x ≥ 0 branch, the slope on the other."""
+    return jnp.where(nonneg, jnp.ones_like(slope), slope)
+
+
+@elementwise(
+    derivative=lambda x, negative_slope: _slope_where(x >= 0, negative_slope),
+    saves="input",
+    partials={"negative_slope": lambda x, y, negative_slope: jnp.where(x >= 0, 0, x)},
+    partials_need="x",  # with a learned slope: x and the slope, as autodiff keeps (no y)
+    formula="prelu(x) = x if x ≥ 0 else a·x",
+    derivative_text="1 if x ≥ 0 else a; ∂/∂a = x if x < 0 else 0",
+    kinks="prelu'(0) = 1 (the x ≥ 0 branch), as jax_act.leaky_relu and jax.nn.leaky_relu; PyTorch gives a",
+    reference=lambda x, negative_slope: jnp.maximum(x, 0) + negative_slope * jnp.minimum(x, 0),
+    kink_points=(0.0,),
+    smooth=False,
+    test_params=({"negative_slope": 0.25}, {"negative_slope": -0.5}),
+)
+def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
+    r"""Parametric rectified linear unit (PyTorch's ``F.prelu``), with a learned slope.
+
+    .. math::
+        \mathrm{prelu}(x) = \begin{cases} x, & x \ge 0 \\ a x, & x < 0 \end{cases}
+        \qquad
+        \frac{\partial}{\partial x} = \begin{cases} 1, & x \ge 0 \\ a, & x < 0 \end{cases}
+        \qquad
+        \frac{\partial}{\partial a} = \begin{cases} 0, & x \ge 0 \\ x, & x < 0 \end{cases}
+
+    where :math:`a` = ``negative_slope``, an array broadcasting against ``x`` by NumPy's rules
+    (trailing axes: for PyTorch's channels-first layout ``(N, C, H, W)`` pass a slope of shape
+    ``(C, 1, 1)``), differentiable; its gradient is summed over the broadcast axes.
+
+    Kink convention: the derivative at 0 is 1 (the :math:`x \ge 0` branch), as
+    :func:`jax_act.leaky_relu` and ``jax.nn.leaky_relu``; PyTorch gives :math:`a` there.
+
+    The backward pass keeps the input: a learned slope may turn negative, so the branch cannot
+    be read from the output's sign. When the slope is differentiated it keeps the input and the
+    slope, what autodiff of the plain formula keeps apart from a 1-byte mask.
+
+    Args:
+      x: input array.
+      negative_slope: the slope for ``x < 0``: a scalar or an array broadcasting against ``x``.
+
+    Returns:
+      An array of the broadcast shape and the promoted floating dtype of ``x`` and
+      ``negative_slope``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.prelu(jnp.array([[-2.0, 0.0, 2.0]]), jnp.array([0.25]))
+      Array([[-0.5,  0. ,  2. ]], dtype=float32)
+    """
+    return jnp.where(x >= 0, x, negative_slope * x)
+
+
+# rrelu: a PRNG key is no float parameter, so rrelu declares its closed form with custom_pair.
+# The backward pass keeps a 1-byte sign mask and the key, and draws the same slopes again
+# from the key: recomputing them costs a few arithmetic operations per element, keeping them
+# would cost a full array.
+
+
+def _rrelu_slope(key: tuple, shape: tuple[int, ...], dtype: Any, static: tuple) -> Array:
+    """Training (``key = (k,)``): one slope per element from U(lower, upper), drawn in float32
+    whatever the input dtype (the same key gives the same slopes). Otherwise their mean."""
+    lower, upper, training = static
+    if training:
+        return jax.random.uniform(key[0], shape, jnp.float32, minval=lower, maxval=upper).astype(dtype)
+    return jnp.asarray((lower + upper) / 2, dtype)
+
+
+def _rrelu_evaluate(static: tuple, x: Array, *key: Array) -> Array:
+    xc = x.astype(compute_dtype(x.dtype))
+    slope = _rrelu_slope(key, x.shape, xc.dtype, static)
+    return jnp.where(xc >= 0, xc, slope * xc).astype(x.dtype)
+
+
+def _rrelu_prime(nonneg: Array, key: tuple, dtype: Any, static: tuple) -> Array:
+    return _slope_where(nonneg, _rrelu_slope(key, nonneg.shape, compute_dtype(dtype), static))
+
+
+def _rrelu_vjp(static: tuple, res: tuple, g: Array) -> tuple:
+    nonneg, key = res
+    dx = g.astype(compute_dtype(g.dtype)) * _rrelu_prime(nonneg, key, g.dtype, static)
+    return (dx.astype(g.dtype), *(None for _ in key))  # a key has no cotangent
+
+
+def _rrelu_jvp(static: tuple, xs: tuple, y: Array, txs: tuple) -> Array:
+    x, *key = xs
+    ty = txs[0].astype(compute_dtype(y.dtype)) * _rrelu_prime(x >= 0, tuple(key), y.dtype, static)
+    return ty.astype(y.dtype)
+
+
+_rrelu_core, _rrelu_twin = custom_pair(
+    _rrelu_evaluate,
+    jvp=_rrelu_jvp,
+    save=lambda static, xs, y: (xs[0] >= 0, tuple(xs[1:])),  # sign mask (1 byte) and the key
+    vjp=_rrelu_vjp,
+)
+
+
+def _rrelu_arguments(fname: str, x: Any, key: Any, lower: Any, upper: Any, training: Any) -> tuple[tuple, tuple]:
+    """Checked ``(static, primals)`` for the core: ``primals`` is ``(x,)`` or ``(x, key)``."""
+    x = float_input(fname, x)
+    for argname, v in (("lower", lower), ("upper", upper)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
+            raise TypeError(f"jax_act.{fname}: argument {argname!r} must be a finite Python number, got {v!r:.40}")
+    if not 0 <= lower <= upper:
+        raise ValueError(f"jax_act.{fname}: arguments 'lower' and 'upper' need 0 ≤ lower ≤ upper, got {lower}, {upper}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"jax_act.{fname}: argument 'training' must be a bool, got {training!r:.40}")
+    static = (float(lower), float(upper), bool(training))
+    if not training:
+        return static, (x,)
+    if key is None:
+        raise ValueError(f"jax_act.{fname}: argument 'key' (a PRNG key) is required when training=True")
+    key = jnp.asarray(key) if not isinstance(key, jax.Array) else key
+    if not (jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) or key.dtype == jnp.uint32):
+        raise TypeError(f"jax_act.{fname}: argument 'key' must be a PRNG key (jax.random.key), got dtype {key.dtype}")
+    return static, (x, key)
+
+
+def _rrelu_derivative(x: ArrayLike, key: Any = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
+    static, (x, *k) = _rrelu_arguments("derivative(rrelu)", x, key, lower, upper, training)
+    return _rrelu_prime(x >= 0, tuple(k), x.dtype, static).astype(x.dtype) * jnp.ones_like(x)
+
+
+def _rrelu_reference(x: Any, key: Any = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
+    if training:
+        slope = jax.random.uniform(key, jnp.shape(x), jnp.float32, minval=lower, maxval=upper).astype(x.dtype)
+    else:
+        slope = (lower + upper) / 2
+    return jnp.maximum(x, 0) + slope * jnp.minimum(x, 0)
+
+
+@declare_explicit(
+    core=_rrelu_core,
+    twin=_rrelu_twin,
+    derivative=_rrelu_derivative,
+    reference=_rrelu_reference,
+    static=("lower", "upper", "training"),
+    kind="elementwise",
+    formula="rrelu(x) = x if x ≥ 0 else a·x; a ~ U(lower, upper) per element (training), (lower + upper)/2 (eval)",
+    derivative_text="1 if x ≥ 0 else a (the same a, drawn again from the key)",
+    saves="sign mask (1 byte) and the PRNG key; the slopes are drawn again from the key",
+    kinks="rrelu'(0) = 1 (the x ≥ 0 branch), as jax_act.leaky_relu; PyTorch gives the slope",
+    smooth=False,
+)
+def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
+    r"""Randomized leaky rectified linear unit (PyTorch's ``F.rrelu``, Xu et al. 2015).
+
+    .. math::
+        \mathrm{rrelu}(x) = \begin{cases} x, & x \ge 0 \\ a x, & x < 0 \end{cases}
+        \qquad
+        \mathrm{rrelu}'(x) = \begin{cases} 1, & x \ge 0 \\ a, & x < 0 \end{cases}
+
+    In training (``training=True``) the slope :math:`a` is drawn for every element from
+    :math:`U(\mathrm{lower}, \mathrm{upper})` with ``key`` (``jax.random.uniform`` in float32,
+    so the same key gives the same slopes for every input dtype; under ``vmap`` with an
+    unbatched key every row gets the same slopes). Otherwise :math:`a = (\mathrm{lower} +
+    \mathrm{upper})/2` and rrelu is :func:`jax_act.leaky_relu` with that slope.
+    ``lower`` and ``upper`` are Python numbers with :math:`0 \le` lower :math:`\le` upper (as
+    in PyTorch, not differentiable); ``key`` is not differentiable.
+
+    Kink convention: the derivative at 0 is 1 (the :math:`x \ge 0` branch), as
+    :func:`jax_act.leaky_relu`; PyTorch gives the slope there.
+
+    The backward pass keeps a 1-byte mask of :math:`x \ge 0` and the key, and draws the slopes
+    again from the key instead of keeping them.
+
+    Args:
+      x: input array.
+      key: a PRNG key (``jax.random.key``), required when ``training`` is True.
+      lower: the smallest slope (default 1/8).
+      upper: the largest slope (default 1/3).
+      training: draw random slopes (True) or use their mean (False, the default).
+
+    Returns:
+      An array of the input's (floating) dtype.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, jax_act
+      >>> jax_act.rrelu(jnp.array([-2.0, 0.0, 2.0]))
+      Array([-0.45833334,  0.        ,  2.        ], dtype=float32)
+      >>> y = jax_act.rrelu(-jnp.ones(3), jax.random.key(0), training=True)
+      >>> bool(jnp.all((y <= -1 / 8) & (y >= -1 / 3)))
+      True
+    """
+    static, primals = _rrelu_arguments("rrelu", x, key, lower, upper, training)
+    return core(static, *primals)
+
+
+lookup("rrelu").spec = dataclasses.replace(lookup("rrelu").spec, kink_points=(0.0,))  # declare_explicit takes none
+
+
+# --------------------------------------------------------------------------- thresholds, shrinks
+
+
+@elementwise(
+    derivative=lambda x, threshold, value: jnp.where(x <= threshold, 0, jnp.ones_like(x)),
+    saves="input",  # the branch cannot be read from y when value > threshold
+    partials={
+        "threshold": lambda x, y, threshold, value: jnp.zeros_like(x),
+        "value": lambda x, y, threshold, value: jnp.where(x <= threshold, jnp.ones_like(x), 0),
+    },
+    partials_need="x",
+    formula="threshold(x) = x if x > t else v",
+    derivative_text="1 if x > t else 0; ∂/∂v = 1 if x ≤ t else 0; ∂/∂t = 0",
+    kinks="at x = t: value v, derivative 0, ∂/∂v = 1, as PyTorch (f jumps there unless v = t)",
+    reference=lambda x, threshold, value: jnp.where(x > threshold, x, value),
+    smooth=False,
+    test_params=({"threshold": 0.5, "value": -1.0}, {"threshold": -1.5, "value": 2.0}),
+)
+def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
+    r"""Threshold (PyTorch's ``F.threshold``): keep ``x`` above ``threshold``, else ``value``.
+
+    .. math::
+        f(x) = \begin{cases} x, & x > t \\ v, & x \le t \end{cases}
+        \qquad
+        f'(x) = \begin{cases} 1, & x > t \\ 0, & x \le t \end{cases}
+        \qquad
+        \frac{\partial f}{\partial v} = \begin{cases} 0, & x > t \\ 1, & x \le t \end{cases}
+        \qquad
+        \frac{\partial f}{\partial t} = 0
+
+    with :math:`t` = ``threshold`` and :math:`v` = ``value``, scalars or arrays broadcasting
+    against ``x``. :math:`\partial f/\partial t` is 0 almost everywhere (the jump at
+    :math:`t` has no derivative), so it is 0.
+
+    Kink convention, as PyTorch: at :math:`x = t` the value is :math:`v` and the derivative 0.
+    NaN input gives NaN (with derivative 1), as PyTorch.
+
+    The backward pass keeps the input: when :math:`v > t` the branch cannot be read from the
+    output. When ``value`` or ``threshold`` is differentiated it keeps nothing more.
+
+    Args:
+      x: input array.
+      threshold: the threshold :math:`t`.
+      value: the value :math:`v` taken at and below the threshold.
+
+    Returns:
+      An array of the promoted floating dtype of ``x``, ``threshold`` and ``value``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.threshold(jnp.array([-1.0, 0.5, 2.0]), 0.5, -3.0)
+      Array([-3., -3.,  2.], dtype=float32)
+    """
+    return jnp.where(x <= threshold, value, x)
+
+
+def _dead_zone(x: Array, lambd: Array) -> Array:
+    """−λ ≤ x ≤ λ, ends included (PyTorch's convention); False for NaN, which passes through."""
+    return (x >= -lambd) & (x <= lambd)
+
+
+def _outside_dead_zone(y: Array, lambd: Array) -> Array:
+    """The shrinks' derivative from their output: 1 where y ≠ 0 (|x| > λ ≥ 0), else 0."""
+    return jnp.where(y != 0, jnp.ones_like(y), 0)
+
+
+@elementwise(
+    derivative=_outside_dead_zone,
+    saves="output",
+    partials={"lambd": lambda x, y, lambd: jnp.zeros_like(y)},  # 0 almost everywhere
+    partials_need="y",
+    formula="hard_shrink(x) = x if |x| > λ else 0",
+    derivative_text="1 if y ≠ 0 (|x| > λ) else 0; ∂/∂λ = 0",
+    kinks="hard_shrink'(±λ) = 0 and hard_shrink(±λ) = 0 (the dead zone includes ±λ), as PyTorch",
+    reference=lambda x, lambd=0.5: jnp.where(jnp.abs(x) > lambd, x, 0),
+    kink_points=(-0.5, 0.5),
+    smooth=False,
+    test_params=({}, {"lambd": 1.5}),
+)
+def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
+    r"""Hard shrinkage (PyTorch's ``F.hardshrink``).
+
+    .. math::
+        f(x) = \begin{cases} x, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
+        \qquad
+        f'(x) = \begin{cases} 1, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
+
+    with :math:`\lambda` = ``lambd`` :math:`\ge 0` (a scalar or an array broadcasting against
+    ``x``). Its derivative :math:`\partial f/\partial\lambda` is 0 almost everywhere (f jumps
+    at :math:`\pm\lambda`), so it is 0.
+
+    Kink convention, as PyTorch: the dead zone includes :math:`\pm\lambda`, where value and
+    derivative are 0. NaN input gives NaN (with derivative 1), as PyTorch.
+
+    The backward pass keeps only the output: for :math:`\lambda \ge 0`,
+    :math:`y \ne 0 \iff |x| > \lambda`.
+
+    Args:
+      x: input array.
+      lambd: the half-width :math:`\lambda \ge 0` of the dead zone (default 0.5).
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``lambd``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.hard_shrink(jnp.array([-1.0, -0.5, 0.25, 0.75]))
+      Array([-1.  ,  0.  ,  0.  ,  0.75], dtype=float32)
+    """
+    return jnp.where(_dead_zone(x, lambd), 0, x)
+
+
+@elementwise(
+    derivative=_outside_dead_zone,
+    saves="output",
+    partials={"lambd": lambda x, y, lambd: -jnp.sign(y)},
+    partials_need="y",
+    formula="soft_shrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0",
+    derivative_text="1 if y ≠ 0 (|x| > λ) else 0; ∂/∂λ = −sign(y)",
+    kinks="soft_shrink'(±λ) = 0 (the dead zone includes ±λ), as PyTorch",
+    reference=lambda x, lambd=0.5: jnp.where(jnp.abs(x) > lambd, x - jnp.sign(x) * lambd, 0),
+    kink_points=(-0.5, 0.5),
+    smooth=False,
+    test_params=({}, {"lambd": 1.5}),
+)
+def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
+    r"""Soft shrinkage (PyTorch's ``F.softshrink``): the proximal map of :math:`\lambda|x|`.
+
+    .. math::
+        f(x) = \begin{cases} x - \lambda, & x > \lambda \\ x + \lambda, & x < -\lambda \\
+        0, & |x| \le \lambda \end{cases}
+        \qquad
+        f'(x) = \begin{cases} 1, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
+        \qquad
+        \frac{\partial f}{\partial \lambda} = -\operatorname{sign}(f(x))
+
+    with :math:`\lambda` = ``lambd`` :math:`\ge 0` (a scalar or an array broadcasting against
+    ``x``; differentiable).
+
+    Kink convention, as PyTorch: the dead zone includes :math:`\pm\lambda`, where the
+    derivative is 0. Inside it the value is :math:`0 \cdot x` (−0 for negative x, NaN for NaN),
+    as PyTorch.
+
+    The backward pass keeps only the output: for :math:`\lambda \ge 0`,
+    :math:`y \ne 0 \iff |x| > \lambda`, and :math:`\partial f/\partial\lambda` is read from
+    the sign of :math:`y`; nothing more is kept when ``lambd`` is differentiated.
+
+    Args:
+      x: input array.
+      lambd: the half-width :math:`\lambda \ge 0` of the dead zone (default 0.5).
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``lambd``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.soft_shrink(jnp.array([-1.0, -0.5, 0.25, 0.75]))
+      Array([-0.5 , -0.  ,  0.  ,  0.25], dtype=float32)
+    """
+    return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, x * 0))
+
+
+# x cosh x − sinh x = Σ_{k≥1} 2k x^{2k+1} / (2k+1)!: positive terms, no cancellation. Eleven
+# terms leave a relative truncation error below 1e-17 for |x| < 2 (float64's eps is 1.1e-16).
+_TANH_SHRINK_CUT = 2.0
+_TANH_SHRINK_SERIES = tuple(2 * k / math.factorial(2 * k + 1) for k in range(11, 0, -1))  # highest first
+
+
+def _tanh_shrink_small(x: Array) -> Array:
+    """x − tanh x for |x| < 2, as (x cosh x − sinh x) / cosh x by the series."""
+    x2 = x * x
+    p = jnp.zeros_like(x)
+    for c in _TANH_SHRINK_SERIES:
+        p = p * x2 + jnp.asarray(c, x.dtype)
+    return x * x2 * p / jnp.cosh(x)
+
+
+@elementwise(
+    derivative=lambda x: jnp.square(jnp.tanh(x)),
+    saves="input",  # f is invertible, but not in closed form
+    formula="tanh_shrink(x) = x − tanh x",
+    derivative_text="tanh_shrink'(x) = tanh² x",
+    kinks="none (smooth)",
+    reference=lambda x: x - (jnp.exp(x) - jnp.exp(-x)) / (jnp.exp(x) + jnp.exp(-x)),
+)
+def tanh_shrink(x: ArrayLike) -> Array:
+    r"""Tanh shrinkage (PyTorch's ``F.tanhshrink``).
+
+    .. math::
+        f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x
+
+    :math:`x - \tanh x \approx x^3/3` cancels for small :math:`|x|`: below :math:`|x| = 2`
+    it is evaluated as :math:`(x\cosh x - \sinh x)/\cosh x` with the positive series
+    :math:`x\cosh x - \sinh x = \sum_{k \ge 1} 2k\,x^{2k+1}/(2k+1)!`, so small inputs keep
+    their full relative precision (the naive formula, PyTorch's, loses it). Kinks: none.
+
+    The backward pass keeps the input (f is invertible, but not in closed form) and computes
+    :math:`\tanh^2 x` from it.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's (floating) dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.001, 3.0]))
+      Array([-1.0359724e+00,  3.3333328e-10,  2.0049453e+00], dtype=float32)
+    """
+    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - jnp.tanh(x))
+
+
+# --------------------------------------------------------------------------- modern extras
+
+
+def _relu2_derivative(y: Array) -> Array:
+    """2·relu(x) = 2√y; the inner where keeps sqrt's derivative finite at y = 0 (f'' = 0 there)."""
+    positive = y > 0
+    return jnp.where(positive, 2 * jnp.sqrt(jnp.where(positive, y, 1)), 0)
+
+
+@elementwise(
+    derivative=_relu2_derivative,
+    saves="output",  # x = √y wherever f' ≠ 0
+    formula="relu2(x) = max(x, 0)²",
+    derivative_text="relu2'(x) = 2·max(x, 0) = 2√y",
+    kinks="relu2 is C¹: relu2'(0) = 0 exactly; relu2'' jumps at 0 (0 for x < 0, 2 for x > 0)",
+    aliases=("squared_relu",),
+    reference=lambda x: jnp.square(jnp.maximum(x, 0)),
+    kink_points=(0.0,),
+    smooth=False,
+)
+def relu2(x: ArrayLike) -> Array:
+    r"""Squared rectified linear unit (alias ``squared_relu``; So et al. 2021, "Primer").
+
+    .. math::
+        \mathrm{relu2}(x) = \max(x, 0)^2, \qquad
+        \mathrm{relu2}'(x) = 2\max(x, 0) = 2\sqrt{y}
+
+    Kinks: :math:`\mathrm{relu2}'` is continuous, 0 at 0; the second derivative jumps at 0
+    (0 for :math:`x < 0`, 2 for :math:`x > 0`; 0 at 0). NaN input gives NaN with
+    derivative 0.
+
+    The backward pass keeps only the output: :math:`x = \sqrt{y}` wherever the derivative is
+    not 0, and :math:`2\sqrt{y}` is within an ulp of :math:`2x`. Where :math:`y` has
+    overflowed to :math:`+\infty` (:math:`x > 256` in float16, :math:`x \gtrsim 1.8\cdot
+    10^{19}` in float32) the derivative is :math:`+\infty`; where :math:`x^2` has underflowed
+    to 0 (:math:`x \lesssim 10^{-23}` in float32) it is 0 instead of :math:`2x`.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's (floating) dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.relu2(jnp.array([-2.0, 0.0, 3.0]))
+      Array([0., 0., 9.], dtype=float32)
+    """
+    r = jnp.maximum(x, 0)
+    return r * r
+
+
+squared_relu = relu2
+
+_QUICK_GELU = 1.702
+
+
+def _quick_gelu_derivative(x: Array) -> Array:
+    """σ(z) (1 + z σ(−z)), z = 1.702 x; z·σ(z)σ(−z) → 0 at z = ±∞ is taken exactly."""
+    z = jnp.asarray(_QUICK_GELU, x.dtype) * x
+    zs = jnp.where(jnp.isinf(z), 0, z)
+    return lax.logistic(z) * (1 + zs * lax.logistic(-z))
+
+
+@elementwise(
+    derivative=_quick_gelu_derivative,
+    saves="input",  # not invertible
+    formula="quick_gelu(x) = x·σ(1.702 x)",
+    derivative_text="σ(z)(1 + z·σ(−z)), z = 1.702 x",
+    kinks="none (smooth)",
+    reference=lambda x: x / (1 + jnp.exp(-1.702 * x)),
+)
+def quick_gelu(x: ArrayLike) -> Array:
+    r"""Quick GELU: the sigmoid approximation of gelu (Hendrycks & Gimpel 2016; CLIP's).
+
+    .. math::
+        f(x) = x\,\sigma(1.702\,x), \qquad
+        f'(x) = \sigma(z)\,\bigl(1 + z\,\sigma(-z)\bigr), \quad z = 1.702\,x
+
+    (:math:`\sigma(z)\sigma(-z) = \sigma'(z)`, without the cancellation of
+    :math:`1 - \sigma(z)`). Limits: :math:`f(-\infty) = 0`, :math:`f(+\infty) = +\infty`,
+    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none.
+
+    The backward pass keeps the input (f is not invertible).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's (floating) dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.quick_gelu(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)
+    """
+    xs = jnp.where(jnp.isneginf(x), 0, x)  # −∞·σ(−∞) would be NaN; the limit is 0
+    return xs * lax.logistic(jnp.asarray(_QUICK_GELU, x.dtype) * x)
