@@ -1,0 +1,515 @@
+"""``jax-act bench``: jax_act against jax.nn, forward and forward+backward, per call and in-kernel.
+
+Method (the why is in ``bench/README.md``):
+
+* every row times jax_act and its baseline (``jax.nn.<name>`` under autodiff, or the plain
+  reference formula under autodiff where jax.nn has none) **interleaved sample by sample**
+  (the order alternates), and reports the median of the paired ratios with min/max;
+* inputs are random (never zeros), inside the activation's domain, rotated among several
+  buffers so a cache cannot flatter small sizes;
+* two figures per row: *per call* (a jitted call with ``block_until_ready``: includes dispatch,
+  ~10 µs, and fresh-output allocation) and *in kernel* (``reps`` iterations of the kernel
+  inside one jitted ``fori_loop`` over the rotated buffers, divided by ``reps``);
+* a same-run copy kernel (``-x``) of the same size gives the practical roofline; achieved
+  bytes/s count the minimal bytes (fwd: read x + write y; fwd+bwd: read x, g + write dx);
+* compile time (``lower().compile()``) is measured separately, before any timed call;
+* bytes kept for the backward pass per element come from ``saved_residuals``; inside a small
+  MLP training step, from the compiled step's ``memory_analysis()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import datetime
+import inspect
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Fn = Callable[..., jax.Array]
+ROW_LEN = 1024  # length of the normalized axis for softmax-like ("reduction") activations
+VMAP_BATCH = 8  # leading batch axis for the vmap rows
+
+
+# --------------------------------------------------------------------------- what to bench
+
+
+def cases(only: list[str] | None) -> list[dict[str, Any]]:
+    """One entry per activation: our function, the baseline, and how to feed them."""
+    import jax_act
+    from jax_act._engine import REGISTRY
+
+    names = only or jax_act.names()
+    out = []
+    for name in names:
+        act = REGISTRY[jax_act.spec(name).name]
+        spec = act.spec
+        kwargs = _required_params(act.fn, spec)
+        if spec.jax_nn and hasattr(jax.nn, spec.jax_nn):
+            base, base_name = getattr(jax.nn, spec.jax_nn), f"jax.nn.{spec.jax_nn}"
+        else:
+            base, base_name = act.reference, "reference formula"
+        out.append(dict(name=spec.name, kind=spec.kind, ours=act.fn, base=base, baseline=base_name,
+                        kwargs=kwargs, domain=tuple(float(d) for d in spec.domain)))
+    return out
+
+
+def _required_params(fn: Fn, spec: Any) -> dict[str, Any]:
+    """Values for parameters without a default (taken from the declaration's test sets)."""
+    sig = inspect.signature(fn).parameters
+    need = [p.name for p in list(sig.values())[1:]
+            if p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD]
+    given = next((dict(t) for t in spec.test_params if all(k in t for k in need)), {})
+    out = {k: given.get(k, 0.25) for k in need}
+    if spec.kind != "elementwise" and "axis" in sig:
+        out["axis"] = -1  # row-wise, as in a model (logsumexp's default is the whole array)
+    return out
+
+
+def shape_of(n: int, kind: str, mode: str) -> tuple[int, ...]:
+    """n elements; reductions normalize rows of ROW_LEN; vmap adds a leading batch axis."""
+    batch = VMAP_BATCH if mode == "vmap" else 1
+    m = n // batch
+    base: tuple[int, ...] = (m,) if kind == "elementwise" else (max(m // ROW_LEN, 1), min(m, ROW_LEN))
+    return (batch, *base) if mode == "vmap" else base
+
+
+def random_input(seed: int, shape: tuple[int, ...], dtype: Any, domain: tuple[float, float]) -> np.ndarray:
+    """Normal(0, 3) samples mapped into the domain, exact zeros nudged off (no zeros as data).
+
+    Made with NumPy on the host: jax.random outside jit would compile once per shape."""
+    z = 3.0 * np.random.default_rng(seed).standard_normal(shape, np.float32)
+    lo, hi = domain
+    if math.isfinite(lo) and math.isfinite(hi):
+        z = lo + (hi - lo) / (1 + np.exp(-z))
+    elif math.isfinite(hi):
+        z = hi - 1e-2 - np.abs(z)
+    elif math.isfinite(lo):
+        z = lo + 1e-2 + np.abs(z)
+    return np.where(z == 0, np.float32(0.5), z).astype(dtype)
+
+
+def kernel(fn: Fn, kwargs: dict, mode: str, pass_: str) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """(x, g) -> y (fwd) or dx (fwd+bwd: jax.vjp then the pullback, one computation)."""
+    f = lambda x: fn(x, **kwargs)  # noqa: E731
+    if mode == "vmap":
+        f = jax.vmap(f)
+    if pass_ == "fwd":
+        return lambda x, g: f(x)
+    return lambda x, g: jax.vjp(f, x)[1](g)[0]
+
+
+def in_kernel(k: Callable, reps: int) -> Fn:
+    """``reps`` iterations inside one jit, cycling through the stacked buffers."""
+
+    def loop(xs: jax.Array, gs: jax.Array) -> jax.Array:
+        nbuf = xs.shape[0]
+        body = lambda i, _: k(xs[i % nbuf], gs[i % nbuf])  # noqa: E731
+        return jax.lax.fori_loop(0, reps, body, jnp.zeros(_out_shape(k, xs[0], gs[0]), xs.dtype))
+
+    return jax.jit(loop)
+
+
+def _out_shape(k: Callable, x: jax.Array, g: jax.Array) -> tuple[int, ...]:
+    return jax.eval_shape(k, x, g).shape
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def _call(f: Fn, args: tuple) -> float:
+    t0 = time.perf_counter()
+    jax.block_until_ready(f(*args))
+    return time.perf_counter() - t0
+
+
+def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, min_samples: int = 5) -> dict:
+    """Time jitted fa and fb interleaved (alternating order) over rotated ``args``.
+
+    Returns per-implementation median/min/max seconds, the median/min/max of the paired
+    ratios fa/fb, compile seconds (``lower().compile()``, which jit's cache then reuses) and
+    minor page faults per call.
+    """
+    compile_s = [_compile(fa, args[0]), _compile(fb, args[0])]
+    warm = [min(_call(fa, a) for a in args[:2]), min(_call(fb, a) for a in args[:2])]
+    samples = int(min(max_samples, max(min_samples, budget / max(sum(warm), 1e-6))))
+    ta, tb = [], []
+    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for i in range(samples):
+        a = args[i % len(args)]
+        if i % 2:
+            tb.append(_call(fb, a))
+            ta.append(_call(fa, a))
+        else:
+            ta.append(_call(fa, a))
+            tb.append(_call(fb, a))
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (2 * samples)
+    ratios = [x / y for x, y in zip(ta, tb)]
+    return dict(
+        samples=samples,
+        ours=_stats(ta), base=_stats(tb), ratio=_stats(ratios),
+        compile_s=dict(ours=compile_s[0], base=compile_s[1]),
+        page_faults_per_call=faults,
+    )
+
+
+def _compile(f: Any, args: tuple) -> float:
+    t0 = time.perf_counter()
+    f.lower(*args).compile()
+    return time.perf_counter() - t0
+
+
+def single(f: Fn, args: list[tuple], budget: float, max_samples: int) -> dict:
+    _call(f, args[0])
+    warm = _call(f, args[-1])
+    n = int(min(max_samples, max(5, budget / max(warm, 1e-6))))
+    return _stats([_call(f, args[i % len(args)]) for i in range(n)])
+
+
+def _stats(v: list[float]) -> dict:
+    return dict(median=statistics.median(v), min=min(v), max=max(v))
+
+
+def _scale(stats: dict, k: float) -> dict:
+    return {key: v * k for key, v in stats.items()}
+
+
+def low_fault_malloc() -> bool:
+    """glibc: serve big blocks from the heap and never trim it, so a fresh output array reuses
+    already-mapped pages instead of taking ~16k page faults per 64 MiB (``MALLOC_MMAP_MAX_=0``
+    and ``MALLOC_TRIM_THRESHOLD_`` set at run time)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-4, 0)) and bool(libc.mallopt(-1, 2**62))  # M_MMAP_MAX, M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
+# --------------------------------------------------------------------------- one activation
+
+
+def bench_activation(c: dict, dtype: str, sizes: list[int], modes: list[str], passes: list[str],
+                     opt: argparse.Namespace, copy_cache: dict, progress: Callable[[str], None]) -> dict:
+    dt = jnp.dtype(dtype)
+    rows = []
+    for n in sizes:
+        for mode in modes:
+            shape = shape_of(n, c["kind"], mode)
+            nbuf = _num_buffers(n * dt.itemsize, opt.quick)
+            xs_host = [random_input(n + i, shape, dt, c["domain"]) for i in range(nbuf)]
+            out_shape = _out_shape(kernel(c["ours"], c["kwargs"], mode, "fwd"), xs_host[0], xs_host[0])
+            gs_host = [random_input(2 * n + i, out_shape, dt, (-np.inf, np.inf)) for i in range(nbuf)]
+            xs, gs = [jax.device_put(x) for x in xs_host], [jax.device_put(g) for g in gs_host]
+            for pass_ in passes:
+                progress(f"{c['name']} {dtype} 2^{int(math.log2(n))} {mode} {pass_}")
+                ko = kernel(c["ours"], c["kwargs"], mode, pass_)
+                kb = kernel(c["base"], c["kwargs"], mode, pass_)
+                x_elems, y_elems = math.prod(shape), math.prod(out_shape)
+                nbytes = dt.itemsize * (x_elems + y_elems if pass_ == "fwd" else 2 * x_elems + y_elems)
+                args = list(zip(xs, gs))
+                per_call = paired(jax.jit(ko), jax.jit(kb), args, opt.budget, opt.max_samples)
+                reps = max(2, min(1000, int(opt.loop_time / max(per_call["base"]["median"], 1e-7))))
+                stacked = [(jax.device_put(np.stack(xs_host)), jax.device_put(np.stack(gs_host)))]
+                loop = paired(in_kernel(ko, reps), in_kernel(kb, reps), stacked, opt.budget, opt.max_samples)
+                del stacked
+                for key in ("ours", "base"):
+                    loop[key] = _scale(loop[key], 1 / reps)
+                loop["reps"] = reps
+                copy = copy_roofline(n, dt, opt, copy_cache)
+                row = dict(size=n, log2=int(math.log2(n)), mode=mode, pass_=pass_, shape=list(shape),
+                           bytes=nbytes, per_call=per_call, in_kernel=loop)
+                for fig in ("per_call", "in_kernel"):
+                    for key in ("ours", "base"):
+                        gbs = nbytes / row[fig][key]["median"] / 1e9
+                        row[fig][key]["GBps"] = gbs
+                        row[fig][key]["roofline"] = gbs / copy[fig]["GBps"]
+                    row[fig]["copy_GBps"] = copy[fig]["GBps"]
+                rows.append(row)
+            del xs, gs, xs_host, gs_host
+    return dict(name=c["name"], kind=c["kind"], baseline=c["baseline"], dtype=dtype, kwargs=c["kwargs"],
+                saved=saved_bytes(c, dt), rows=rows)
+
+
+def _num_buffers(nbytes: int, quick: bool) -> int:
+    """Enough rotated buffers to spill a ~32 MiB last-level cache, within a memory bound."""
+    return int(max(2, min(4 if quick else 16, math.ceil(32 * 2**20 / nbytes))))
+
+
+def copy_roofline(n: int, dt: np.dtype, opt: argparse.Namespace, cache: dict) -> dict:
+    """The same-run copy kernel (read n, write n) of this size: per call and in kernel."""
+    key = (n, dt.name)
+    if key not in cache:
+        nbuf = _num_buffers(n * dt.itemsize, opt.quick)
+        xs = [random_input(i, (n,), dt, (-np.inf, np.inf)) for i in range(nbuf)]
+        k = lambda x, g: -x  # noqa: E731
+        per_call = single(jax.jit(lambda x: -x), [(jax.device_put(x),) for x in xs], opt.budget / 2, opt.max_samples)
+        reps = max(2, min(1000, int(opt.loop_time / max(per_call["median"], 1e-7))))
+        stacked = jax.device_put(np.stack(xs))
+        loop = _scale(single(in_kernel(k, reps), [(stacked, stacked)], opt.budget / 2, opt.max_samples), 1 / reps)
+        nbytes = 2 * n * dt.itemsize
+        cache[key] = {fig: dict(s, GBps=nbytes / s["median"] / 1e9) for fig, s in
+                      (("per_call", per_call), ("in_kernel", loop))}
+    return cache[key]
+
+
+def saved_bytes(c: dict, dt: np.dtype, n: int = 4096) -> dict:
+    """Bytes per element jax.vjp keeps for the backward pass (``saved_residuals``), both sides."""
+    from jax_act import _compat
+
+    x = jax.device_put(random_input(0, shape_of(n, c["kind"], "jit"), dt, c["domain"]))
+    out = {}
+    for key in ("ours", "base"):
+        f = lambda x, fn=c[key]: fn(x, **c["kwargs"])  # noqa: E731
+        res = _compat.saved_residuals(f, x)
+        nbytes = sum(math.prod(a.shape) * a.dtype.itemsize for a, _ in res)
+        big = [f"{a.dtype}{list(a.shape)} {why.split(' from ')[0]}" for a, why in res if math.prod(a.shape) > 1]
+        out[key] = dict(bytes_per_element=nbytes / x.size, arrays=big)
+    return out
+
+
+# --------------------------------------------------------------------------- the MLP step
+
+
+def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None]) -> list[dict]:
+    """One SGD step of an MLP (``depth`` layers of ``width``) with jax_act vs jax.nn activations.
+
+    Temp memory comes from the compiled step's ``memory_analysis()``; the marginal bytes per
+    activation element are (temp − temp of the same MLP with the identity) / activation elements.
+    """
+    batch, width, depth = opt.mlp
+    dt = jnp.dtype(dtype)
+    rng = np.random.default_rng(1)
+    normal = lambda *shape: rng.standard_normal(shape, np.float32)  # noqa: E731
+    x, target = jnp.asarray(normal(batch, width).astype(dt)), jnp.asarray(normal(batch, width).astype(dt))
+
+    def build(act: Fn, kwargs: dict) -> tuple[Fn, list[jax.Array]]:
+        params, d = [], width
+        for i in range(depth):  # an activation may change the width (glu halves it)
+            params.append(jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)))
+            d = jax.eval_shape(lambda h: act(h, **kwargs), jax.ShapeDtypeStruct((batch, width), dt)).shape[-1]
+        params.append(jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)))
+
+        def loss(ps: list[jax.Array]) -> jax.Array:
+            h = x
+            for w in ps[:-1]:
+                h = act(h @ w, **kwargs)
+            return jnp.mean(((h @ ps[-1]) - target).astype(jnp.float32) ** 2)
+
+        def step(ps: list[jax.Array]) -> tuple[list[jax.Array], jax.Array]:
+            value, grads = jax.value_and_grad(loss)(ps)
+            return [p - (0.01 * gp).astype(p.dtype) for p, gp in zip(ps, grads)], value
+
+        return jax.jit(step), params
+
+    def memory(step: Fn, params: list) -> dict:
+        m = step.lower(params).compile().memory_analysis()
+        if m is None:  # some backends do not report it
+            return {}
+        peak = getattr(m, "peak_memory_in_bytes", 0) or (
+            m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes)
+        return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
+
+    ident_step, ident_params = build(lambda h: h, {})
+    ident = memory(ident_step, ident_params)
+    elems = batch * width * depth
+    rows = []
+    for c in todo:
+        progress(f"mlp {c['name']} {dtype}")
+        out = jax.eval_shape(lambda h: c["ours"](h, **c["kwargs"]), jax.ShapeDtypeStruct((batch, width), dt))
+        if out.ndim != 2:  # a reduction to one number per row (logsumexp) is no hidden layer
+            continue
+        so, po = build(c["ours"], c["kwargs"])
+        sb, pb = build(c["base"], c["kwargs"])
+        mo, mb = memory(so, po), memory(sb, pb)
+        timing = paired(so, sb, [(po,)], opt.budget, opt.max_samples)
+        row = dict(name=c["name"], baseline=c["baseline"], dtype=dtype, batch=batch, width=width, depth=depth,
+                   step=timing, memory=dict(ours=mo, base=mb, identity=ident))
+        if mo and mb and ident:
+            row["marginal_bytes_per_element"] = {
+                k: (m["temp_bytes"] - ident["temp_bytes"]) / elems for k, m in (("ours", mo), ("base", mb))}
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- output
+
+
+def environment(argv: list[str]) -> dict:
+    dev = jax.devices()[0]
+    import jaxlib
+
+    return dict(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        command="jax-act bench " + " ".join(argv),
+        backend=jax.default_backend(), device=getattr(dev, "device_kind", str(dev)),
+        device_count=jax.device_count(), cpu_count=os.cpu_count(), platform=platform.platform(),
+        python=platform.python_version(), jax=jax.__version__, jaxlib=jaxlib.__version__,
+        loadavg=list(os.getloadavg()),
+    )
+
+
+def table(result: dict) -> str:
+    """The readable table: in-kernel µs, ratio (in-kernel and per call), % of copy roofline."""
+    env = result["environment"]
+    lines = [f"jax_act bench  {env['date']}  {env['backend']} ({env['device']})  jax {env['jax']}  "
+             f"jaxlib {env['jaxlib']}", f"command: {env['command']}",
+             "ratio = median of paired jax_act/baseline time ratios (< 1: jax_act faster); "
+             "roof = achieved bytes/s ÷ same-size copy kernel", ""]
+    head = (f"{'activation':<16}{'dtype':<9}{'size':>5} {'mode':<5}{'pass':<8}{'ours µs':>10}{'base µs':>10}"
+            f"{'ratio':>7}{'[min':>6}{'max]':>6}{'call':>7}{'roof':>6}{'base':>6}  {'compile ms o/b':>14}")
+    lines.append(head)
+    for a in result["activations"]:
+        for r in a["rows"]:
+            k, p = r["in_kernel"], r["per_call"]
+            lines.append(
+                f"{a['name']:<16}{a['dtype']:<9}{'2^' + str(r['log2']):>5} {r['mode']:<5}{r['pass_']:<8}"
+                f"{k['ours']['median'] * 1e6:>10.1f}{k['base']['median'] * 1e6:>10.1f}"
+                f"{k['ratio']['median']:>7.2f}{k['ratio']['min']:>6.2f}{k['ratio']['max']:>6.2f}"
+                f"{p['ratio']['median']:>7.2f}{k['ours']['roofline']:>6.0%}{k['base']['roofline']:>6.0%}"
+                f"  {p['compile_s']['ours'] * 1e3:>6.0f}/{p['compile_s']['base'] * 1e3:<6.0f}")
+    lines += ["", f"{'activation':<16}{'dtype':<9}{'baseline':<26}{'saved B/elem ours':>18}{'base':>7}"]
+    for a in result["activations"]:
+        s = a["saved"]
+        lines.append(f"{a['name']:<16}{a['dtype']:<9}{a['baseline']:<26}"
+                     f"{s['ours']['bytes_per_element']:>18.2f}{s['base']['bytes_per_element']:>7.2f}")
+    if result.get("mlp"):
+        m0 = result["mlp"][0]
+        lines += ["", f"MLP training step: batch {m0['batch']}, width {m0['width']}, depth {m0['depth']}",
+                  f"{'activation':<16}{'dtype':<9}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
+                  f"{'temp MiB ours':>15}{'base':>7}{'B/elem ours':>12}{'base':>7}"]
+        for m in result["mlp"]:
+            mem, marg = m["memory"], m.get("marginal_bytes_per_element", {})
+            lines.append(
+                f"{m['name']:<16}{m['dtype']:<9}{m['step']['ours']['median'] * 1e3:>9.2f}"
+                f"{m['step']['base']['median'] * 1e3:>9.2f}{m['step']['ratio']['median']:>7.2f}"
+                f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>7.2f}"
+                f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
+    return "\n".join(lines)
+
+
+def chart(result: dict, path: str) -> bool:
+    """Time and GB/s (in kernel, fwd+bwd, plain jit) against size, per activation."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    acts = result["activations"]
+    fig, axes = plt.subplots(len(acts), 2, figsize=(10, 2.4 * len(acts)), squeeze=False)
+    for (ax_t, ax_b), a in zip(axes, acts):
+        for pass_, style in (("fwd", "--"), ("fwd+bwd", "-")):
+            rows = [r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_]
+            if not rows:
+                continue
+            n = [r["size"] for r in rows]
+            for key, colour, label in (("ours", "C0", "jax_act"), ("base", "C1", a["baseline"])):
+                ax_t.loglog(n, [r["in_kernel"][key]["median"] * 1e6 for r in rows], style, color=colour,
+                            label=f"{label} {pass_}")
+                ax_b.semilogx(n, [r["in_kernel"][key]["GBps"] for r in rows], style, color=colour)
+            ax_b.semilogx(n, [r["in_kernel"]["copy_GBps"] for r in rows], ":", color="grey")
+        ax_t.set_title(f"{a['name']} {a['dtype']}: µs (in kernel)", fontsize=9)
+        ax_b.set_title("GB/s (grey: copy kernel)", fontsize=9)
+        ax_t.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="activations to bench (default: all)")
+    parser.add_argument("--dtypes", nargs="+", default=["float32"], help="default: float32")
+    parser.add_argument("--sizes", nargs="+", type=int, metavar="LOG2",
+                        help="log2 sizes (default: 10 12 .. 24 on CPU, .. 28 on GPU/TPU)")
+    parser.add_argument("--modes", nargs="+", choices=["jit", "vmap"], help="default: jit vmap (quick: jit)")
+    parser.add_argument("--passes", nargs="+", choices=["fwd", "fwd+bwd"],
+                        help="default: fwd fwd+bwd (quick: fwd+bwd)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fwd+bwd under jit at 2^16 only, short budgets: under two minutes on 2 CPU cores")
+    parser.add_argument("--budget", type=float, help="seconds of timing per row and figure (default 0.25; quick 0.03)")
+    parser.add_argument("--max-samples", type=int, help="most paired samples per figure (default 200; quick 15)")
+    parser.add_argument("--loop-time", type=float, default=None,
+                        help="in-kernel loop: reps ≈ this many seconds ÷ one call (default 0.02; quick 0.005)")
+    parser.add_argument("--mlp", nargs=3, type=int, default=[512, 128, 8], metavar=("BATCH", "WIDTH", "DEPTH"))
+    parser.add_argument("--no-mlp", action="store_true", help="skip the MLP training-step rows")
+    parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
+                                      "else jax_act_bench_<backend>.json)")
+    parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
+    parser.add_argument("--no-malloc-tuning", action="store_true",
+                        help="keep glibc's default mmap/trim (per-call figures then include page faults)")
+
+
+def run(args: argparse.Namespace) -> int:
+    argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
+    quick = args.quick
+    args.budget = args.budget or (0.03 if quick else 0.25)
+    args.max_samples = args.max_samples or (15 if quick else 200)
+    args.loop_time = args.loop_time or (0.005 if quick else 0.02)
+    args.modes = args.modes or (["jit"] if quick else ["jit", "vmap"])
+    args.passes = args.passes or (["fwd+bwd"] if quick else ["fwd", "fwd+bwd"])
+    backend = jax.default_backend()
+    malloc_tuned = backend == "cpu" and not args.no_malloc_tuning and low_fault_malloc()
+    top = 24 if backend == "cpu" else 28
+    sizes = [2**k for k in (args.sizes or ([16] if quick else range(10, top + 1, 2)))]
+    out = args.out or (os.path.join("bench", "results", f"{backend}.json") if os.path.isdir("bench")
+                       else f"jax_act_bench_{backend}.json")
+    try:
+        todo = cases(args.only)
+    except (ValueError, KeyError) as e:
+        print(f"jax-act bench: {e}", file=sys.stderr)
+        return 2
+    result: dict[str, Any] = dict(environment=environment(argv), activations=[], mlp=[])
+    result["environment"].update(malloc_tuned=malloc_tuned, sizes=sizes, options=vars(args))
+    if args.resume and os.path.exists(out):
+        with open(out) as f:
+            old = json.load(f)
+        result["activations"], result["mlp"] = old["activations"], old.get("mlp", [])
+    done = {(a["name"], a["dtype"]) for a in result["activations"]}
+    done_mlp = {(m["name"], m["dtype"]) for m in result["mlp"]}
+    jobs = [(c, d) for d in args.dtypes for c in todo if (c["name"], d) not in done]
+    total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
+    total += 0 if args.no_mlp else sum((c["name"], d) not in done_mlp for c, d in [(c, d) for d in args.dtypes for c in todo])
+    count, t0 = [0], time.perf_counter()
+
+    def progress(what: str) -> None:
+        count[0] += 1
+        print(f"\r[{count[0]}/{total}] {time.perf_counter() - t0:6.0f}s  {what:<48}", end="", file=sys.stderr, flush=True)
+
+    def save() -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out + ".tmp", "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(out + ".tmp", out)
+
+    copy_cache: dict = {}
+    for c, dtype in jobs:
+        result["activations"].append(
+            bench_activation(c, dtype, sizes, args.modes, args.passes, args, copy_cache, progress))
+        save()  # resumable: each finished activation is on disk
+    if not args.no_mlp:
+        for dtype in args.dtypes:
+            result["mlp"] += mlp_rows([c for c in todo if (c["name"], dtype) not in done_mlp], dtype, args, progress)
+            save()
+    result["environment"]["seconds"] = time.perf_counter() - t0
+    save()
+    print(file=sys.stderr)
+    print(table(result))
+    png = os.path.splitext(out)[0] + ".png"
+    print(f"\nwrote {out}" + (f" and {png}" if chart(result, png) else " (pip install matplotlib for a chart)"))
+    return 0

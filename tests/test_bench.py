@@ -1,0 +1,64 @@
+"""Structure of ``jax-act bench`` output (benchmarks are not tests: no wall-clock assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from jax_act import _bench
+from jax_act._cli import main
+
+TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time", "0.00001",
+        "--mlp", "16", "8", "2"]
+
+
+def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
+    out = tmp_path / "b.json"
+    assert main(["bench", "--only", "sigmoid", "softmax", *TINY, "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    env = result["environment"]
+    for key in ("date", "command", "backend", "device", "jax", "jaxlib", "sizes"):
+        assert key in env
+    assert [a["name"] for a in result["activations"]] == ["sigmoid", "softmax"]
+    for a in result["activations"]:
+        assert a["baseline"] == f"jax.nn.{a['name']}"
+        assert {(r["mode"], r["pass_"]) for r in a["rows"]} == {
+            (m, p) for m in ("jit", "vmap") for p in ("fwd", "fwd+bwd")}
+        for r in a["rows"]:
+            assert r["size"] == 1024 and r["bytes"] > 0
+            for fig in ("per_call", "in_kernel"):
+                for key in ("ours", "base"):
+                    s = r[fig][key]
+                    assert 0 < s["min"] <= s["median"] <= s["max"] and s["GBps"] > 0
+                assert r[fig]["ratio"]["min"] <= r[fig]["ratio"]["median"] <= r[fig]["ratio"]["max"]
+                assert r[fig]["copy_GBps"] > 0
+    assert {m["name"] for m in result["mlp"]} == {"sigmoid", "softmax"}
+    for m in result["mlp"]:
+        assert m["memory"]["ours"]["temp_bytes"] >= 0
+        assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
+    assert "sigmoid" in capsys.readouterr().out
+
+
+def test_saved_bytes_are_computed():
+    [c] = _bench.cases(["sigmoid"])
+    saved = _bench.saved_bytes(c, np.dtype(np.float32))
+    assert saved["ours"]["bytes_per_element"] == 4.0  # the output, nothing else
+    assert saved["base"]["bytes_per_element"] >= 4.0
+
+
+def test_resume_keeps_finished_activations(tmp_path):
+    out = tmp_path / "b.json"
+    args = ["bench", *TINY, "--modes", "jit", "--passes", "fwd", "--no-mlp", "--out", str(out)]
+    assert main([*args, "--only", "relu"]) == 0
+    first = json.loads(out.read_text())["activations"][0]
+    assert main([*args, "--only", "relu", "tanh", "--resume"]) == 0
+    acts = json.loads(out.read_text())["activations"]
+    assert [a["name"] for a in acts] == ["relu", "tanh"] and acts[0] == first
+
+
+def test_inputs_have_no_zeros_and_respect_the_domain():
+    x = _bench.random_input(0, (4096,), np.float32, (-np.inf, 0.0))
+    assert (x < 0).all() and (x != 0).all()
+    assert _bench.shape_of(2**12, "reduction", "vmap") == (8, 1, 512)
+    assert _bench.shape_of(2**12, "elementwise", "vmap") == (8, 512)
