@@ -191,7 +191,7 @@ def low_fault_malloc() -> bool:
     and ``MALLOC_TRIM_THRESHOLD_`` set at run time)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-4, 0)) and bool(libc.mallopt(-1, 2**62))  # M_MMAP_MAX, M_TRIM_THRESHOLD
+        return bool(libc.mallopt(-4, 0)) and bool(libc.mallopt(-1, 2**31 - 1))  # M_MMAP_MAX, M_TRIM_THRESHOLD (C int)
     except (OSError, AttributeError):
         return False
 
@@ -352,11 +352,19 @@ def environment(argv: list[str]) -> dict:
     return dict(
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         command="jax-act bench " + " ".join(argv),
-        backend=jax.default_backend(), device=getattr(dev, "device_kind", str(dev)),
+        backend=jax.default_backend(), device=_cpu_model() if dev.platform == "cpu" else dev.device_kind,
         device_count=jax.device_count(), cpu_count=os.cpu_count(), platform=platform.platform(),
         python=platform.python_version(), jax=jax.__version__, jaxlib=jaxlib.__version__,
         loadavg=list(os.getloadavg()),
     )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "cpu"
 
 
 def table(result: dict) -> str:
