@@ -141,7 +141,7 @@ def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, m
     ratios fa/fb, compile seconds (``lower().compile()``, which jit's cache then reuses) and
     minor page faults per call.
     """
-    compile_s = [_compile(fa, args[0]), _compile(fb, args[0])]
+    (ca, cost_a), (cb, cost_b) = _compile(fa, args[0]), _compile(fb, args[0])
     warm = [min(_call(fa, a) for a in args[:2]), min(_call(fb, a) for a in args[:2])]
     samples = int(min(max_samples, max(min_samples, budget / max(sum(warm), 1e-6))))
     ta, tb = [], []
@@ -159,15 +159,24 @@ def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, m
     return dict(
         samples=samples,
         ours=_stats(ta), base=_stats(tb), ratio=_stats(ratios),
-        compile_s=dict(ours=compile_s[0], base=compile_s[1]),
+        compile_s=dict(ours=ca, base=cb), cost=dict(ours=cost_a, base=cost_b),
         page_faults_per_call=faults,
     )
 
 
-def _compile(f: Any, args: tuple) -> float:
+def _compile(f: Any, args: tuple) -> tuple[float, dict]:
+    """Seconds to lower and compile, and XLA's static cost analysis (flops, transcendentals,
+    bytes accessed): noise-free evidence of why one side is slower."""
     t0 = time.perf_counter()
-    f.lower(*args).compile()
-    return time.perf_counter() - t0
+    compiled = f.lower(*args).compile()
+    seconds = time.perf_counter() - t0
+    try:
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+        cost = {k: float(cost[k]) for k in ("flops", "transcendentals", "bytes accessed") if k in cost}
+    except Exception:  # not every backend reports it
+        cost = {}
+    return seconds, cost
 
 
 def single(f: Fn, args: list[tuple], budget: float, max_samples: int) -> dict:
