@@ -103,6 +103,15 @@ def compute_dtype(dtype: Any) -> np.dtype:
     return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
 
 
+def inexact_dtype(dtype: Any) -> np.dtype:
+    """The floating dtype jnp's unary functions give an integer or bool input (int64 → float64
+    when x64 is on, narrower integers and bool → float32): jax.nn's promotion."""
+    dtype = jnp.dtype(dtype)
+    if jnp.issubdtype(dtype, jnp.inexact):
+        return dtype
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64 if dtype.itemsize == 8 else jnp.float32))
+
+
 def check_array(fname: str, argname: str, value: Any) -> jax.Array:
     """``value`` as an array of real numbers, or a TypeError naming function and argument."""
     if isinstance(value, (str, bytes)) or value is None:
@@ -348,7 +357,7 @@ def elementwise(
                 return None, forward(x, **dict(opts)), opts
             dtype = jnp.result_type(x, *(values[p] for p in pnames))
             if not jnp.issubdtype(dtype, jnp.inexact):
-                dtype = jnp.result_type(dtype, float)
+                dtype = inexact_dtype(dtype)
             x = x.astype(dtype)
             return (x, [p.astype(dtype) for p in params]), None, opts
 
@@ -371,7 +380,7 @@ def elementwise(
             prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
             if prepared is None:  # integer input: f' as a float array
                 x = check_array(name, xname, args[0] if args else kwargs[xname])
-                prepared = (x.astype(jnp.result_type(x.dtype, float)), [])
+                prepared = (x.astype(inexact_dtype(x.dtype)), [])
             x, params = prepared
             shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
             x = jnp.broadcast_to(x, shape)
@@ -491,7 +500,7 @@ def float_input(fname: str, x: Any, argname: str = "x") -> jax.Array:
     """Checked input promoted to a floating dtype (integers as jax.nn promotes them)."""
     arr = check_array(fname, argname, x)
     if not jnp.issubdtype(arr.dtype, jnp.inexact):
-        arr = arr.astype(jnp.result_type(arr.dtype, float))
+        arr = arr.astype(inexact_dtype(arr.dtype))
     return arr
 
 
