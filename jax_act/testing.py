@@ -70,6 +70,13 @@ def normalized_error(got: Any, want: Any, dtype: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- inputs
 
 
+def rounded(x: Any, dtype: Any) -> np.ndarray:
+    """``x`` rounded to ``dtype`` and back to float64, in numpy (ml_dtypes keeps subnormals
+    that a device conversion may flush to zero)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(x, np.float64).astype(jnp.dtype(dtype)).astype(np.float64)
+
+
 def exp_overflow(dtype: Any) -> float:
     """The largest x with exp(x) finite in ``dtype``."""
     return float(np.log(float(jnp.finfo(dtype).max)))
@@ -81,7 +88,7 @@ def sample_inputs(dtype: Any, domain: tuple[float, float] = (-np.inf, np.inf), n
     mags = np.logspace(-6, 3, 19)
     pts = np.concatenate([np.linspace(lo, hi, n), mags, -mags])
     pts = pts[(pts > domain[0]) & (pts < domain[1])]
-    return np.unique(np.asarray(jnp.asarray(pts, dtype).astype(np.float64)))
+    return np.unique(rounded(pts, dtype))
 
 
 def edge_inputs(dtype: Any, kink_points: Iterable[float] = (), domain: tuple[float, float] = (-np.inf, np.inf)) -> np.ndarray:
@@ -95,8 +102,7 @@ def edge_inputs(dtype: Any, kink_points: Iterable[float] = (), domain: tuple[flo
     pts = np.array([*kink_points, *mags, *(-m for m in mags)], np.float64)
     pts = pts[(pts >= domain[0]) & (pts <= domain[1])]
     pts = np.append(pts, np.nan)
-    with np.errstate(over="ignore"):
-        return np.asarray(jnp.asarray(pts, dtype).astype(np.float64))
+    return rounded(pts, dtype)
 
 
 def _away_from_kinks(x: np.ndarray, kinks: Sequence[float], margin: float) -> np.ndarray:
@@ -130,7 +136,7 @@ def _edge_rows(act: Activation | None, edges: np.ndarray, dtype: Any) -> np.ndar
         return edges
     rows = np.tile(np.linspace(-2.0, 2.0, ROW), (edges.size, 1))
     rows[:, 0] = edges
-    return np.asarray(jnp.asarray(rows, dtype).astype(jnp.float64))
+    return rounded(rows, dtype)
 
 
 @functools.partial(jax.jit, static_argnums=(0,))
@@ -320,7 +326,7 @@ def _check_one(act, name, fn, reference, twin, jax_nn, dtype, pset, kink_points,
     """One row. Samples, kinks and edges go through each function in one batch (one compile)."""
     problems: list[str] = []
     x = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain), kink_points, 0.0))
-    kinks = np.asarray(jnp.asarray(np.asarray(kink_points, np.float64), dtype).astype(jnp.float64))
+    kinks = rounded(np.asarray(kink_points, np.float64), dtype)
     if x.ndim > 1:
         kinks = kinks[:0].reshape(0, x.shape[1])  # kinks of maps along an axis: none declared
     edges = _edge_rows(act, edge_inputs(dtype, kink_points, domain), dtype)
