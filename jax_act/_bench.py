@@ -453,13 +453,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="activations to bench (default: all)")
     parser.add_argument("--dtypes", nargs="+", default=["float32"], help="default: float32")
     parser.add_argument("--sizes", nargs="+", type=int, metavar="LOG2",
-                        help="log2 sizes (default: 10 12 .. 24 on CPU, .. 28 on GPU/TPU)")
+                        help="log2 sizes (default: 10 13 16 19 22 24 on CPU; 10 13 16 19 22 25 28 on GPU/TPU)")
     parser.add_argument("--modes", nargs="+", choices=["jit", "vmap"], help="default: jit vmap (quick: jit)")
     parser.add_argument("--passes", nargs="+", choices=["fwd", "fwd+bwd"],
                         help="default: fwd fwd+bwd (quick: fwd+bwd)")
     parser.add_argument("--quick", action="store_true",
                         help="fwd+bwd under jit at 2^16 only, short budgets: under two minutes on 2 CPU cores")
-    parser.add_argument("--budget", type=float, help="seconds of timing per row and figure (default 0.25; quick 0.03)")
+    parser.add_argument("--budget", type=float, help="seconds of timing per row and figure (default 0.1; quick 0.03)")
     parser.add_argument("--max-samples", type=int, help="most paired samples per figure (default 200; quick 15)")
     parser.add_argument("--loop-time", type=float, default=None,
                         help="in-kernel loop: reps ≈ this many seconds ÷ one call (default 0.02; quick 0.005)")
@@ -475,15 +475,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
     quick = args.quick
-    args.budget = args.budget or (0.03 if quick else 0.25)
+    args.budget = args.budget or (0.03 if quick else 0.1)
     args.max_samples = args.max_samples or (15 if quick else 200)
     args.loop_time = args.loop_time or (0.005 if quick else 0.02)
     args.modes = args.modes or (["jit"] if quick else ["jit", "vmap"])
     args.passes = args.passes or (["fwd+bwd"] if quick else ["fwd", "fwd+bwd"])
     backend = jax.default_backend()
     malloc_tuned = backend == "cpu" and not args.no_malloc_tuning and low_fault_malloc()
-    top = 24 if backend == "cpu" else 28
-    sizes = [2**k for k in (args.sizes or ([16] if quick else range(10, top + 1, 2)))]
+    default = [10, 13, 16, 19, 22, 24] if backend == "cpu" else [10, 13, 16, 19, 22, 25, 28]
+    sizes = [2**k for k in (args.sizes or ([16] if quick else default))]
     out = args.out or (os.path.join("bench", "results", f"{backend}.json") if os.path.isdir("bench")
                        else f"jax_act_bench_{backend}.json")
     try:
