@@ -400,6 +400,7 @@ def table(result: dict) -> str:
         s = a["saved"]
         lines.append(f"{a['name']:<16}{a['dtype']:<9}{a['baseline']:<26}"
                      f"{s['ours']['bytes_per_element']:>18.2f}{s['base']['bytes_per_element']:>7.2f}")
+    lines += ["", *summary(result)]
     if result.get("mlp"):
         m0 = result["mlp"][0]
         lines += ["", f"MLP training step: batch {m0['batch']}, width {m0['width']}, depth {m0['depth']}",
@@ -413,6 +414,38 @@ def table(result: dict) -> str:
                 f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>7.2f}"
                 f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
     return "\n".join(lines)
+
+
+def summary(result: dict) -> list[str]:
+    """Headline: fwd+bwd at the largest size, and every row where jax_act is slower."""
+    out = []
+    acts = result["activations"]
+    if not acts or not acts[0]["rows"]:
+        return out
+    top = max(r["size"] for r in acts[0]["rows"])
+    head = [r for a in acts for r in a["rows"] if r["size"] == top and r["mode"] == "jit" and r["pass_"] == "fwd+bwd"]
+    if head:
+        ratios = [r["in_kernel"]["ratio"]["median"] for r in head]
+        out.append(f"fwd+bwd at 2^{int(math.log2(top))} (jit, in kernel): geometric mean ratio "
+                   f"{math.exp(statistics.mean(map(math.log, ratios))):.2f} over {len(head)} activations; "
+                   f"jax_act ≥ 80% of copy roofline for {sum(r['in_kernel']['ours']['roofline'] >= 0.8 for r in head)}, "
+                   f"baseline for {sum(r['in_kernel']['base']['roofline'] >= 0.8 for r in head)}")
+    slow = [(a["name"], a["dtype"], r) for a in acts for r in a["rows"] if r["in_kernel"]["ratio"]["median"] > 1.0]
+    out.append(f"rows where jax_act is slower in kernel (ratio > 1.00): {len(slow)} of "
+               f"{sum(len(a['rows']) for a in acts)}; with the per-call ratio also > 1.05:")
+    for name, dtype, r in sorted(slow, key=lambda t: -t[2]["in_kernel"]["ratio"]["median"]):
+        if r["per_call"]["ratio"]["median"] > 1.05:
+            out.append(f"  {name} {dtype} 2^{r['log2']} {r['mode']} {r['pass_']}: in kernel "
+                       f"{r['in_kernel']['ratio']['median']:.2f}, per call {r['per_call']['ratio']['median']:.2f}")
+    more = [f"{a['name']} {a['dtype']} ({a['saved']['ours']['bytes_per_element']:.2f} vs "
+            f"{a['saved']['base']['bytes_per_element']:.2f})" for a in acts
+            if a["saved"]["ours"]["bytes_per_element"] > a["saved"]["base"]["bytes_per_element"]]
+    out.append("keeps more bytes/element for the backward pass than the baseline: " + (", ".join(more) or "none"))
+    worse = [f"{m['name']} ({m['memory']['ours']['temp_bytes'] / 2**20:.2f} vs {m['memory']['base']['temp_bytes'] / 2**20:.2f} MiB)"
+             for m in result.get("mlp", []) if m["memory"].get("ours", {}).get("temp_bytes", 0)
+             > m["memory"].get("base", {}).get("temp_bytes", 0)]
+    out.append("MLP step with more temp memory than the baseline: " + (", ".join(worse) or "none"))
+    return out
 
 
 def chart(result: dict, path: str) -> bool:
@@ -468,11 +501,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
                                       "else jax_act_bench_<backend>.json)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
+    parser.add_argument("--report", metavar="JSON", help="print the table and draw the chart of a saved run; run nothing")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="keep glibc's default mmap/trim (per-call figures then include page faults)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.report:
+        with open(args.report) as f:
+            result = json.load(f)
+        print(table(result))
+        png = os.path.splitext(args.report)[0] + ".png"
+        print(f"\nchart: {png}" if chart(result, png) else "")
+        return 0
     argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
     quick = args.quick
     args.budget = args.budget or (0.03 if quick else 0.1)
