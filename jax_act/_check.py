@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import multiprocessing
+import os
 import sys
 import time
 
@@ -16,20 +19,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", help="activations to check (default: all)")
     parser.add_argument("--dtypes", default=",".join(testing.DTYPES), help="comma-separated (default: %(default)s)")
     parser.add_argument("--no-fd", action="store_true", help="skip the finite-difference checks")
+    parser.add_argument(
+        "--jobs", type=int, default=0,
+        help="worker processes on CPU, where compiling dominates (default: one per core; "
+        "on an accelerator the check runs in this process)",
+    )
+
+
+def _check(name: str, dtypes: list[str], fd: bool) -> list[testing.Row]:
+    return testing.check_activation(name, dtypes=dtypes, finite_differences=fd)
 
 
 def run(args: argparse.Namespace) -> int:
     names = [lookup(n).spec.name for n in args.names] or list(REGISTRY)
     dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    jobs = args.jobs or (os.cpu_count() or 1)
+    if jax.default_backend() != "cpu" or len(names) < 2:
+        jobs = 1  # one process owns an accelerator
     start = time.perf_counter()
-    rows: list[testing.Row] = []
     print(testing.format_rows([]))  # the header
-    for i, name in enumerate(names):
-        if sys.stderr.isatty():  # a counter while it runs; rows go to stdout
-            print(f"[{i + 1}/{len(names)}] {name:<24}", file=sys.stderr, end="\r", flush=True)
-        new = testing.check_activation(name, dtypes=dtypes, finite_differences=not args.no_fd)
-        print(testing.format_rows(new).split("\n", 2)[2], flush=True)
-        rows += new
+    rows: list[testing.Row] = []
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1 else _Inline() as pool:
+        results = pool.map(_check, names, [dtypes] * len(names), [not args.no_fd] * len(names))
+        for i, (name, new) in enumerate(zip(names, results)):
+            if sys.stderr.isatty():  # a counter while it runs; rows go to stdout
+                print(f"[{i + 1}/{len(names)}] {name:<24}", file=sys.stderr, end="\r", flush=True)
+            print(testing.format_rows(new).split("\n", 2)[2], flush=True)
+            rows += new
     failed = [r for r in rows if not r.passed]
     print(
         f"\n{len(rows) - len(failed)}/{len(rows)} rows passed, {len(names)} activations x {len(dtypes)} dtypes; "
@@ -37,3 +53,16 @@ def run(args: argparse.Namespace) -> int:
         f"{time.perf_counter() - start:.0f} s. Errors are in units of eps(dtype) (|Δ| ≤ {testing.TOLERANCE:g}·eps·(|want|+1) passes)."
     )
     return 1 if failed else 0
+
+
+class _Inline:
+    """The executor interface, in this process."""
+
+    def __enter__(self) -> "_Inline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, fn, *iterables):  # noqa: ANN001, ANN201
+        return map(fn, *iterables)

@@ -116,7 +116,10 @@ def _away_from_kinks(x: np.ndarray, kinks: Sequence[float], margin: float) -> np
 
 
 def _as(dtype: Any, value: Any) -> Any:
-    return jnp.asarray(value, dtype) if isinstance(value, (np.ndarray, jax.Array, float, int)) else value
+    """Float parameters in ``dtype``; ints, bools, tuples and None (static options) as given."""
+    if isinstance(value, float) or (isinstance(value, (np.ndarray, jax.Array)) and jnp.issubdtype(value.dtype, jnp.floating)):
+        return jnp.asarray(value, dtype)
+    return value
 
 
 ROW = 8  # maps along an axis are checked on rows of this length
@@ -143,6 +146,12 @@ def _edge_rows(act: Activation | None, edges: np.ndarray, dtype: Any) -> np.ndar
 def _vjp(fn: Callable, x: jax.Array, g: jax.Array, params: dict) -> tuple[jax.Array, jax.Array]:
     y, pull = jax.vjp(lambda x: fn(x, **params), x)
     return y, pull(g.astype(y.dtype).reshape(y.shape))[0]
+
+
+@functools.partial(jax.jit, static_argnums=(0,))
+def _vjp_many(fn: Callable, xs: tuple, gs: tuple, ps: tuple) -> list[tuple[jax.Array, jax.Array]]:
+    """``_vjp`` over several inputs (one per dtype) in one compile."""
+    return [_vjp.__wrapped__(fn, x, g, p) for x, g, p in zip(xs, gs, ps)]
 
 
 def cotangent(shape: tuple[int, ...], dtype: Any, seed: int = 0) -> np.ndarray:
@@ -314,80 +323,81 @@ def check_activation(
     domain = domain or (-np.inf, np.inf)
     params = tuple(params or ({},))
     name = act.spec.name if act else getattr(fn, "__name__", "fn")
-    rows = []
     with _compat.enable_x64():
-        for pset in params:
-            for dtype in dtypes:
-                rows.append(_check_one(act, name, fn, reference, twin, jax_nn, dtype, pset, kink_points, domain, finite_differences))
-    return rows
+        return [row for pset in params for row in _check_pset(act, name, fn, reference, twin, jax_nn, tuple(dtypes), pset, kink_points, domain, finite_differences)]
 
 
-def _check_one(act, name, fn, reference, twin, jax_nn, dtype, pset, kink_points, domain, finite_differences) -> Row:
-    """One row. Samples, kinks and edges go through each function in one batch (one compile)."""
-    problems: list[str] = []
-    x = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain), kink_points, 0.0))
-    kinks = rounded(np.asarray(kink_points, np.float64), dtype)
-    if x.ndim > 1:
-        kinks = kinks[:0].reshape(0, x.shape[1])  # kinks of maps along an axis: none declared
-    edges = _edge_rows(act, edge_inputs(dtype, kink_points, domain), dtype)
-    parts = np.cumsum([len(x), len(kinks), len(edges)])
-    xall = np.concatenate([x, kinks, edges])
-    xd = jnp.asarray(xall, dtype)
-    p = {k: _as(dtype, v) for k, v in pset.items()}
-    p64 = {k: _as(jnp.float64, v) for k, v in pset.items()}
-    g = cotangent(_out_size(fn, xd, p), dtype)
+def _f64(a: jax.Array) -> np.ndarray:
+    return np.asarray(a.astype(jnp.float64))
+
+
+def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_points, domain, finite_differences) -> list[Row]:
+    """Rows for one parameter set. Every dtype's samples (with the kinks), edges and an empty
+    array go through each function in one compile (fn, the float64 reference, jax.nn)."""
+    n = len(dtypes)
+    samples, xk, edges = [], [], []
+    for dtype in dtypes:
+        x = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain), kink_points, 0.0))
+        kinks = rounded(np.asarray(kink_points, np.float64), dtype)
+        samples.append(x)
+        xk.append(np.concatenate([x, kinks]) if x.ndim == 1 else x)  # axis maps: no kinks
+        edges.append(_edge_rows(act, edge_inputs(dtype, kink_points, domain), dtype))
+    empty = [np.zeros((0,) + x.shape[1:]) for x in samples]
+    ps = tuple({k: _as(d, v) for k, v in pset.items()} for d in dtypes)
+    p64 = tuple({k: _as(jnp.float64, v) for k, v in pset.items()} for _ in dtypes)
+    ins = tuple(jnp.asarray(x, d) for group in (xk, edges, empty) for x, d in zip(group, dtypes))
+    pss = ps * 3
+    gs = [cotangent(_out_size(fn, x, p), x.dtype) for x, p in zip(ins, pss)]
+    gd = tuple(jnp.asarray(g, x.dtype) for g, x in zip(gs, ins))
     try:
-        y, dx = vjp_values(fn, xd, jnp.asarray(g, dtype), **p)
+        ours = [tuple(map(_f64, o)) for o in _vjp_many(fn, ins, gd, pss)]
     except Exception as e:  # noqa: BLE001 - a row that cannot run fails, with the reason
-        return Row(name, dtype, dict(pset), np.inf, np.inf, None, np.nan, None, [f"raised {type(e).__name__}: {e}"])
-    yr, dxr = vjp_values(reference, xd.astype(jnp.float64), g, **p64)
-    if y.shape != xall.shape:  # reduces: compare on the sample rows alone
-        y = y_s = yr_s = None
-        ev = 0.0
-        ys, dxs = vjp_values(fn, jnp.asarray(x, dtype), jnp.asarray(cotangent(_out_size(fn, jnp.asarray(x, dtype), p), dtype), dtype), **p)
-        yrs, dxrs = vjp_values(reference, jnp.asarray(x, jnp.float64), cotangent(_out_size(fn, jnp.asarray(x, dtype), p), dtype), **p64)
-        ev = float(normalized_error(ys[np.isfinite(yrs)], yrs[np.isfinite(yrs)], dtype).max(initial=0.0))
-        eg = float(normalized_error(dxs[np.isfinite(dxrs)], dxrs[np.isfinite(dxrs)], dtype).max(initial=0.0))
-    else:
-        s = slice(0, parts[0])
-        okv, okg = np.isfinite(yr[s]), np.isfinite(dxr[s])
-        ev = float(normalized_error(y[s][okv], yr[s][okv], dtype).max(initial=0.0))
-        eg = float(normalized_error(dx[s][okg], dxr[s][okg], dtype).max(initial=0.0))
-    if ev > TOLERANCE:
-        problems.append(f"value error {ev:.3g} eps")
-    if eg > TOLERANCE:
-        problems.append(f"gradient error {eg:.3g} eps")
-    vs = None
-    if jax_nn is not None:
-        yo, dxo = vjp_values(jax_nn, xd, jnp.asarray(g, dtype), **p)
-        if y is not None:
-            s = slice(0, parts[1])  # samples and kinks
-            ok = ~np.isnan(yo[s])
-            vs = float(max(normalized_error(y[s][ok], yo[s][ok], dtype).max(initial=0.0),
-                           normalized_error(dx[s][ok], dxo[s][ok], dtype).max(initial=0.0)))
+        return [Row(name, d, dict(pset), np.inf, np.inf, None, np.nan, None, [f"raised {type(e).__name__}: {e}"]) for d in dtypes]
+    refs = [tuple(map(_f64, o)) for o in _vjp_many(reference, tuple(x.astype(jnp.float64) for x in ins[:n]), tuple(jnp.asarray(g) for g in gs[:n]), p64)]
+    nns = [tuple(map(_f64, o)) for o in _vjp_many(jax_nn, ins[: 2 * n], gd[: 2 * n], pss[: 2 * n])] if jax_nn is not None else None
+    rows = []
+    for i, dtype in enumerate(dtypes):
+        problems: list[str] = []
+        (y, dx), (yr, dxr) = ours[i], refs[i]
+        m = len(samples[i])
+        if y.shape == xk[i].shape:  # shape-preserving: the samples are the first m entries
+            y_s, dx_s, yr_s, dxr_s = y[:m], dx[:m], yr[:m], dxr[:m]
+        else:  # reduces: xk holds the samples alone
+            y_s, dx_s, yr_s, dxr_s = y, dx, yr, dxr
+        okv, okg = np.isfinite(yr_s), np.isfinite(dxr_s)
+        ev = float(normalized_error(y_s[okv], yr_s[okv], dtype).max(initial=0.0))
+        eg = float(normalized_error(dx_s[okg], dxr_s[okg], dtype).max(initial=0.0))
+        if ev > TOLERANCE:
+            problems.append(f"value error {ev:.3g} eps")
+        if eg > TOLERANCE:
+            problems.append(f"gradient error {eg:.3g} eps")
+        vs = yo = dxo = None
+        ye, dxe = ours[n + i]
+        if nns is not None:
+            yo, dxo = nns[i]
+            ok, okg = ~np.isnan(yo), ~np.isnan(dxo)
+            vs = float(max(normalized_error(y[ok], yo[ok], dtype).max(initial=0.0),
+                           normalized_error(dx[okg], dxo[okg], dtype).max(initial=0.0)))
             if vs > TOLERANCE:
                 problems.append(f"differs from jax.nn by {vs:.3g} eps")
-            problems += _edge_problems(xall[parts[1]:], y[parts[1]:], dx[parts[1]:], yo[parts[1]:], dxo[parts[1]:], dtype)
-        else:
-            vs = max(check_against(fn, jax_nn, x, dtype, **pset))
-            if vs > TOLERANCE:
-                problems.append(f"differs from jax.nn by {vs:.3g} eps")
-    elif y is not None:
-        problems += _edge_problems(xall[parts[1]:], y[parts[1]:], dx[parts[1]:], None, None, dtype)
-    problems += _empty_problems(fn, x, dtype, p)
-    if finite_differences and dtype == "float64":
-        xs = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain, 25), kink_points, FD_MARGIN))
-        xs = xs[np.all(np.abs(xs.reshape(len(xs), -1)) < 20, axis=1)]
-        try:
-            check_finite_differences(fn, xs, twin, **pset)
-        except AssertionError as e:
-            problems.append(f"finite differences: {str(e).splitlines()[0]}")
-    xb = jnp.asarray(x, dtype)
-    saved = bytes_saved(fn, xb, **p)
-    nn_saved = bytes_saved(jax_nn, xb, **p) if jax_nn is not None else None
-    if nn_saved is not None and saved > nn_saved:
-        problems.append(f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}")
-    return Row(name, dtype, dict(pset), ev, eg, vs, saved, nn_saved, problems)
+            yo, dxo = nns[n + i]
+        problems += _edge_problems(edges[i], ye, dxe, yo, dxo, dtype)
+        if ours[2 * n + i][1].shape != empty[i].shape:
+            problems.append("empty input: wrong gradient shape")
+        if finite_differences and dtype == "float64":
+            xf = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain, 25), kink_points, FD_MARGIN))
+            xf = xf[np.all(np.abs(xf.reshape(len(xf), -1)) < 20, axis=1)]
+            try:
+                check_finite_differences(fn, xf, twin, **pset)
+            except AssertionError as err:
+                problems.append(f"finite differences: {str(err).splitlines()[0]}")
+        xb = jnp.asarray(samples[i], dtype)
+        saved = bytes_saved(fn, xb, **ps[i])
+        nn_saved = bytes_saved(jax_nn, xb, **ps[i]) if jax_nn is not None else None
+        if nn_saved is not None and saved > nn_saved:
+            problems.append(f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}")
+        rows.append(Row(name, dtype, dict(pset), ev, eg, vs, saved, nn_saved, problems))
+    return rows
 
 
 def format_rows(rows: Sequence[Row]) -> str:
