@@ -9,8 +9,8 @@ Method (the why is in ``bench/README.md``):
   buffers so a cache cannot flatter small sizes;
 * two figures per row: *per call* (a jitted call with ``block_until_ready``: includes dispatch,
   ~10 µs, and fresh-output allocation) and *in kernel* (``reps`` iterations of the kernel
-  inside one jitted ``fori_loop`` over the rotated buffers, divided by ``reps``);
-* a same-run copy kernel (``-x``) of the same size gives the practical roofline; achieved
+  inside one jitted ``fori_loop`` alternating two buffers, divided by ``reps``);
+* a copy kernel (``-x``) of the same size, interleaved in the same samples, gives the practical roofline; achieved
   bytes/s count the minimal bytes (fwd: read x + write y; fwd+bwd: read x, g + write dx);
 * compile time (``lower().compile()``) is measured separately, before any timed call;
 * bytes kept for the backward pass per element come from ``saved_residuals``; inside a small
@@ -111,12 +111,16 @@ def kernel(fn: Fn, kwargs: dict, mode: str, pass_: str) -> Callable[[jax.Array, 
 
 
 def in_kernel(k: Callable, reps: int) -> Fn:
-    """``reps`` iterations inside one jit, cycling through the stacked buffers."""
+    """``reps`` iterations inside one jit, cycling through the buffers of the tuples ``xs, gs``.
 
-    def loop(xs: jax.Array, gs: jax.Array) -> jax.Array:
-        nbuf = xs.shape[0]
-        body = lambda i, _: k(xs[i % nbuf], gs[i % nbuf])  # noqa: E731
-        return jax.lax.fori_loop(0, reps, body, jnp.zeros(_out_shape(k, xs[0], gs[0]), xs.dtype))
+    The buffer is picked by ``lax.switch`` (one branch per buffer), not by indexing a stacked
+    array: on XLA:CPU a dynamic-slice feeding a kernel that slices (glu) takes a path 30-80x
+    slower than the kernel itself."""
+
+    def loop(xs: tuple, gs: tuple) -> jax.Array:
+        branches = [lambda j=j: k(xs[j], gs[j]) for j in range(len(xs))]
+        body = lambda i, _: jax.lax.switch(i % len(xs), branches)  # noqa: E731
+        return jax.lax.fori_loop(0, reps, body, jnp.zeros(_out_shape(k, xs[0], gs[0]), xs[0].dtype))
 
     return jax.jit(loop)
 
@@ -134,34 +138,35 @@ def _call(f: Fn, args: tuple) -> float:
     return time.perf_counter() - t0
 
 
-def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, min_samples: int = 5) -> dict:
-    """Time jitted fa and fb interleaved (alternating order) over rotated ``args``.
+def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, copy: Fn | None = None) -> dict:
+    """Time jitted fa and fb (and the copy kernel, when given) interleaved over rotated ``args``.
 
-    Returns per-implementation median/min/max seconds, the median/min/max of the paired
-    ratios fa/fb, compile seconds (``lower().compile()``, which jit's cache then reuses) and
-    minor page faults per call.
+    Each sample runs them back to back on the same buffer, the order reversed every other
+    sample. Returns per-kernel median/min/max seconds, the median/min/max of the paired
+    ratios fa/fb, compile seconds and XLA's cost analysis per side, and minor page faults per call.
     """
     (ca, cost_a), (cb, cost_b) = _compile(fa, args[0]), _compile(fb, args[0])
-    warm = [min(_call(fa, a) for a in args[:2]), min(_call(fb, a) for a in args[:2])]
-    samples = int(min(max_samples, max(min_samples, budget / max(sum(warm), 1e-6))))
-    ta, tb = [], []
+    fns = [fa, fb] + ([copy] if copy else [])
+    warm = sum(min(_call(f, a) for a in args[:2]) for f in fns)
+    samples = int(min(max_samples, max(5, budget / max(warm, 1e-6))))
+    times: list[list[float]] = [[] for _ in fns]
     faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for i in range(samples):
         a = args[i % len(args)]
-        if i % 2:
-            tb.append(_call(fb, a))
-            ta.append(_call(fa, a))
-        else:
-            ta.append(_call(fa, a))
-            tb.append(_call(fb, a))
-    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (2 * samples)
-    ratios = [x / y for x, y in zip(ta, tb)]
-    return dict(
+        order = range(len(fns)) if i % 2 == 0 else reversed(range(len(fns)))
+        for j in order:
+            times[j].append(_call(fns[j], a))
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (len(fns) * samples)
+    ratios = [x / y for x, y in zip(times[0], times[1])]
+    out = dict(
         samples=samples,
-        ours=_stats(ta), base=_stats(tb), ratio=_stats(ratios),
+        ours=_stats(times[0]), base=_stats(times[1]), ratio=_stats(ratios),
         compile_s=dict(ours=ca, base=cb), cost=dict(ours=cost_a, base=cost_b),
         page_faults_per_call=faults,
     )
+    if copy:
+        out["copy"] = _stats(times[2])
+    return out
 
 
 def _compile(f: Any, args: tuple) -> tuple[float, dict]:
@@ -177,13 +182,6 @@ def _compile(f: Any, args: tuple) -> tuple[float, dict]:
     except Exception:  # not every backend reports it
         cost = {}
     return seconds, cost
-
-
-def single(f: Fn, args: list[tuple], budget: float, max_samples: int) -> dict:
-    _call(f, args[0])
-    warm = _call(f, args[-1])
-    n = int(min(max_samples, max(5, budget / max(warm, 1e-6))))
-    return _stats([_call(f, args[i % len(args)]) for i in range(n)])
 
 
 def _stats(v: list[float]) -> dict:
@@ -209,7 +207,7 @@ def low_fault_malloc() -> bool:
 
 
 def bench_activation(c: dict, dtype: str, sizes: list[int], modes: list[str], passes: list[str],
-                     opt: argparse.Namespace, copy_cache: dict, progress: Callable[[str], None]) -> dict:
+                     opt: argparse.Namespace, progress: Callable[[str], None]) -> dict:
     dt = jnp.dtype(dtype)
     rows = []
     for n in sizes:
@@ -227,49 +225,41 @@ def bench_activation(c: dict, dtype: str, sizes: list[int], modes: list[str], pa
                 x_elems, y_elems = math.prod(shape), math.prod(out_shape)
                 nbytes = dt.itemsize * (x_elems + y_elems if pass_ == "fwd" else 2 * x_elems + y_elems)
                 args = list(zip(xs, gs))
-                per_call = paired(jax.jit(ko), jax.jit(kb), args, opt.budget, opt.max_samples)
+                per_call = paired(jax.jit(ko), jax.jit(kb), args, opt.budget, opt.max_samples, copy_call)
                 reps = max(2, min(1000, int(opt.loop_time / max(per_call["base"]["median"], 1e-7))))
-                stacked = [(jax.device_put(np.stack(xs_host)), jax.device_put(np.stack(gs_host)))]
-                loop = paired(in_kernel(ko, reps), in_kernel(kb, reps), stacked, opt.budget, opt.max_samples)
-                del stacked
-                for key in ("ours", "base"):
+                two = [(tuple(xs[:2]), tuple(gs[:2]))]  # in kernel: two buffers (one switch branch each)
+                loop = paired(in_kernel(ko, reps), in_kernel(kb, reps), two, opt.budget, opt.max_samples,
+                              in_kernel(_copy, reps))
+                for key in ("ours", "base", "copy"):
                     loop[key] = _scale(loop[key], 1 / reps)
                 loop["reps"] = reps
-                copy = copy_roofline(n, dt, opt, copy_cache)
                 row = dict(size=n, log2=int(math.log2(n)), mode=mode, pass_=pass_, shape=list(shape),
                            bytes=nbytes, per_call=per_call, in_kernel=loop)
+                copy_bytes = 2 * x_elems * dt.itemsize  # read x, write -x
                 for fig in ("per_call", "in_kernel"):
+                    copy_gbs = copy_bytes / row[fig]["copy"]["median"] / 1e9
                     for key in ("ours", "base"):
                         gbs = nbytes / row[fig][key]["median"] / 1e9
                         row[fig][key]["GBps"] = gbs
-                        row[fig][key]["roofline"] = gbs / copy[fig]["GBps"]
-                    row[fig]["copy_GBps"] = copy[fig]["GBps"]
+                        row[fig][key]["roofline"] = gbs / copy_gbs
+                    row[fig]["copy_GBps"] = copy_gbs
                 rows.append(row)
             del xs, gs, xs_host, gs_host
     return dict(name=c["name"], kind=c["kind"], baseline=c["baseline"], dtype=dtype, kwargs=c["kwargs"],
                 saved=saved_bytes(c, dt), rows=rows)
 
 
+def _copy(x: jax.Array, g: jax.Array) -> jax.Array:
+    """The copy kernel: read x, write -x (a plain copy XLA would elide)."""
+    return -x
+
+
+copy_call = jax.jit(_copy)
+
+
 def _num_buffers(nbytes: int, quick: bool) -> int:
     """Enough rotated buffers to spill a ~32 MiB last-level cache, within a memory bound."""
     return int(max(2, min(4 if quick else 16, math.ceil(32 * 2**20 / nbytes))))
-
-
-def copy_roofline(n: int, dt: np.dtype, opt: argparse.Namespace, cache: dict) -> dict:
-    """The same-run copy kernel (read n, write n) of this size: per call and in kernel."""
-    key = (n, dt.name)
-    if key not in cache:
-        nbuf = _num_buffers(n * dt.itemsize, opt.quick)
-        xs = [random_input(i, (n,), dt, (-np.inf, np.inf)) for i in range(nbuf)]
-        k = lambda x, g: -x  # noqa: E731
-        per_call = single(jax.jit(lambda x: -x), [(jax.device_put(x),) for x in xs], opt.budget / 2, opt.max_samples)
-        reps = max(2, min(1000, int(opt.loop_time / max(per_call["median"], 1e-7))))
-        stacked = jax.device_put(np.stack(xs))
-        loop = _scale(single(in_kernel(k, reps), [(stacked, stacked)], opt.budget / 2, opt.max_samples), 1 / reps)
-        nbytes = 2 * n * dt.itemsize
-        cache[key] = {fig: dict(s, GBps=nbytes / s["median"] / 1e9) for fig, s in
-                      (("per_call", per_call), ("in_kernel", loop))}
-    return cache[key]
 
 
 def saved_bytes(c: dict, dt: np.dtype, n: int = 4096) -> dict:
@@ -555,10 +545,9 @@ def run(args: argparse.Namespace) -> int:
             json.dump(result, f, indent=1)
         os.replace(out + ".tmp", out)
 
-    copy_cache: dict = {}
     for c, dtype in jobs:
         result["activations"].append(
-            bench_activation(c, dtype, sizes, args.modes, args.passes, args, copy_cache, progress))
+            bench_activation(c, dtype, sizes, args.modes, args.passes, args, progress))
         save()  # resumable: each finished activation is on disk
     if not args.no_mlp:
         for dtype in args.dtypes:
