@@ -43,7 +43,8 @@ def test_elementwise_saves_what_it_declares(name):
     """One array of x's shape (scalar parameters aside): the output where declared so."""
     act = REGISTRY[name]
     x = jnp.linspace(-3.0, 3.0, 64, dtype=jnp.float32)
-    res = [(a, why) for a, why in saved_residuals(act.fn, x) if a.size > 1]
+    params = act.spec.test_params[0]
+    res = [(a, why) for a, why in saved_residuals(lambda x: act.fn(x, **params), x) if a.size > 1]
     assert len(res) == 1, res
     (aval, why), = res
     assert aval.shape == x.shape
@@ -62,16 +63,19 @@ def test_elementwise_forward_twin_and_derivative(name):
     act = REGISTRY[name]
     lo, hi = max(act.spec.domain[0], -4.0), min(act.spec.domain[1], 4.0)
     x = jnp.linspace(lo, hi, 17, dtype=jnp.float64)[1:-1] + 0.0123
-    rev = jax.vmap(jax.grad(act.fn))(x)
-    _, fwd = jax.jvp(act.forward_mode, (x,), (jnp.ones_like(x),))
-    _, lin = jax.linearize(act.forward_mode, x)
-    jac = jax.vmap(jax.jacfwd(act.forward_mode))(x)
+    params = act.spec.test_params[0]
+    fn, twin = (lambda x: act.fn(x, **params)), (lambda x: act.forward_mode(x, **params))
+    rev = jax.vmap(jax.grad(fn))(x)
+    _, fwd = jax.jvp(twin, (x,), (jnp.ones_like(x),))
+    _, lin = jax.linearize(twin, x)
+    jac = jax.vmap(jax.jacfwd(twin))(x)
     tol = dict(rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fwd, rev, **tol)
     np.testing.assert_allclose(lin(jnp.ones_like(x)), rev, **tol)
     np.testing.assert_allclose(jac, rev, **tol)
-    np.testing.assert_allclose(act.derivative(x), rev, **tol)
-    np.testing.assert_allclose(jax.vmap(jax.grad(act.reference))(x), rev, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(act.derivative(x, **params), rev, **tol)
+    oracle = jax.vmap(jax.grad(lambda x: act.reference(x, **params)))(x)
+    np.testing.assert_allclose(oracle, rev, rtol=1e-9, atol=1e-12)
 
 
 def test_unknown_name_suggests_close_matches():
