@@ -116,22 +116,27 @@ def _softplus(x: Array) -> Array:
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _sce(axes: tuple[int, ...], x: Array, t: Array) -> Array:
-    return _sce_fwd_values(axes, x, t)[0].astype(jnp.result_type(x, t))
+def _sce(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> Array:
+    return _sce_fwd_values(axes, x, t, mask)[0].astype(jnp.result_type(x, t))
 
 
-def _sce_fwd_values(axes: tuple[int, ...], x: Array, t: Array) -> tuple[Array, Array, Array]:
+def _sce_fwd_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple[Array, Array, Array]:
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
+    if mask is not None:  # masked entries take no part, whatever they hold
+        xc, tc = jnp.where(mask, xc, -jnp.inf), jnp.where(mask, tc, 0)
     logp = _log_softmax(xc, axes)
     loss = -jnp.sum(_times(tc, logp), axes)
     dx = jnp.sum(tc, axes, keepdims=True) * jnp.exp(logp) - tc  # (Σt)·S − t
     return loss, dx, logp
 
 
-def _sce_fwd(axes: tuple[int, ...], x: Any, t: Any) -> tuple[Array, tuple]:
-    loss, dx, logp = _sce_fwd_values(axes, x.value, t.value)
+def _sce_fwd(axes: tuple[int, ...], x: Any, t: Any, mask: Any) -> tuple[Array, tuple]:
+    mask = getattr(mask, "value", mask)  # None arrives bare
+    loss, dx, logp = _sce_fwd_values(axes, x.value, t.value, mask)
     out = loss.astype(jnp.result_type(x.value, t.value))
+    if mask is not None:  # excluded entries: no gradient for their labels either
+        logp = jnp.where(mask, logp, 0)
     # Saved: the gradient (one array the size of the logits); −log p only if labels need it.
     return out, (dx.astype(x.value.dtype), logp.astype(t.value.dtype) if t.perturbed else None)
 
@@ -139,11 +144,11 @@ def _sce_fwd(axes: tuple[int, ...], x: Any, t: Any) -> tuple[Array, tuple]:
 def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
     dx, logp = res
     if isinstance(g, jax.custom_derivatives.SymbolicZero):
-        return None, None
+        return None, None, None
     g = jnp.expand_dims(g.astype(compute_dtype(g.dtype)), axes)
     gx = (g * dx).astype(dx.dtype)
     gt = None if logp is None else (-g * logp).astype(logp.dtype)
-    return gx, gt
+    return gx, gt, None
 
 
 _sce.defvjp(_sce_fwd, _sce_bwd, symbolic_zeros=True)
@@ -162,11 +167,7 @@ def _softmax_cross_entropy(logits, labels, axis, where):
         )
     t = jnp.broadcast_to(t, shape)
     axes = check_axis(f"losses.{fname}", axis, x.ndim)
-    mask = _mask_for(fname, where, shape, axis)
-    if mask is not None:  # masked entries take no part, whatever they hold
-        x = jnp.where(mask, x, -jnp.inf)
-        t = jnp.where(mask, t, 0)
-    return _sce(axes, x, t)
+    return _sce(axes, x, t, _mask_for(fname, where, shape, axis))
 
 
 def softmax_cross_entropy(
@@ -503,6 +504,11 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
         raise ValueError(f"jax_act.losses.backprop: 'x' {x.shape} and 'w' {w.shape} must be [..., M] and [M, K]")
     z = jnp.einsum("...j,jk->...k", x, w)
     g = act.fn(z, **params)
+    if g.shape != z.shape or act.spec.kind not in ("elementwise", "reduction"):
+        raise ValueError(
+            f"jax_act.losses.backprop: {act.spec.name!r} does not give one output per unit "
+            "(use an elementwise activation or a map along the last axis such as softmax)"
+        )
     r = g - t  # ∂E/∂g_k
     if act.spec.kind == "elementwise":
         delta = r * act.derivative(z, **params)  # (g(z_k) − t_k) g'(z_k)

@@ -277,3 +277,20 @@ def test_bad_input_names_function_and_argument():
         losses.softmax_cross_entropy(x, x, axis=2)
     with pytest.raises(TypeError, match="sigmoid_binary_cross_entropy.*'labels'"):
         losses.sigmoid_binary_cross_entropy(x, "ones")
+
+
+def test_where_keeps_one_array_and_label_gradients_match_optax():
+    x, t = logits_labels("float64", seed=11)
+    where = jnp.asarray(np.random.default_rng(12).uniform(size=x.shape) > 0.3).at[:, 0].set(True)
+    saved = _saved(lambda x: losses.softmax_cross_entropy(x, t, where=where).sum(), x)
+    assert len(saved) == 1 and saved[0].shape == x.shape, saved
+    _, (_, gt) = value_and_grads(lambda x, t: losses.softmax_cross_entropy(x, t, where=where), x, t)
+    _, (_, wt) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=where), x, t)
+    # optax's label gradient is NaN at excluded entries; ours is 0 there and equal elsewhere
+    assert np.all(np.asarray(gt)[~np.asarray(where)] == 0)
+    assert_close(jnp.where(where, gt, 0), jnp.where(where, wt, 0), "float64", "d/dlabels with where")
+
+
+def test_backprop_rejects_activations_without_one_output_per_unit():
+    with pytest.raises(ValueError, match="backprop.*logsumexp"):
+        losses.backprop("logsumexp", jnp.ones(3), jnp.ones((3, 2)), jnp.ones(2))
