@@ -438,6 +438,28 @@ def summary(result: dict) -> list[str]:
     return out
 
 
+def markdown(result: dict) -> str:
+    """One line per activation at the largest size (jit): the README's results table."""
+    acts = result["activations"]
+    top = max(r["size"] for a in acts for r in a["rows"])
+    mlp = {(m["name"], m["dtype"]): m for m in result.get("mlp", [])}
+    lines = [f"| activation | baseline | fwd ratio | fwd+bwd ratio | fwd+bwd % of copy, ours / base | "
+             f"saved B/elem ours / base | MLP B/elem ours / base | MLP step ratio |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for a in acts:
+        row = {r["pass_"]: r for r in a["rows"] if r["size"] == top and r["mode"] == "jit"}
+        fwd, fb, m = row.get("fwd"), row.get("fwd+bwd"), mlp.get((a["name"], a["dtype"]))
+        cell = lambda r: f"{r['in_kernel']['ratio']['median']:.2f} ({r['per_call']['ratio']['median']:.2f})" if r else "–"  # noqa: E731
+        roof = f"{fb['in_kernel']['ours']['roofline']:.0%} / {fb['in_kernel']['base']['roofline']:.0%}" if fb else "–"
+        sv = a["saved"]
+        marg = m.get("marginal_bytes_per_element", {}) if m else {}
+        lines.append(
+            f"| {a['name']} | {a['baseline']} | {cell(fwd)} | {cell(fb)} | {roof} | "
+            f"{sv['ours']['bytes_per_element']:.2f} / {sv['base']['bytes_per_element']:.2f} | "
+            + (f"{marg['ours']:.2f} / {marg['base']:.2f} | {m['step']['ratio']['median']:.2f} |" if marg else "– | – |"))
+    return "\n".join(lines)
+
+
 def chart(result: dict, path: str) -> bool:
     """Time and GB/s (in kernel, fwd+bwd, plain jit) against size, per activation."""
     try:
@@ -492,6 +514,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                       "else jax_act_bench_<backend>.json)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
     parser.add_argument("--report", metavar="JSON", help="print the table and draw the chart of a saved run; run nothing")
+    parser.add_argument("--markdown", action="store_true", help="with --report: the README's results table")
     parser.add_argument("--no-malloc-tuning", action="store_true",
                         help="keep glibc's default mmap/trim (per-call figures then include page faults)")
 
@@ -500,6 +523,9 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         with open(args.report) as f:
             result = json.load(f)
+        if args.markdown:
+            print(markdown(result))
+            return 0
         print(table(result))
         png = os.path.splitext(args.report)[0] + ".png"
         print(f"\nchart: {png}" if chart(result, png) else "")
