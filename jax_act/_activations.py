@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import Array, lax
 from jax.typing import ArrayLike
+from jax.scipy.special import ndtr
 
 from ._engine import elementwise
 
@@ -121,19 +122,19 @@ def relu(x: ArrayLike) -> Array:
     return jnp.maximum(x, 0)
 
 
-def _leaky_relu_derivative(y: Array, negative_slope: Array) -> Array:
-    # The branch is read from y's sign; y = ±0 with the sign bit set came from x < 0 whose
-    # product underflowed (x = +0 is the x ≥ 0 branch, derivative 1, as jax.nn).
-    positive = (y > 0) | ((y == 0) & ~jnp.signbit(y))
-    return jnp.where(positive, jnp.ones_like(y), negative_slope)
+def _sign_mask(x: Array, y: Array) -> Array:
+    """sign mask (1 byte)"""
+    return x >= 0
 
 
 @elementwise(
-    derivative=_leaky_relu_derivative,
-    saves="output",
+    # jax.nn's autodiff keeps just this 1-byte mask; keeping y instead would cost more in
+    # isolation and could not tell the branch for negative_slope ≤ 0 or for -0.0.
+    derivative=lambda nonneg, negative_slope: jnp.where(nonneg, 1, negative_slope),
+    saves=_sign_mask,
     partials={"negative_slope": lambda x, y, negative_slope: jnp.where(x >= 0, 0, x)},
     formula="leaky_relu(x) = x if x ≥ 0 else α·x",
-    derivative_text="1 if y ≥ 0 else α; ∂/∂α = x if x < 0 else 0",
+    derivative_text="1 if x ≥ 0 else α; ∂/∂α = x if x < 0 else 0",
     kinks="leaky_relu'(0) = 1 (the x ≥ 0 branch), as jax.nn; PyTorch gives α",
     jax_nn="leaky_relu",
     reference=lambda x, negative_slope=1e-2: jnp.where(x >= 0, x, negative_slope * x),
@@ -155,9 +156,8 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
     ``x``; differentiable). Kink convention: the derivative at 0 is 1, as ``jax.nn``
     (PyTorch gives :math:`\alpha`).
 
-    The backward pass keeps only the output and reads the branch from its sign, which is
-    exact for the leaky case :math:`\alpha > 0`. (For a slope that may become negative, as
-    a learned one can, use :func:`jax_act.prelu`, which keeps the input.) The input is kept
+    The backward pass keeps a 1-byte mask of :math:`x \ge 0` (what ``jax.nn``'s autodiff
+    keeps): exact for any slope, negative ones included, and for :math:`-0`. The input is kept
     as well only when ``negative_slope`` itself is differentiated.
 
     Args:
@@ -173,3 +173,936 @@ def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
       Array([-0.02,  0.  ,  2.  ], dtype=float32)
     """
     return jnp.where(x >= 0, x, negative_slope * x)
+
+
+# =========================================================================== jax.nn parity
+# Every remaining jax.nn elementwise activation: jax.nn's name, signature, defaults, output
+# dtype, values and kink gradients. What each keeps for the backward pass is stated in its
+# declaration: the output wherever f' is a function of it, a 1-byte mask where f' is piecewise
+# constant and the output cannot tell a kink from a flat piece, else the input.
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π)
+_GELU_CUBIC = 0.044715
+_SQRT_HALF = 0.7071067811865476  # √½
+_INV_SQRT_2PI = 0.3989422804014327  # 1/√(2π)
+# Beyond these magnitudes every derivative below has rounded to its limit (0 or 1) in float64,
+# so clipping the input there changes no result and keeps ±inf out of `inf · 0`.
+_TAIL = 1000.0
+_GELU_TAIL = 40.0  # Φ(−40), φ(40) and σ(2u(−40)) underflow float64
+
+
+def _sigmoid_pair(t: Array) -> tuple[Array, Array]:
+    """(σ(t), σ(−t)), both to full relative precision, from a single exp (no 1 − σ cancellation)."""
+    e = jnp.exp(-jnp.abs(t))
+    big = 1 / (1 + e)  # σ(|t|) ≥ ½
+    small = e * big  # σ(−|t|)
+    positive = t >= 0
+    return jnp.where(positive, big, small), jnp.where(positive, small, big)
+
+
+def _softplus(z: Array) -> Array:
+    """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
+    return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
+def _keep_nothing(x: Array, y: Array) -> None:
+    """nothing (f' = 1)"""
+    return None
+
+
+@elementwise(
+    derivative=lambda _: 1.0,
+    saves=_keep_nothing,
+    formula="identity(x) = x",
+    derivative_text="identity'(x) = 1",
+    kinks="none (smooth)",
+    keep_int=True,
+    jax_nn="identity",
+    reference=lambda x: x,
+)
+def identity(x: ArrayLike) -> Array:
+    r"""Identity activation: returns its argument.
+
+    .. math::
+        \mathrm{identity}(x) = x, \qquad \mathrm{identity}'(x) = 1
+
+    The backward pass keeps nothing. Integer and boolean input is returned as is, as
+    ``jax.nn.identity``. Kinks: none.
+
+    Args:
+      x: input array.
+
+    Returns:
+      ``x`` as an array of its own dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.identity(jnp.array([-2.0, 0.5, 3.0]))
+      Array([-2. ,  0.5,  3. ], dtype=float32)
+    """
+    return x
+
+
+# ---- the exponential-linear family: f = x for x > 0, and f' on x ≤ 0 read from y
+
+
+def _exp_linear_derivative(y: Array, alpha: ArrayLike, scale: float = 1.0) -> Array:
+    """f' for f = λx (x > 0), λα(eˣ − 1) (x ≤ 0), λ = scale: there f' = λαeˣ = y + λα.
+    λα is rounded in y's dtype, as jax.nn's autodiff rounds it, so f'(0) matches bit for bit."""
+    return jnp.where(y > 0, scale, y + jnp.asarray(scale, y.dtype) * alpha)
+
+
+def _elu(x: Array, alpha: ArrayLike) -> Array:
+    # the double where: the unused branch sees 0, so elu(1e4) cannot overflow into inf · 0
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0, x)))
+
+
+def _elu_reference(x: Array, alpha: ArrayLike) -> Array:
+    return jnp.where(x > 0, x, alpha * (jnp.exp(jnp.minimum(x, 0.0)) - 1))
+
+
+@elementwise(
+    derivative=_exp_linear_derivative,
+    saves="output",
+    partials={"alpha": lambda x, y, alpha: jnp.expm1(jnp.where(x > 0, 0, x))},
+    formula="elu(x) = x if x > 0 else α(eˣ − 1)",
+    derivative_text="1 if y > 0 else y + α; ∂/∂α = eˣ − 1 if x ≤ 0 else 0",
+    kinks="elu'(0) = α (the x ≤ 0 branch), as jax.nn",
+    jax_nn="elu",
+    reference=lambda x, alpha=1.0: _elu_reference(x, alpha),
+    kink_points=(0.0,),
+    smooth=False,
+    test_params=({}, {"alpha": 0.5}),
+)
+def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Exponential linear unit.
+
+    .. math::
+        \mathrm{elu}(x) = \begin{cases} x, & x > 0 \\ \alpha (e^x - 1), & x \le 0 \end{cases}
+        \qquad
+        \mathrm{elu}'(x) = \begin{cases} 1, & x > 0 \\ \alpha e^x = y + \alpha, & x \le 0 \end{cases}
+        \qquad
+        \frac{\partial\,\mathrm{elu}}{\partial \alpha} =
+        \begin{cases} 0, & x > 0 \\ e^x - 1, & x \le 0 \end{cases}
+
+    Kink convention: :math:`\mathrm{elu}'(0) = \alpha` (the :math:`x \le 0` branch), as
+    ``jax.nn``. The backward pass keeps only the output :math:`y` and reads the branch from
+    its sign, which needs :math:`\alpha \ge 0` (the usual case; for a negative ``alpha`` the
+    output cannot tell the branches apart). :math:`y + \alpha` is accurate to the output
+    dtype's epsilon in absolute terms; once :math:`y` has rounded to :math:`-\alpha`
+    (:math:`x \lesssim -17` in float32) the gradient is 0, where the true value
+    :math:`\alpha e^x` is below epsilon. The input is kept as well only when ``alpha`` is
+    differentiated. No overflow for large :math:`x`: the unused branch sees 0.
+
+    Args:
+      x: input array.
+      alpha: scalar or array broadcasting against ``x`` (default 1.0); differentiable.
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``alpha``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.elu(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-0.63212055,  0.        ,  1.        ], dtype=float32)
+    """
+    return _elu(x, alpha)
+
+
+def _celu_dalpha(x: Array, y: Array, alpha: Array) -> Array:
+    t = jnp.minimum(x, 0) / alpha  # ∂/∂α α(e^t − 1) with t = x/α: e^t − 1 − t·e^t
+    return jnp.expm1(t) - t * jnp.exp(t)
+
+
+@elementwise(
+    derivative=lambda y, alpha: jnp.where(y > 0, 1.0, y / alpha + 1),
+    saves="output",
+    partials={"alpha": _celu_dalpha},
+    formula="celu(x) = x if x > 0 else α(e^(x/α) − 1)",
+    derivative_text="1 if y > 0 else y/α + 1; ∂/∂α = e^t − 1 − t·e^t, t = x/α, if x ≤ 0 else 0",
+    kinks="none for the value's slope (celu'(0) = 1 from both sides); C¹, not C²",
+    jax_nn="celu",
+    reference=lambda x, alpha=1.0: jnp.where(x > 0, x, alpha * (jnp.exp(jnp.minimum(x, 0.0) / alpha) - 1)),
+    kink_points=(0.0,),
+    smooth=False,
+    test_params=({}, {"alpha": 2.0}),
+)
+def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
+    r"""Continuously differentiable exponential linear unit.
+
+    .. math::
+        \mathrm{celu}(x) = \begin{cases} x, & x > 0 \\
+            \alpha \left(e^{x/\alpha} - 1\right), & x \le 0 \end{cases}
+        \qquad
+        \mathrm{celu}'(x) = \begin{cases} 1, & x > 0 \\
+            e^{x/\alpha} = y/\alpha + 1, & x \le 0 \end{cases}
+
+    and, with :math:`t = x/\alpha`,
+    :math:`\partial\,\mathrm{celu}/\partial\alpha = e^t - 1 - t e^t` for :math:`x \le 0`
+    (0 otherwise). The derivative is continuous: :math:`\mathrm{celu}'(0) = 1`, as ``jax.nn``.
+
+    The backward pass keeps only the output and reads the branch from its sign, which needs
+    :math:`\alpha > 0`. :math:`y/\alpha + 1` is accurate to epsilon in absolute terms; once
+    :math:`y` has rounded to :math:`-\alpha` (:math:`x/\alpha \lesssim -17` in float32) the
+    gradient is 0. The input is kept as well only when ``alpha`` is differentiated.
+
+    Args:
+      x: input array.
+      alpha: scalar or array broadcasting against ``x`` (default 1.0); differentiable.
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``alpha``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.celu(jnp.array([-1.0, 0.0, 1.0]), alpha=2.0)
+      Array([-0.78693867,  0.        ,  1.        ], dtype=float32)
+    """
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha))
+
+
+@elementwise(
+    derivative=lambda y: _exp_linear_derivative(y, _SELU_ALPHA, scale=_SELU_SCALE),
+    saves="output",
+    formula="selu(x) = λx if x > 0 else λα(eˣ − 1), λ ≈ 1.0507, α ≈ 1.6733",
+    derivative_text="λ if y > 0 else y + λα",
+    kinks="selu'(0) = λα (the x ≤ 0 branch), as jax.nn",
+    jax_nn="selu",
+    reference=lambda x: _SELU_SCALE * _elu_reference(x, _SELU_ALPHA),
+    kink_points=(0.0,),
+    smooth=False,
+)
+def selu(x: ArrayLike) -> Array:
+    r"""Scaled exponential linear unit.
+
+    .. math::
+        \mathrm{selu}(x) = \lambda \begin{cases} x, & x > 0 \\ \alpha (e^x - 1), & x \le 0
+            \end{cases}
+        \qquad
+        \mathrm{selu}'(x) = \begin{cases} \lambda, & x > 0 \\
+            \lambda \alpha e^x = y + \lambda\alpha, & x \le 0 \end{cases}
+
+    with :math:`\lambda = 1.0507009873554804934193349852946` and
+    :math:`\alpha = 1.6732632423543772848170429916717`. Kink convention:
+    :math:`\mathrm{selu}'(0) = \lambda\alpha` (the :math:`x \le 0` branch), as ``jax.nn``.
+
+    The backward pass keeps only the output. Once :math:`y` has rounded to
+    :math:`-\lambda\alpha` (:math:`x \lesssim -17` in float32) the gradient is 0. In
+    float16 and bfloat16, whose nearest value to :math:`-\lambda\alpha` is
+    :math:`-1.7578125`, the far tail's gradient is instead that rounding residue,
+    :math:`2.9 \cdot 10^{-4}` (under a third of float16's epsilon), where ``jax.nn`` gives 0.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's (floating) dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.selu(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-1.1113307,  0.       ,  1.050701 ], dtype=float32)
+    """
+    return _SELU_SCALE * _elu(x, _SELU_ALPHA)
+
+
+# ---- gelu, silu, mish: not invertible, so the input alone is kept
+
+
+def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
+    x = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)
+    if approximate:  # f = x·s, s = σ(2u), u = √(2/π)(x + 0.044715x³)
+        du = 2 * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)  # d(2u)/dx
+        s, s_neg = _sigmoid_pair(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+        return s + x * s * s_neg * du
+    return 0.5 * lax.erfc(-x * _SQRT_HALF) + x * jnp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
+def _gelu_reference(x: Array, approximate: bool = True) -> Array:
+    # ½(1 + tanh u) written as 1/(1 + e^(−2u)), and Φ as ndtr: no cancellation in the
+    # negative tail, where ½(1 + tanh u) and ½(1 + erf) lose every digit even in float64
+    if approximate:
+        return x / (1 + jnp.exp(-2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3)))
+    return x * ndtr(x)
+
+
+@elementwise(
+    derivative=_gelu_derivative,
+    saves="input",
+    static=("approximate",),
+    formula="gelu(x) = x·Φ(x) (exact) or x·σ(2u), u = √(2/π)(x + 0.044715x³) (approximate)",
+    derivative_text="Φ(x) + x·φ(x) (exact); s + x·s·(1 − s)·2√(2/π)(1 + 0.134145x²), s = σ(2u)",
+    kinks="none (smooth)",
+    jax_nn="gelu",
+    reference=_gelu_reference,
+)
+def gelu(x: ArrayLike, approximate: bool = True) -> Array:
+    r"""Gaussian error linear unit.
+
+    With ``approximate=False``, the exact form with the normal CDF :math:`\Phi`:
+
+    .. math::
+        \mathrm{gelu}(x) = x\,\Phi(x) = \frac{x}{2}\,\mathrm{erfc}\!\left(\frac{-x}{\sqrt 2}\right),
+        \qquad
+        \mathrm{gelu}'(x) = \Phi(x) + x\,\varphi(x), \quad
+        \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
+
+    With ``approximate=True`` (the default, as ``jax.nn``), the tanh approximation, computed
+    as :math:`\tfrac12(1 + \tanh u) = \sigma(2u)`, which keeps full relative precision in
+    the negative tail where :math:`1 + \tanh u` cancels:
+
+    .. math::
+        \mathrm{gelu}(x) = \frac{x}{2}\left(1 + \tanh u\right) = x\,\sigma(2u), \quad
+        u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)
+        \\
+        \mathrm{gelu}'(x) = s + x\,s\,(1 - s)\,2\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2),
+        \quad s = \sigma(2u)
+
+    where :math:`s` and :math:`1 - s` both come from one exponential without cancellation.
+    Kinks: none. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps
+    five arrays). Integer input is promoted to a float first (``gelu`` of an integer array
+    equals ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with
+    gradient 1/0 (``jax.nn`` gives NaN there).
+
+    Args:
+      x: input array.
+      approximate: whether to use the tanh approximation (static; default True).
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-0.158808,  0.      ,  0.841192], dtype=float32)
+      >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]), approximate=False)
+      Array([-0.15865527,  0.        ,  0.8413447 ], dtype=float32)
+    """
+    x = jnp.maximum(x, -_GELU_TAIL)  # keeps −inf out of −inf · 0; no value changes
+    if approximate:
+        return x * lax.logistic(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+    return 0.5 * x * lax.erfc(-x * _SQRT_HALF)
+
+
+def _silu_derivative(x: Array) -> Array:
+    s, s_neg = _sigmoid_pair(jnp.clip(x, -_TAIL, _TAIL))
+    return s * (1 + jnp.clip(x, -_TAIL, _TAIL) * s_neg)
+
+
+@elementwise(
+    derivative=_silu_derivative,
+    saves="input",
+    formula="silu(x) = x·σ(x)",
+    derivative_text="σ(x)(1 + x·σ(−x))",
+    kinks="none (smooth)",
+    jax_nn="silu",
+    aliases=("swish",),
+    reference=lambda x: x * (0.5 + 0.5 * jnp.tanh(0.5 * x)),
+)
+def silu(x: ArrayLike) -> Array:
+    r"""Sigmoid linear unit (swish): :math:`x\,\sigma(x)`.
+
+    .. math::
+        \mathrm{silu}(x) = \frac{x}{1 + e^{-x}}, \qquad
+        \mathrm{silu}'(x) = \sigma(x)\bigl(1 + x\,\sigma(-x)\bigr)
+
+    with :math:`\sigma(x)` and :math:`\sigma(-x)` both from one exponential, so the
+    derivative keeps full relative precision where :math:`1 - \sigma(x)` would cancel.
+    :func:`swish` is the same function. Kinks: none. The backward pass keeps only the input.
+    ``silu(-inf)`` is 0 with gradient 0 and ``silu(inf)`` is inf with gradient 1
+    (``jax.nn`` gives NaN for both gradients).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.silu(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-0.26894143,  0.        ,  0.7310586 ], dtype=float32)
+    """
+    x = jnp.maximum(x, -_TAIL)  # silu(−inf) = 0, not −inf · 0
+    return x * lax.logistic(x)
+
+
+def _mish_parts(x: Array) -> tuple[Array, Array, Array]:
+    """e = eˣ, n = e(e + 2) and n + 2, with tanh(softplus(x)) = n/(n + 2), on a clipped x
+    (tanh(softplus(x)) is exactly 1 in float64 from x ≈ 20, and eˣ underflows below −745)."""
+    e = jnp.exp(jnp.clip(x, -_TAIL, 40.0))
+    n = e * (e + 2)
+    return e, n, n + 2
+
+
+def _mish_reference(x: Array) -> Array:
+    # tanh(softplus(x)) = 1 − 2r²/((1 + r)² + r²) with r = e^−x for x ≥ 0: autodiff of
+    # tanh (1 − tanh²) would cancel there; for x < 0, tanh(log1p(eˣ)) is accurate as it is
+    r = jnp.exp(-jnp.abs(x))
+    return x * jnp.where(x >= 0, 1 - 2 * r * r / ((1 + r) ** 2 + r * r), jnp.tanh(jnp.log1p(r)))
+
+
+def _mish_derivative(x: Array) -> Array:
+    e, n, d = _mish_parts(x)  # f' = n/d + 4x·e(1 + e)/d²
+    return n / d + 4 * jnp.clip(x, -_TAIL, 40.0) * (e / d) * ((1 + e) / d)
+
+
+@elementwise(
+    derivative=_mish_derivative,
+    saves="input",
+    formula="mish(x) = x·tanh(softplus(x)) = x·n/(n + 2), n = eˣ(eˣ + 2)",
+    derivative_text="n/(n + 2) + 4x·eˣ(1 + eˣ)/(n + 2)²",
+    kinks="none (smooth)",
+    jax_nn="mish",
+    reference=_mish_reference,
+)
+def mish(x: ArrayLike) -> Array:
+    r"""Mish activation: :math:`x \tanh(\mathrm{softplus}(x))`.
+
+    With :math:`e = e^x` and :math:`n = e(e + 2)`,
+    :math:`\tanh(\log(1 + e)) = \frac{(1+e)^2 - 1}{(1+e)^2 + 1} = \frac{n}{n + 2}`, so one
+    exponential gives both the value and the derivative:
+
+    .. math::
+        \mathrm{mish}(x) = x\,\frac{n}{n + 2}, \qquad
+        \mathrm{mish}'(x) = \frac{n}{n + 2} + \frac{4x\,e\,(1 + e)}{(n + 2)^2}
+
+    The exponential is taken of :math:`x` clipped to :math:`[-1000, 40]` (beyond which the
+    results have reached their limits), so ``mish(1e3)`` is 1000 and nothing overflows.
+    Kinks: none. The backward pass keeps only the input (autodiff of ``jax.nn.mish`` keeps
+    five arrays). ``mish(-inf)`` is 0 with gradient 0.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.mish(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-0.30340147,  0.        ,  0.86509836], dtype=float32)
+    """
+    x = jnp.maximum(x, -_TAIL)
+    _, n, d = _mish_parts(x)
+    return x * (n / d)
+
+
+# ---- softplus and its relatives: f' from the output through expm1
+
+
+def _softplus_derivative(y: Array, beta: Array, threshold: float | None = None) -> Array:
+    slope = -jnp.expm1(-beta * y)  # σ(βx) = 1 − e^(−βy)
+    return slope if threshold is None else jnp.where(beta * y > threshold, 1.0, slope)
+
+
+def _softplus_dbeta(x: Array, y: Array, beta: Array, threshold: float | None = None) -> Array:
+    # ∂/∂β log(1 + e^z)/β = (z·σ(z) − softplus(z))/β², z = βx; the numerator equals
+    # −(|z|·σ(−|z|) + log1p(e^−|z|)) for either sign of z: no cancellation.
+    a = jnp.abs(beta * x)
+    e = jnp.exp(-a)
+    d = -(a * e / (1 + e) + jnp.log1p(e)) / (beta * beta)
+    return d if threshold is None else jnp.where(beta * x > threshold, 0.0, d)
+
+
+def _softplus_reference(x: Array, *, beta: ArrayLike = 1.0, threshold: float | None = None) -> Array:
+    soft = jnp.logaddexp(beta * x, 0.0) / beta
+    return soft if threshold is None else jnp.where(beta * x > threshold, x, soft)
+
+
+@elementwise(
+    derivative=_softplus_derivative,
+    saves="output",
+    partials={"beta": _softplus_dbeta},
+    static=("threshold",),
+    formula="softplus(x) = log(1 + e^(βx))/β (x where βx > threshold)",
+    derivative_text="1 − e^(−βy) = σ(βx) (1 where βy > threshold); ∂/∂β = (z·σ(z) − log(1 + e^z))/β², z = βx",
+    kinks="none (smooth); with a threshold, the slope is 1 past it, as PyTorch",
+    jax_nn="softplus",
+    reference=_softplus_reference,
+)
+def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0, threshold: float | None = None) -> Array:
+    r"""Softplus activation.
+
+    .. math::
+        \mathrm{softplus}(x) = \frac{1}{\beta}\log\left(1 + e^{\beta x}\right), \qquad
+        \mathrm{softplus}'(x) = \sigma(\beta x) = 1 - e^{-\beta y}
+
+    computed as :math:`\max(z, 0) + \log(1 + e^{-|z|})`, :math:`z = \beta x` (so
+    ``softplus(89.)`` is 89 and nothing overflows), and, with :math:`z = \beta x`,
+    :math:`\partial\,\mathrm{softplus}/\partial\beta = (z\,\sigma(z) - \log(1 + e^z))/\beta^2`.
+    Called as ``softplus(x)`` it is ``jax.nn.softplus``, value for value. The keyword-only
+    ``beta`` and ``threshold`` are PyTorch's: where :math:`\beta x >` ``threshold`` the
+    result is :math:`x` itself (slope 1); ``threshold=None`` (the default, unlike PyTorch's
+    20) never switches. Kinks: none.
+
+    The backward pass keeps only the output and computes :math:`-\mathrm{expm1}(-\beta y)`,
+    accurate to a few ulps on both tails: the gradient is 0 at :math:`-\infty`, 1/2 at 0, 1
+    at :math:`+\infty` and NaN at NaN. The input is kept as well only when ``beta`` is
+    differentiated.
+
+    Args:
+      x: input array.
+      beta: scale of the input (keyword-only, default 1.0); differentiable, :math:`\beta > 0`.
+      threshold: above :math:`\beta x >` ``threshold`` return :math:`x` (keyword-only,
+        static; default None: never).
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``beta``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.softplus(jnp.array([-1.0, 0.0, 1.0, 89.0]))
+      Array([ 0.3132617,  0.6931472,  1.3132617, 89.       ], dtype=float32)
+    """
+    z = beta * x
+    soft = _softplus(z) / beta
+    return soft if threshold is None else jnp.where(z > threshold, x, soft)
+
+
+@elementwise(
+    derivative=lambda y: -jnp.expm1(y),  # σ(−x) = 1 − e^y
+    saves="output",
+    formula="log_sigmoid(x) = log σ(x) = −log(1 + e^(−x))",
+    derivative_text="1 − e^y = σ(−x)",
+    kinks="none (smooth)",
+    jax_nn="log_sigmoid",
+    reference=lambda x: -jnp.logaddexp(0.0, -x),
+)
+def log_sigmoid(x: ArrayLike) -> Array:
+    r"""Log-sigmoid activation.
+
+    .. math::
+        \mathrm{log\_sigmoid}(x) = \log \sigma(x) = -\log\left(1 + e^{-x}\right), \qquad
+        \mathrm{log\_sigmoid}'(x) = \sigma(-x) = 1 - e^{y}
+
+    The backward pass keeps only the output and computes :math:`-\mathrm{expm1}(y)`,
+    accurate on both tails (gradient 1 at :math:`-\infty`, 0 at :math:`+\infty`). Kinks: none.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.log_sigmoid(jnp.array([-1.0, 0.0, 1.0]))
+      Array([-1.3132617, -0.6931472, -0.3132617], dtype=float32)
+    """
+    return -_softplus(-x)
+
+
+@elementwise(
+    derivative=lambda x: 1 / jnp.expm1(x),
+    saves="input",
+    formula="log1mexp(x) = log(1 − e^(−x)), x > 0",
+    derivative_text="1 / (eˣ − 1)",
+    kinks="none on x > 0 (undefined for x < 0; −inf with gradient inf at 0, as jax.nn)",
+    jax_nn="log1mexp",
+    reference=lambda x: jnp.where(x > 2, jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x))),
+    domain=(0.0, float("inf")),
+)
+def log1mexp(x: ArrayLike) -> Array:
+    r"""Numerically stable :math:`\log(1 - e^{-x})`, for :math:`x > 0`.
+
+    .. math::
+        \mathrm{log1mexp}(x) = \log\left(1 - e^{-x}\right), \qquad
+        \mathrm{log1mexp}'(x) = \frac{1}{e^x - 1}
+
+    computed as :math:`\log(-\mathrm{expm1}(-x))` below 1.5 and
+    :math:`\mathrm{log1p}(-e^{-x})` above (Mächler's two forms; he switches at
+    :math:`\log 2`, as ``jax.nn`` does, but XLA's float64 ``log1p`` is off by up to ~120 ulps
+    on :math:`(-0.5, -0.25)`, so jax_act keeps the first form up to 1.5: at most 2 ulps
+    there, against ``jax.nn``'s 118 at :math:`x \approx 0.9`). Undefined (NaN) for
+    :math:`x < 0`; :math:`-\infty` with gradient :math:`+\infty` at 0. Kinks: none.
+
+    The backward pass keeps the input: the derivative can be written from the output as
+    :math:`\mathrm{expm1}(-y)`, but that loses :math:`|y|` ulps for small :math:`x`, while
+    :math:`1/\mathrm{expm1}(x)` is exact to an ulp or two (and ``jax.nn`` keeps :math:`x` too).
+
+    Args:
+      x: input array (positive).
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.log1mexp(jnp.array([0.5, 1.0, 5.0]))
+      Array([-0.93275213, -0.45867515, -0.00676075], dtype=float32)
+    """
+    return jnp.where(x < 1.5, jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
+
+
+@elementwise(
+    derivative=lambda y: jnp.square(1 - jnp.abs(y)),
+    saves="output",
+    formula="soft_sign(x) = x / (|x| + 1)",
+    derivative_text="1/(|x| + 1)² = (1 − |y|)²",
+    kinks="none for the slope (soft_sign'(0) = 1); C¹, not C²",
+    jax_nn="soft_sign",
+    reference=lambda x: x / (1 + jnp.abs(x)),
+    kink_points=(0.0,),
+    smooth=False,
+)
+def soft_sign(x: ArrayLike) -> Array:
+    r"""Soft-sign activation.
+
+    .. math::
+        \mathrm{soft\_sign}(x) = \frac{x}{|x| + 1}, \qquad
+        \mathrm{soft\_sign}'(x) = \frac{1}{(|x| + 1)^2} = (1 - |y|)^2
+
+    The backward pass keeps only the output. :math:`(1 - |y|)^2` is accurate to epsilon in
+    absolute terms (relative accuracy falls off as :math:`|x|` grows); where :math:`|y|` has
+    rounded to 1 (:math:`|x| \gtrsim 2^{24}` in float32) the gradient is 0. Kinks: none
+    (the second derivative jumps at 0). ``soft_sign(±inf)`` is ±1 with gradient 0
+    (``jax.nn`` gives NaN).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.soft_sign(jnp.array([-1.0, 0.0, 3.0]))
+      Array([-0.5 ,  0.  ,  0.75], dtype=float32)
+    """
+    return jnp.where(jnp.isinf(x), jnp.sign(x), x / (jnp.abs(x) + 1))
+
+
+@elementwise(
+    derivative=lambda y, b: 1 / (1 + 0.25 * b / (y * y)),  # y²/(y² + b/4), overflow-safe
+    saves="output",
+    partials={"b": lambda x, y, b: 1 / (4 * y + b / y)},  # y/(4y² + b) = 1/(4√(x² + b))
+    formula="squareplus(x) = (x + √(x² + b)) / 2",
+    derivative_text="y² / (y² + b/4); ∂/∂b = y / (4y² + b)",
+    kinks="none (smooth) for b > 0",
+    jax_nn="squareplus",
+    reference=lambda x, b=4: jnp.where(x > 0, (x + jnp.sqrt(x * x + b)) / 2, b / (2 * (jnp.sqrt(x * x + b) - x))),
+    test_params=({}, {"b": 1.0}),
+)
+def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
+    r"""Squareplus activation (So, 2021), a smooth relu with smoothness parameter :math:`b > 0`.
+
+    .. math::
+        \mathrm{squareplus}(x) = \frac{x + \sqrt{x^2 + b}}{2}, \qquad
+        \mathrm{squareplus}'(x) = \frac{y^2}{y^2 + b/4}, \qquad
+        \frac{\partial\,\mathrm{squareplus}}{\partial b} = \frac{y}{4y^2 + b}
+
+    (from :math:`\sqrt{x^2 + b} = y + b/(4y)`). Evaluated as
+    :math:`\max(x, 0) + \frac{b/2}{\sqrt{x^2 + b} + |x|}`, which equals the formula but does
+    not cancel for negative :math:`x` (``jax.nn`` returns 0 at :math:`x = -10^4` in float32,
+    where the value is :math:`10^{-4}`). Kinks: none.
+
+    The backward pass keeps only the output. The input is kept as well only when ``b`` is
+    differentiated.
+
+    Args:
+      x: input array.
+      b: smoothness parameter, scalar or array broadcasting against ``x`` (default 4);
+        differentiable.
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``b``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.squareplus(jnp.array([-1.0, 0.0, 1.0]))
+      Array([0.618034, 1.      , 1.618034], dtype=float32)
+    """
+    return jnp.maximum(x, 0) + (0.5 * b) / (jnp.sqrt(x * x + b) + jnp.abs(x))
+
+
+# ---- piecewise linear: f' from the output where it tells the pieces apart, else a mask
+
+
+@elementwise(
+    derivative=lambda y: jnp.where((y > 0) & (y < 6), 1.0, 0.0),
+    saves="output",
+    formula="relu6(x) = min(max(x, 0), 6)",
+    derivative_text="1 if 0 < y < 6 else 0",
+    kinks="relu6'(0) = relu6'(6) = 0, as jax.nn",
+    jax_nn="relu6",
+    reference=lambda x: jnp.where(x <= 0, 0.0, jnp.where(x >= 6, 6.0, x)),
+    kink_points=(0.0, 6.0),
+    smooth=False,
+)
+def relu6(x: ArrayLike) -> Array:
+    r"""Rectified linear unit capped at 6.
+
+    .. math::
+        \mathrm{relu6}(x) = \min(\max(x, 0), 6), \qquad
+        \mathrm{relu6}'(x) = \begin{cases} 1, & 0 < x < 6 \\ 0, & \text{otherwise} \end{cases}
+
+    Kink convention: :math:`\mathrm{relu6}'(0) = \mathrm{relu6}'(6) = 0`, as ``jax.nn``.
+    The backward pass keeps only the output (:math:`0 < y < 6 \iff 0 < x < 6`); NaN gives
+    gradient 0, as ``jax.nn``.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype (integers promote, as ``jax.nn``).
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.relu6(jnp.array([-1.0, 3.0, 7.0]))
+      Array([0., 3., 6.], dtype=float32)
+    """
+    return jnp.minimum(jnp.maximum(x, 0), 6)
+
+
+def _hard_sigmoid(x: Array) -> Array:
+    return jnp.minimum(jnp.maximum(x + 3, 0), 6) / 6  # relu6(x + 3)/6, as jax.nn
+
+
+def _hard_sigmoid_reference(x: Array) -> Array:
+    return jnp.where(x <= -3, 0.0, jnp.where(x >= 3, 1.0, (x + 3) / 6))
+
+
+@elementwise(
+    derivative=lambda y: jnp.where((y > 0) & (y < 1), 1 / 6, 0.0),
+    saves="output",
+    formula="hard_sigmoid(x) = relu6(x + 3) / 6",
+    derivative_text="1/6 if 0 < y < 1 else 0",
+    kinks="hard_sigmoid'(±3) = 0, as jax.nn",
+    jax_nn="hard_sigmoid",
+    reference=_hard_sigmoid_reference,
+    kink_points=(-3.0, 3.0),
+    smooth=False,
+)
+def hard_sigmoid(x: ArrayLike) -> Array:
+    r"""Hard sigmoid: a piecewise-linear sigmoid.
+
+    .. math::
+        \mathrm{hard\_sigmoid}(x) = \frac{\mathrm{relu6}(x + 3)}{6}, \qquad
+        \mathrm{hard\_sigmoid}'(x) = \begin{cases} 1/6, & -3 < x < 3 \\
+            0, & \text{otherwise} \end{cases}
+
+    Kink convention: the derivative at :math:`\pm 3` is 0, as ``jax.nn`` (from relu6's).
+    The backward pass keeps only the output (:math:`0 < y < 1 \iff -3 < x < 3`).
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.hard_sigmoid(jnp.array([-4.0, 0.0, 1.5]))
+      Array([0.  , 0.5 , 0.75], dtype=float32)
+    """
+    return _hard_sigmoid(x)
+
+
+def _hard_silu_derivative(x: Array) -> Array:
+    z = x + 3  # f' = hard_sigmoid(x) + x·hard_sigmoid'(x), the slope masked on z as jax.nn
+    return _hard_sigmoid(x) + jnp.where((z > 0) & (z < 6), x / 6, 0.0)
+
+
+@elementwise(
+    derivative=_hard_silu_derivative,
+    saves="input",
+    formula="hard_silu(x) = x·relu6(x + 3) / 6",
+    derivative_text="0 if x ≤ −3, (2x + 3)/6 if −3 < x < 3, 1 if x ≥ 3",
+    kinks="hard_silu'(−3) = 0, hard_silu'(3) = 1, as jax.nn",
+    jax_nn="hard_silu",
+    aliases=("hard_swish",),
+    reference=lambda x: x * _hard_sigmoid_reference(x),
+    kink_points=(-3.0, 3.0),
+    smooth=False,
+)
+def hard_silu(x: ArrayLike) -> Array:
+    r"""Hard SiLU (hard swish): :math:`x \cdot \mathrm{hard\_sigmoid}(x)`.
+
+    .. math::
+        \mathrm{hard\_silu}(x) = \frac{x\,\mathrm{relu6}(x + 3)}{6}, \qquad
+        \mathrm{hard\_silu}'(x) = \begin{cases} 0, & x \le -3 \\ (2x + 3)/6, & -3 < x < 3 \\
+            1, & x \ge 3 \end{cases}
+
+    :func:`hard_swish` is the same function. Kink convention, as ``jax.nn``:
+    :math:`\mathrm{hard\_silu}'(-3) = 0` and :math:`\mathrm{hard\_silu}'(3) = 1`. The
+    function is not invertible (it dips below 0), so the backward pass keeps the input.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.hard_silu(jnp.array([-4.0, -1.0, 1.5]))
+      Array([-0.        , -0.33333334,  1.125     ], dtype=float32)
+    """
+    return jnp.maximum(x, -3) * _hard_sigmoid(x)  # hard_sigmoid is 0 below −3: no −inf · 0
+
+
+def _hard_tanh_mask(x: Array, y: Array) -> Array:
+    """1-byte mask of −1 ≤ x ≤ 1"""
+    return ~((x > 1) | (x < -1))  # NaN counts as inside, as jax.nn's nested where
+
+
+@elementwise(
+    derivative=lambda inside: jnp.where(inside, 1.0, 0.0),
+    saves=_hard_tanh_mask,
+    formula="hard_tanh(x) = −1 if x < −1, x if −1 ≤ x ≤ 1, 1 if x > 1",
+    derivative_text="1 if −1 ≤ x ≤ 1 else 0",
+    kinks="hard_tanh'(±1) = 1, as jax.nn (PyTorch gives 0)",
+    keep_int=True,
+    jax_nn="hard_tanh",
+    reference=lambda x: jnp.where(x < -1, -1.0, jnp.where(x > 1, 1.0, x)),
+    kink_points=(-1.0, 1.0),
+    smooth=False,
+)
+def hard_tanh(x: ArrayLike) -> Array:
+    r"""Hard tanh: :math:`x` clipped to :math:`[-1, 1]`.
+
+    .. math::
+        \mathrm{hard\_tanh}(x) = \begin{cases} -1, & x < -1 \\ x, & -1 \le x \le 1 \\
+            1, & 1 < x \end{cases}
+        \qquad
+        \mathrm{hard\_tanh}'(x) = \begin{cases} 1, & -1 \le x \le 1 \\
+            0, & \text{otherwise} \end{cases}
+
+    Kink convention: :math:`\mathrm{hard\_tanh}'(\pm 1) = 1`, as ``jax.nn`` (PyTorch gives
+    0). The output is ±1 both at the kinks and beyond them, so it cannot carry that
+    convention: the backward pass keeps a 1-byte mask of :math:`-1 \le x \le 1` instead (NaN
+    counts as inside, gradient 1, as ``jax.nn``). Integer input gives integer output, as
+    ``jax.nn``.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.hard_tanh(jnp.array([-2.0, 0.5, 2.0]))
+      Array([-1. ,  0.5,  1. ], dtype=float32)
+    """
+    return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
+
+
+def _sparse_sigmoid_code(x: Array, y: Array) -> Array:
+    """1-byte slope code: 2 inside (−1, 1), 1 at ±1, 0 outside"""
+    z = x + 1  # jax.nn's clip(z, 0, 2): each tie of its max/min halves the slope
+    inside = (z > 0) & (z < 2)
+    return inside.astype(jnp.int8) * 2 + ((z == 0) | (z == 2)).astype(jnp.int8)
+
+
+@elementwise(
+    derivative=lambda code: jnp.where(code == 2, 0.5, jnp.where(code == 1, 0.25, 0.0)),
+    saves=_sparse_sigmoid_code,
+    formula="sparse_sigmoid(x) = clip((x + 1)/2, 0, 1)",
+    derivative_text="1/2 if −1 < x < 1, 1/4 at ±1, else 0",
+    kinks="sparse_sigmoid'(±1) = 1/4 (the mean of the one-sided slopes), as jax.nn",
+    jax_nn="sparse_sigmoid",
+    reference=lambda x: jnp.clip(0.5 * (x + 1), 0.0, 1.0),
+    kink_points=(-1.0, 1.0),
+    smooth=False,
+)
+def sparse_sigmoid(x: ArrayLike) -> Array:
+    r"""Sparse sigmoid: the derivative of :func:`sparse_plus` (Blondel et al. 2020, §6.2).
+
+    .. math::
+        \mathrm{sparse\_sigmoid}(x) = \begin{cases} 0, & x \le -1 \\ (x + 1)/2, & -1 < x < 1 \\
+            1, & 1 \le x \end{cases}
+        \qquad
+        \mathrm{sparse\_sigmoid}'(x) = \begin{cases} 1/2, & -1 < x < 1 \\ 1/4, & x = \pm 1 \\
+            0, & \text{otherwise} \end{cases}
+
+    Kink convention: the derivative at :math:`\pm 1` is :math:`1/4`, the mean of the
+    one-sided slopes, as ``jax.nn`` (whose clip splits ties). The output is 0 or 1 both at
+    the kinks and beyond, so the backward pass keeps a 1-byte slope code instead.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5, 2.0]))
+      Array([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    return 0.5 * jnp.clip(x + 1, 0, 2)
+
+
+def _sparse_plus_derivative(y: Array) -> Array:
+    # (x + 1)/2 = √y on (−1, 1); the double where keeps √'(0) = inf out of second derivatives
+    positive = y > 0
+    return jnp.where(positive, jnp.minimum(jnp.sqrt(jnp.where(positive, y, 1)), 1), 0.0)
+
+
+@elementwise(
+    derivative=_sparse_plus_derivative,
+    saves="output",
+    formula="sparse_plus(x) = 0 if x ≤ −1, (x + 1)²/4 if −1 < x < 1, x if x ≥ 1",
+    derivative_text="min(√y, 1) = sparse_sigmoid(x)",
+    kinks="none for the slope (sparse_plus'(−1) = 0, sparse_plus'(1) = 1, as jax.nn); C¹, not C²",
+    jax_nn="sparse_plus",
+    reference=lambda x: jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4)),
+    kink_points=(-1.0, 1.0),
+    smooth=False,
+)
+def sparse_plus(x: ArrayLike) -> Array:
+    r"""Sparse plus: a softplus with exact zeros and an exact linear tail.
+
+    .. math::
+        \mathrm{sparse\_plus}(x) = \begin{cases} 0, & x \le -1 \\ \frac14 (x + 1)^2, & -1 < x < 1
+            \\ x, & 1 \le x \end{cases}
+        \qquad
+        \mathrm{sparse\_plus}'(x) = \mathrm{sparse\_sigmoid}(x) = \min\left(\sqrt{y}, 1\right)
+
+    The derivative is continuous (0 at :math:`-1`, 1 at 1, as ``jax.nn``); the second
+    derivative jumps at :math:`\pm 1`. The backward pass keeps only the output: on
+    :math:`(-1, 1)`, :math:`(x + 1)/2 = \sqrt{y}`, to an ulp.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's floating dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.sparse_plus(jnp.array([-2.0, 0.0, 0.5, 2.0]))
+      Array([0.    , 0.25  , 0.5625, 2.    ], dtype=float32)
+    """
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, jnp.square(x + 1) / 4))
+
+
+swish = silu
+hard_swish = hard_silu
+
+__all__ += [  # noqa: PLE0605
+    "identity",
+    "elu",
+    "celu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "softplus",
+    "log_sigmoid",
+    "log1mexp",
+    "soft_sign",
+    "squareplus",
+    "relu6",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "hard_tanh",
+    "sparse_sigmoid",
+    "sparse_plus",
+]
