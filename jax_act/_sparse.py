@@ -77,7 +77,10 @@ def _sparsemax_product(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
 
 
 def _entmax15_product(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
-    s = jnp.sqrt(y)
+    # √y with a zero derivative off the support (where dy = 0 too): second derivatives
+    # through this product stay finite instead of ∞ · 0 = NaN
+    live = y > 0
+    s = jnp.where(live, jnp.sqrt(jnp.where(live, y, 1)), 0)
     total = _sum(s, axes)
     return s * v - s * _sum(s * v, axes) / jnp.where(total == 0, 1, total)
 
