@@ -109,14 +109,17 @@ def run(args: argparse.Namespace) -> int:
     def loss_theirs(p):
         return jnp.mean(plain_cross_entropy(mlp(p, x, theirs), y))
 
-    t0 = time.perf_counter()
-    g_ours, g_theirs = jax.grad(loss_ours)(params0), jax.grad(loss_theirs)(params0)
-    gdiff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(g_ours), jax.tree.leaves(g_theirs)))
-    gscale = max(float(jnp.max(jnp.abs(b))) for b in jax.tree.leaves(g_theirs))
-    p_ours, c_ours = jax.jit(lambda p: train(loss_ours, p, args.steps, args.lr))(params0)
-    p_theirs, c_theirs = jax.jit(lambda p: train(loss_theirs, p, args.steps, args.lr))(params0)
-    c_ours, c_theirs = np.asarray(c_ours, np.float64), np.asarray(c_theirs, np.float64)
-    elapsed = time.perf_counter() - t0
+    # Full float32 matmuls on every backend (GPUs and TPUs may default to TF32/bf16 passes,
+    # whose rounding would swamp the differences this demo is about).
+    with jax.default_matmul_precision("float32"):
+        t0 = time.perf_counter()
+        g_ours, g_theirs = jax.grad(loss_ours)(params0), jax.grad(loss_theirs)(params0)
+        gdiff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(g_ours), jax.tree.leaves(g_theirs)))
+        gscale = max(float(jnp.max(jnp.abs(b))) for b in jax.tree.leaves(g_theirs))
+        p_ours, c_ours = jax.jit(lambda p: train(loss_ours, p, args.steps, args.lr))(params0)
+        p_theirs, c_theirs = jax.jit(lambda p: train(loss_theirs, p, args.steps, args.lr))(params0)
+        c_ours, c_theirs = np.asarray(c_ours, np.float64), np.asarray(c_theirs, np.float64)
+        elapsed = time.perf_counter() - t0
 
     acts = ", ".join(names)
     print(
