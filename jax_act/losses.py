@@ -502,7 +502,8 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
     t = _float_arg("backprop", "t", t)
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[0]:
         raise ValueError(f"jax_act.losses.backprop: 'x' {x.shape} and 'w' {w.shape} must be [..., M] and [M, K]")
-    z = jnp.einsum("...j,jk->...k", x, w)
+    hi = jax.lax.Precision.HIGHEST  # full precision on every backend (no TF32/bf16 passes)
+    z = jnp.einsum("...j,jk->...k", x, w, precision=hi)
     g = act.fn(z, **params)
     if g.shape != z.shape or act.spec.kind not in ("elementwise", "reduction"):
         raise ValueError(
@@ -514,7 +515,7 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
         delta = r * act.derivative(z, **params)  # (g(z_k) − t_k) g'(z_k)
     else:
         jac = act.derivative(z, **params)  # [..., k, j] = ∂g_k/∂z_j
-        delta = jnp.einsum("...k,...kj->...j", r, jac)
-    grad = jnp.einsum("...j,...k->jk", jnp.broadcast_to(x, (*delta.shape[:-1], x.shape[-1])), delta)
+        delta = jnp.einsum("...k,...kj->...j", r, jac, precision=hi)
+    grad = jnp.einsum("...j,...k->jk", jnp.broadcast_to(x, (*delta.shape[:-1], x.shape[-1])), delta, precision=hi)
     loss = jnp.sum(squared_error(g, t))
     return Backprop(loss, grad, g)
