@@ -4,14 +4,14 @@ Each loss is a jitted ``jax.custom_vjp`` function with optax's signature, whose 
 the closed form and whose forward pass saves *one array the size of the logits* — the gradient
 itself — and nothing else (the labels' gradient, when labels are differentiated, needs one more):
 
-===========================================  ==============================  ===================
-loss                                          ∂/∂logits                       ∂/∂labels
-===========================================  ==============================  ===================
-``softmax_cross_entropy``                     (Σ labels) · softmax − labels   −log_softmax
-``softmax_cross_entropy_with_integer_labels``  softmax − one_hot(labels)       (integer: none)
-``sigmoid_binary_cross_entropy``              σ(logits) − labels              −logits
-``squared_error``                             outputs − targets               targets − outputs
-===========================================  ==============================  ===================
+=============================================  =============================  =================
+loss                                           ∂/∂logits                      ∂/∂labels
+=============================================  =============================  =================
+``softmax_cross_entropy``                      (Σ labels) · softmax − labels  −log_softmax
+``softmax_cross_entropy_with_integer_labels``  softmax − one_hot(labels)      (integer: none)
+``sigmoid_binary_cross_entropy``               σ(logits) − labels             −logits
+``squared_error``                              outputs − targets              targets − outputs
+=============================================  =============================  =================
 
 Values and gradients equal optax's (``optax.losses``) to rounding. Where optax's value is NaN
 they stay finite: a term whose label is 0 contributes 0 even when its log-probability is −∞,
