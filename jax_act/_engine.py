@@ -136,7 +136,9 @@ def check_array(fname: str, argname: str, value: Any) -> jax.Array:
 def check_param(fname: str, argname: str, value: Any, shape: tuple[int, ...]) -> jax.Array:
     """A float parameter (Python numbers are fine) that broadcasts against ``shape``."""
     arr = check_array(fname, argname, value)
-    if not isinstance(value, (int, float)) and not jnp.issubdtype(arr.dtype, jnp.floating):
+    # Python numbers arrive weakly typed (a jit traces b=4 as a weak int): they are fine.
+    python_number = isinstance(value, (int, float)) or getattr(value, "weak_type", False)
+    if not python_number and not jnp.issubdtype(arr.dtype, jnp.floating):
         raise TypeError(
             f"jax_act.{fname}: parameter {argname!r} must be a float array or a Python number, "
             f"got dtype {arr.dtype}"
@@ -200,13 +202,26 @@ def _explain_bad_call(name: str, sig: inspect.Signature, args: tuple, kwargs: di
     except TypeError as e:
         raise TypeError(f"jax_act.{name}: {e}") from err
     for argname, value in bound.arguments.items():
-        if isinstance(value, (str, bytes)) or value is None and sig.parameters[argname].default is not None:
+        if argname == "axis":
+            if isinstance(value, (list, dict, set)):
+                raise TypeError(f"jax_act.{name}: argument 'axis' must be an int or a tuple of ints") from err
+            continue
+        if not _array_like(value) and not (value is None and sig.parameters[argname].default is None):
             raise TypeError(
                 f"jax_act.{name}: argument {argname!r} must be an array or a real number, "
                 f"got {type(value).__name__} {value!r:.40}"
             ) from err
-        if isinstance(value, (list, dict, set)) and argname in ("axis",):
-            raise TypeError(f"jax_act.{name}: argument {argname!r} must be an int or a tuple of ints") from err
+
+
+def _array_like(value: Any) -> bool:
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    if isinstance(value, (jax.Array, np.ndarray, np.generic, int, float, bool)) or hasattr(value, "__jax_array__"):
+        return True
+    try:
+        return np.asarray(value).dtype != object
+    except Exception:  # noqa: BLE001 - anything numpy cannot read is not array-like
+        return False
 
 
 # --------------------------------------------------------------------------- elementwise engine
@@ -531,6 +546,7 @@ def along_axis(
     reference: Callable[..., jax.Array],
     fill: float = -np.inf,
     smooth: bool = True,
+    zero_masked: bool = False,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare a normalizing map along ``axis`` whose backward pass keeps only its output y.
 
@@ -541,6 +557,9 @@ def along_axis(
     is the plain formula (the testing kit's oracle). ``fill`` is what a masked entry becomes:
     −inf for maps that send −inf to 0 (softmax), +inf for those that send +inf to 0 (softmin).
     ``smooth``: whether the map is twice differentiable (sparsemax is not).
+    ``zero_masked``: the products do not vanish on masked entries by themselves (log_softmax:
+    ``g − e^y Σg`` is ``g`` where y = −inf); then the backward pass also keeps the caller's
+    mask (when there is one) and zeroes masked entries in and out of both products.
     """
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
@@ -558,11 +577,18 @@ def along_axis(
         # The mask goes into the core, not around it: every product below is 0 on entries
         # whose output is the "absent" value (0, or −inf for log_softmax), so masked entries
         # get no gradient without the backward pass keeping the mask or anything else.
+        def masked(product: Callable, y: jax.Array, v: jax.Array, axes: tuple[int, ...], mask: Any) -> jax.Array:
+            y, v = up(y, v)
+            if mask is None or not zero_masked:
+                return product(y, v, axes).astype(y.dtype)
+            zero = jnp.zeros_like(v)
+            return jax.lax.select(mask, product(y, jax.lax.select(mask, v, zero), axes), zero)
+
         vjp_core, twin_core = custom_pair(
             evaluate,
-            jvp=lambda axes, xs, y, ts: jvp(*up(y, ts[0]), axes).astype(y.dtype),
-            save=lambda axes, xs, y: y,  # the output alone
-            vjp=lambda axes, y, g: (vjp(*up(y, g), axes).astype(y.dtype), None),
+            jvp=lambda axes, xs, y, ts: masked(jvp, y, ts[0], axes, xs[1]).astype(y.dtype),
+            save=lambda axes, xs, y: (y, xs[1] if zero_masked else None),  # the output (+ mask)
+            vjp=lambda axes, res, g: (masked(vjp, res[0], g, axes, res[1]).astype(res[0].dtype), None),
         )
 
         def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array, Any]:
@@ -583,9 +609,10 @@ def along_axis(
             axes, x, mask = prepare(f"derivative({name})", args, kwargs)
             xt, _ = flatten_axes(x, axes)
             last = (xt.ndim - 1,)
-            y = evaluate(last, xt, None if mask is None else flatten_axes(mask, axes)[0])
+            mt = None if mask is None else flatten_axes(mask, axes)[0]
+            y = evaluate(last, xt, mt)
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
-            cols = jax.vmap(lambda e: jvp(*up(y, jnp.broadcast_to(e, y.shape)), last), out_axes=-1)(eye)
+            cols = jax.vmap(lambda e: masked(jvp, y, jnp.broadcast_to(e, y.shape), last, mt), out_axes=-1)(eye)
             return cols.astype(y.dtype)
 
         jacobian.__signature__ = sig  # type: ignore[attr-defined]
