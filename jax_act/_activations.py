@@ -193,15 +193,6 @@ _TAIL = 1000.0
 _GELU_TAIL = 40.0  # Φ(−40), φ(40) and σ(2u(−40)) underflow float64
 
 
-def _sigmoid_pair(t: Array) -> tuple[Array, Array]:
-    """(σ(t), σ(−t)), both to full relative precision, from a single exp (no 1 − σ cancellation)."""
-    e = jnp.exp(-jnp.abs(t))
-    big = 1 / (1 + e)  # σ(|t|) ≥ ½
-    small = e * big  # σ(−|t|)
-    positive = t >= 0
-    return jnp.where(positive, big, small), jnp.where(positive, small, big)
-
-
 def _softplus(z: Array) -> Array:
     """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
     return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
@@ -411,13 +402,22 @@ def selu(x: ArrayLike) -> Array:
 # ---- gelu, silu, mish: not invertible, so the input alone is kept
 
 
-def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
+def _gelu_cdf(x: Array, approximate: bool) -> tuple[Array, Array, Array | None]:
+    """x clipped to ±40 (beyond it every result below has reached its limit, even in float64),
+    the CDF factor at it, and tanh u for the tanh form: jax.nn's expressions, op for op, so
+    the forward pass and the derivative share them (XLA computes the tanh or erfc once)."""
     x = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)
-    if approximate:  # f = x·s, s = σ(2u), u = √(2/π)(x + 0.044715x³)
-        du = 2 * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)  # d(2u)/dx
-        s, s_neg = _sigmoid_pair(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-        return s + x * s * s_neg * du
-    return 0.5 * lax.erfc(-x * _SQRT_HALF) + x * jnp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    if approximate:
+        t = jnp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
+        return x, 0.5 * (1 + t), t
+    return x, 0.5 * lax.erfc(-x * _SQRT_HALF), None
+
+
+def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
+    x, cdf, t = _gelu_cdf(x, approximate)
+    if approximate:  # ½(1 + t) + x·½(1 − t²)·u', with ½(1 − t²) = cdf·(1 − t)
+        return cdf + x * cdf * (1 - t) * (_SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x))
+    return cdf + x * jnp.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
 def _gelu_reference(x: Array, approximate: bool = True) -> Array:
@@ -432,8 +432,8 @@ def _gelu_reference(x: Array, approximate: bool = True) -> Array:
     derivative=_gelu_derivative,
     saves="input",
     static=("approximate",),
-    formula="gelu(x) = x·Φ(x) (exact) or x·σ(2u), u = √(2/π)(x + 0.044715x³) (approximate)",
-    derivative_text="Φ(x) + x·φ(x) (exact); s + x·s·(1 − s)·2√(2/π)(1 + 0.134145x²), s = σ(2u)",
+    formula="gelu(x) = x·Φ(x) (exact) or x·½(1 + tanh u), u = √(2/π)(x + 0.044715x³) (approximate)",
+    derivative_text="Φ(x) + x·φ(x) (exact); ½(1 + t) + x·½(1 − t²)·√(2/π)(1 + 0.134145x²), t = tanh u",
     kinks="none (smooth)",
     jax_nn="gelu",
     reference=_gelu_reference,
@@ -449,22 +449,22 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
         \mathrm{gelu}'(x) = \Phi(x) + x\,\varphi(x), \quad
         \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
 
-    With ``approximate=True`` (the default, as ``jax.nn``), the tanh approximation, computed
-    as :math:`\tfrac12(1 + \tanh u) = \sigma(2u)`, which keeps full relative precision in
-    the negative tail where :math:`1 + \tanh u` cancels:
+    With ``approximate=True`` (the default, as ``jax.nn``), the tanh approximation:
 
     .. math::
-        \mathrm{gelu}(x) = \frac{x}{2}\left(1 + \tanh u\right) = x\,\sigma(2u), \quad
+        \mathrm{gelu}(x) = \frac{x}{2}\left(1 + \tanh u\right), \quad
         u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)
         \\
-        \mathrm{gelu}'(x) = s + x\,s\,(1 - s)\,2\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2),
-        \quad s = \sigma(2u)
+        \mathrm{gelu}'(x) = \tfrac12 (1 + \tanh u)
+            + \tfrac{x}{2}\,(1 - \tanh^2 u)\,\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2)
 
-    where :math:`s` and :math:`1 - s` both come from one exponential without cancellation.
-    Kinks: none. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps
-    five arrays). Integer input is promoted to a float first (``gelu`` of an integer array
-    equals ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with
-    gradient 1/0 (``jax.nn`` gives NaN there).
+    Both forms are ``jax.nn``'s expressions, op for op (so the values are ``jax.nn``'s), and
+    the derivative reuses the forward pass's tanh or erfc. As in ``jax.nn``, the tanh form's
+    :math:`1 + \tanh u` cancels for :math:`x \lesssim -3`: there values and gradients are
+    accurate to epsilon in absolute terms only. Kinks: none. The backward pass keeps only the
+    input (autodiff of ``jax.nn.gelu`` keeps five arrays). Integer input is promoted to a
+    float first (``gelu`` of an integer array equals ``gelu`` of the same values as floats).
+    ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0 (``jax.nn`` gives NaN there).
 
     Args:
       x: input array.
@@ -476,26 +476,25 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     Examples:
       >>> import jax.numpy as jnp, jax_act
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-0.158808,  0.      ,  0.841192], dtype=float32)
+      Array([-0.15880796,  0.        ,  0.841192  ], dtype=float32)
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]), approximate=False)
       Array([-0.15865527,  0.        ,  0.8413447 ], dtype=float32)
     """
-    x = jnp.maximum(x, -_GELU_TAIL)  # keeps −inf out of −inf · 0; no value changes
-    if approximate:
-        return x * lax.logistic(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-    return 0.5 * x * lax.erfc(-x * _SQRT_HALF)
+    _, cdf, _ = _gelu_cdf(x, approximate)
+    return jnp.maximum(x, -_GELU_TAIL) * cdf  # the max keeps −inf out of −inf · 0
 
 
 def _silu_derivative(x: Array) -> Array:
-    s, s_neg = _sigmoid_pair(jnp.clip(x, -_TAIL, _TAIL))
-    return s * (1 + jnp.clip(x, -_TAIL, _TAIL) * s_neg)
+    x = jnp.clip(x, -_TAIL, _TAIL)  # as the forward pass: XLA computes σ once for both
+    s = lax.logistic(x)
+    return s * (1 + x * (1 - s))
 
 
 @elementwise(
     derivative=_silu_derivative,
     saves="input",
     formula="silu(x) = x·σ(x)",
-    derivative_text="σ(x)(1 + x·σ(−x))",
+    derivative_text="σ(x)(1 + x(1 − σ(x)))",
     kinks="none (smooth)",
     jax_nn="silu",
     aliases=("swish",),
@@ -506,10 +505,11 @@ def silu(x: ArrayLike) -> Array:
 
     .. math::
         \mathrm{silu}(x) = \frac{x}{1 + e^{-x}}, \qquad
-        \mathrm{silu}'(x) = \sigma(x)\bigl(1 + x\,\sigma(-x)\bigr)
+        \mathrm{silu}'(x) = \sigma(x)\bigl(1 + x\,(1 - \sigma(x))\bigr)
 
-    with :math:`\sigma(x)` and :math:`\sigma(-x)` both from one exponential, so the
-    derivative keeps full relative precision where :math:`1 - \sigma(x)` would cancel.
+    The derivative reuses the forward pass's :math:`\sigma(x)`; it keeps full relative
+    precision for :math:`x < 0`, and a few ulps for large positive :math:`x`, where
+    :math:`1 - \sigma(x)` cancels but is multiplied into a small correction to 1.
     :func:`swish` is the same function. Kinks: none. The backward pass keeps only the input.
     ``silu(-inf)`` is 0 with gradient 0 and ``silu(inf)`` is inf with gradient 1
     (``jax.nn`` gives NaN for both gradients).
@@ -525,8 +525,8 @@ def silu(x: ArrayLike) -> Array:
       >>> jax_act.silu(jnp.array([-1.0, 0.0, 1.0]))
       Array([-0.26894143,  0.        ,  0.7310586 ], dtype=float32)
     """
-    x = jnp.maximum(x, -_TAIL)  # silu(−inf) = 0, not −inf · 0
-    return x * lax.logistic(x)
+    s = lax.logistic(jnp.clip(x, -_TAIL, _TAIL))  # the derivative's σ, shared
+    return jnp.maximum(x, -_TAIL) * s  # silu(−inf) = 0, not −inf · 0
 
 
 def _mish_parts(x: Array) -> tuple[Array, Array, Array]:
@@ -775,8 +775,13 @@ def soft_sign(x: ArrayLike) -> Array:
     return jnp.where(jnp.isinf(x), jnp.sign(x), x / (jnp.abs(x) + 1))
 
 
+def _squareplus_derivative(y: Array, b: Array) -> Array:
+    y2 = jnp.square(jnp.minimum(y, 1e15))  # y²/(y² + b/4) is exactly 1 from y = 1e15 on,
+    return y2 / (y2 + 0.25 * b)  # and y² must not overflow into inf/inf
+
+
 @elementwise(
-    derivative=lambda y, b: 1 / (1 + 0.25 * b / (y * y)),  # y²/(y² + b/4), overflow-safe
+    derivative=_squareplus_derivative,
     saves="output",
     partials={"b": lambda x, y, b: 1 / (4 * y + b / y)},  # y/(4y² + b) = 1/(4√(x² + b))
     formula="squareplus(x) = (x + √(x² + b)) / 2",
