@@ -241,3 +241,39 @@ def test_prelu_per_feature_slope_linen_and_nnx():
     mod = jn.PReLU(param_shape=(3,), param_dtype=F64)
     mod.negative_slope[...] = slope
     close(nnx.grad(lambda m: jnp.sum(c * m(x)))(mod).negative_slope[...], want, "nnx")
+
+
+# --------------------------------------------------------------------------- every activation
+
+
+def _with_params(name):
+    """The public function with the parameters it needs bound (first tested values)."""
+    import functools
+
+    fn = jax_act.get(name)
+    needed = {p: v for p, v in _initial(name).items() if p in jax_act.spec(name).params}
+    return functools.partial(fn, **needed) if needed else fn
+
+
+@pytest.mark.parametrize("name", jax_act.names())
+def test_every_activation_in_a_linen_sequential(name):
+    """Every registered activation drops into linen.Sequential; the model's value and gradient
+    are the plain composition's (the activation applied to the Dense output outside Flax)."""
+    x = jnp.asarray(np.random.default_rng(8).normal(size=(3, 5)), F64)
+    fn = _with_params(name)
+    lo, hi = jax_act.spec(name).domain
+    if np.isfinite(lo) or np.isfinite(hi):  # e.g. log1mexp on x > 0: map the Dense output into the domain
+        inner = fn
+        fn = (lambda z: inner(lo + 0.1 + jnp.abs(z))) if np.isfinite(lo) else (lambda z: inner(hi - 0.1 - jnp.abs(z)))
+    model = linen.Sequential([linen.Dense(4, param_dtype=F64), fn])
+    p = model.init(jax.random.key(0), x)
+    k, b = p["params"]["layers_0"]["kernel"], p["params"]["layers_0"]["bias"]
+
+    def plain(k, b):
+        return jnp.sum(jnp.sin(fn(x @ k + b)))
+
+    got = jax.jit(jax.value_and_grad(lambda p: jnp.sum(jnp.sin(model.apply(p, x)))))(p)
+    want = jax.value_and_grad(plain, argnums=(0, 1))(k, b)
+    close(got[0], want[0], f"{name} value")
+    close((got[1]["params"]["layers_0"]["kernel"], got[1]["params"]["layers_0"]["bias"]), want[1], f"{name} grad")
+    assert np.isfinite(np.asarray(got[0]))
