@@ -20,7 +20,6 @@ Method (the why is in ``bench/README.md``):
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime
 import inspect
 import json
@@ -190,17 +189,6 @@ def _stats(v: list[float]) -> dict:
 
 def _scale(stats: dict, k: float) -> dict:
     return {key: v * k for key, v in stats.items()}
-
-
-def low_fault_malloc() -> bool:
-    """glibc: serve big blocks from the heap and never trim it, so a fresh output array reuses
-    already-mapped pages instead of taking ~16k page faults per 64 MiB (``MALLOC_MMAP_MAX_=0``
-    and ``MALLOC_TRIM_THRESHOLD_`` set at run time)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-4, 0)) and bool(libc.mallopt(-1, 2**31 - 1))  # M_MMAP_MAX, M_TRIM_THRESHOLD (C int)
-    except (OSError, AttributeError):
-        return False
 
 
 # --------------------------------------------------------------------------- one activation
@@ -515,8 +503,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
     parser.add_argument("--report", metavar="JSON", help="print the table and draw the chart of a saved run; run nothing")
     parser.add_argument("--markdown", action="store_true", help="with --report: the README's results table")
-    parser.add_argument("--no-malloc-tuning", action="store_true",
-                        help="keep glibc's default mmap/trim (per-call figures then include page faults)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -538,7 +524,6 @@ def run(args: argparse.Namespace) -> int:
     args.modes = args.modes or (["jit"] if quick else ["jit", "vmap"])
     args.passes = args.passes or (["fwd+bwd"] if quick else ["fwd", "fwd+bwd"])
     backend = jax.default_backend()
-    malloc_tuned = backend == "cpu" and not args.no_malloc_tuning and low_fault_malloc()
     default = [10, 13, 16, 19, 22, 24] if backend == "cpu" else [10, 13, 16, 19, 22, 25, 28]
     sizes = [2**k for k in (args.sizes or ([16] if quick else default))]
     out = args.out or (os.path.join("bench", "results", f"{backend}.json") if os.path.isdir("bench")
@@ -549,7 +534,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"jax-act bench: {e}", file=sys.stderr)
         return 2
     result: dict[str, Any] = dict(environment=environment(argv), activations=[], mlp=[])
-    result["environment"].update(malloc_tuned=malloc_tuned, sizes=sizes, options=vars(args))
+    result["environment"].update(sizes=sizes, options=vars(args))
     if args.resume and os.path.exists(out):
         with open(out) as f:
             old = json.load(f)
