@@ -1,0 +1,115 @@
+"""``jax-act accuracy``: the ulp arithmetic, the grid, the mpmath oracle and the command itself.
+
+The full table (every activation x dtype) is a slow test (``-m slow``); the default run checks
+the machinery on a few activations with small grids.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jax_act import _accuracy as acc
+from jax_act._cli import main
+
+jax.config.update("jax_enable_x64", True)
+
+HAVE_MP = acc._mp() is not None
+
+
+def test_ulp_errors():
+    t = np.array([1.0, 1.0, 0.0, np.inf, 2.0**-10, 3.0])
+    g = np.array([1.0, 1.0 + 2.0**-23, 0.0, np.inf, 2.0**-10 * (1 + 2.0**-22), np.nan])
+    err, rounded, scored = acc.ulp_errors(g, t, jnp.float32)
+    np.testing.assert_allclose(err[:5], [0, 1, 0, 0, 2])
+    assert np.isinf(err[5]) and not rounded[5]
+    assert rounded[[0, 2, 3]].all() and not rounded[1] and not rounded[4] and scored.all()
+    # bfloat16: 7 mantissa bits; an infinite true value rounds to inf; overflowed output scores 0
+    err, rounded, _ = acc.ulp_errors(np.array([1.0 + 2.0**-7, np.inf]), np.array([1.0, 1e300]), jnp.bfloat16)
+    np.testing.assert_allclose(err, [1, 0])
+    # a subnormal true value is not scored (XLA on CPU flushes subnormals)
+    _, _, scored = acc.ulp_errors(np.array([0.0]), np.array([1e-40]), jnp.float32)
+    assert not scored[0]
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float32", "float64"])
+def test_grid_spans_the_finite_range(dtype):
+    dt = jnp.dtype(dtype)
+    fi = jnp.finfo(dt)
+    xs = acc.grid(dt, 4000, extra=(0.5,)).astype(np.float64)
+    assert np.all(np.isfinite(xs)) and np.all(np.diff(xs) > 0)
+    for v in (0.0, float(fi.max), -float(fi.max), float(fi.smallest_subnormal), 1e4, 0.5, float(np.log(float(fi.max)))):
+        if abs(v) <= float(fi.max):
+            assert np.any(xs == float(np.asarray(v, dt).astype(np.float64))), v
+    if dt.itemsize == 2:  # every finite value
+        finite = np.sum(np.isfinite(np.arange(1 << 16, dtype=np.uint16).view(dt).astype(np.float32)))
+        assert xs.size == finite - 1  # +0 and −0 are one point
+
+
+@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
+def test_mp_oracle_is_exact_where_float64_is_not():
+    import mpmath
+
+    case = acc.cases(["tanh"])[0]
+    x = np.array([1e-30, 0.5, 20.0, -1e-300])
+    got = acc.mp_oracle(lambda x: case.call(x, "reference"), x)  # (e^x − e^−x)/(e^x + e^−x)
+    mpmath.mp.dps = 50
+    for v, g in zip(x, got):
+        assert abs(g - mpmath.tanh(v)) <= abs(mpmath.tanh(v)) * mpmath.mpf(10) ** -30, (v, g)
+    # the naive formula in float64 gets tanh(1e-30) = 0
+    assert float(case.call(jnp.asarray(1e-30, jnp.float64), "reference")) == 0.0
+    # and the gradient oracle (jax.vjp of the formula, interpreted): sigmoid' at 700
+    sig = acc.cases(["sigmoid"])[0]
+    g = acc.mp_oracle(lambda x, w: jax.vjp(lambda x: sig.call(x, "reference"), x)[1](w)[0], np.array([700.0]), np.ones(1))
+    assert abs(float(g[0]) / float(mpmath.exp(-700)) - 1) < 1e-12
+
+
+def test_mp_oracle_unsupported_primitive_falls_back():
+    with pytest.raises(acc.Unsupported):
+        acc.mp_oracle(lambda x: jnp.sort(x), np.array([2.0, 1.0]))
+
+
+def test_measure_rows_and_goals(monkeypatch):
+    sig = acc.cases(["sigmoid"])[0]
+    row = acc.measure(sig, "bfloat16")
+    assert row["dtype"] == "bfloat16" and row["points"] > 60000  # every finite bfloat16
+    assert row["jax_act"]["value"]["rounded"] >= 99.0  # computed in float32, rounded once
+    assert row["jax_act"]["value"]["max"] <= 0.5 + 1e-9
+    assert "jax_nn" in row and row["jax_act"]["value"]["max"] <= row["jax_nn"]["value"]["max"]
+    # without mpmath: the float64 formula is the oracle, and the row says so
+    monkeypatch.setattr(acc, "_mp", lambda: None)
+    row = acc.measure(sig, "float64", mp_points=300)
+    assert row["oracle"].startswith("f64")
+
+
+def test_cli(tmp_path, capsys):
+    path = tmp_path / "acc.json"
+    code = main(["accuracy", "--only", "relu,softmax", "--dtypes", "float16,float32", "--points", "2000", "--mp-points", "200", "--json", str(path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "relu" in out and "softmax" in out and "float16" in out and "rows in" in out
+    data = json.loads(path.read_text())
+    assert {r["name"] for r in data["rows"]} == {"relu", "softmax"}
+    assert {r["dtype"] for r in data["rows"]} == {"float16", "float32"}
+    assert all("jax_act" in r and "goals" in r for r in data["rows"])
+    assert main(["accuracy", "--only", "nosuch"]) == 2
+    assert main(["accuracy", "--dtypes", "float8"]) == 2
+
+
+# Rows where jax_act is worse than jax.nn, known and reported: {(case id, dtype): reason}.
+KNOWN_WORSE: dict[tuple[str, str], str] = {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in acc.cases(all_params=False)])
+def test_never_worse_than_jax_nn(case):
+    for dtype in acc.DTYPES:
+        row = acc.measure(case, dtype, points=20000, mp_points=1000)
+        worse = [g for g in row["goals"] if "worse than jax.nn" in g]
+        if (case.id, dtype) in KNOWN_WORSE:
+            continue
+        assert not worse, f"{case.id} {dtype}: {worse}\n{acc.format_row(row)}"
