@@ -399,7 +399,7 @@ def elementwise(
             x, params = prepared
             shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
             x = jnp.broadcast_to(x, shape)
-            s = keep(x, evaluate(opts, x, *params))
+            s = keep(x, twin_core(opts, x, *params))  # differentiable by the closed form too
             return jnp.broadcast_to(fprime(opts, s, params, x.dtype), shape).astype(x.dtype)
 
         bare_derivative.__signature__ = sig  # type: ignore[attr-defined]
@@ -657,6 +657,7 @@ def declare_explicit(
     kinks: str = "none (smooth)",
     jax_nn: str | None = None,
     aliases: Sequence[str] = (),
+    kink_points: Sequence[float] = (),
     smooth: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function that declares its own closed form with :func:`custom_pair`.
@@ -690,6 +691,7 @@ def declare_explicit(
             static=tuple(static),
             aliases=tuple(aliases),
             jax_nn=jax_nn,
+            kink_points=tuple(kink_points),
             smooth=smooth,
         )
         act = register(

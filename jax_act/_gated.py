@@ -47,6 +47,7 @@ def gated_unit(
     reference: Callable[..., Array],
     kinks: str = "none (smooth)",
     jax_nn: str | None = None,
+    kink_points: tuple[float, ...] = (),
     smooth: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Array]]:
     """Declare ``f(x, axis=-1, **opts) = a ⊙ gate(b, **opts)``, ``a, b = split(x, 2, axis)``.
@@ -119,6 +120,7 @@ def gated_unit(
             saves="input",
             kinks=kinks,
             jax_nn=jax_nn,
+            kink_points=kink_points,
             smooth=smooth,
         )(face)
 
@@ -165,19 +167,23 @@ _SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
 _GELU_K = 0.044715
 
 
+def _gelu_u2(b: Array) -> Array:
+    """2u = 2√(2/π)(b + 0.044715 b³): ½(1 + tanh u) = σ(2u), with no cancellation for b ≪ 0."""
+    return 2 * _SQRT_2_OVER_PI * (b + _GELU_K * b**3)
+
+
 def _gelu(b: Array, approximate: bool = True) -> Array:
     if approximate:
-        return 0.5 * b * (1 + jnp.tanh(_SQRT_2_OVER_PI * (b + _GELU_K * b**3)))
+        return b * lax.logistic(_gelu_u2(b))
     return 0.5 * b * lax.erfc(-b / np.sqrt(2))  # Φ(b) = erfc(−b/√2)/2, accurate for b ≪ 0
 
 
 def _gelu_prime(b: Array, approximate: bool = True) -> Array:
-    if approximate:
-        # the sech² term is below any eps once |b| > 10; clipping keeps b³ from overflowing
-        # to inf · 0 = NaN there
-        c = jnp.clip(b, -1e10, 1e10)
-        t = jnp.tanh(_SQRT_2_OVER_PI * (c + _GELU_K * c**3))
-        return 0.5 * (1 + t) + 0.5 * c * (1 - t) * (1 + t) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_K * c**2)
+    if approximate:  # σ(2u) + b · ½(1 − tanh² u) · u',  ½(1 − tanh² u) = 2 σ(2u) σ(−2u)
+        u2 = _gelu_u2(b)
+        c = jnp.clip(b, -1e10, 1e10)  # u' stays finite where σ(2u)σ(−2u) = 0: no inf · 0
+        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_K * c * c)
+        return lax.logistic(u2) + b * (2 * lax.logistic(u2) * lax.logistic(-u2) * du)
     return 0.5 * lax.erfc(-b / np.sqrt(2)) + b * jnp.exp(-0.5 * b * b) / np.sqrt(2 * np.pi)  # Φ + bφ
 
 
@@ -190,9 +196,11 @@ def _relu_prime(b: Array) -> Array:
 
 
 def _plain_gelu(b: Array, approximate: bool = True) -> Array:
+    # ½(1 + tanh u) written as 1/(1 + e^(−2u)) and Φ as ndtr: no cancellation for b ≪ 0,
+    # where ½(1 + tanh u) and ½(1 + erf) lose every digit even in float64
     if approximate:
-        return 0.5 * b * (1 + jnp.tanh(np.sqrt(2 / np.pi) * (b + 0.044715 * b * b * b)))
-    return b * (1 + jax.scipy.special.erf(b / np.sqrt(2))) / 2
+        return b / (1 + jnp.exp(-2 * np.sqrt(2 / np.pi) * (b + 0.044715 * b * b * b)))
+    return b * jax.scipy.special.ndtr(b)
 
 
 # --------------------------------------------------------------------------- the units
@@ -283,7 +291,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
         \frac{\partial}{\partial b} = a\, \mathrm{gelu}'(b)
 
     with ``jax.nn.gelu``'s two forms: ``approximate=True`` (the default, as ``jax.nn.gelu``)
-    :math:`\mathrm{gelu}(b) = \tfrac12 b\,(1 + \tanh u)`,
+    :math:`\mathrm{gelu}(b) = \tfrac12 b\,(1 + \tanh u) = b\,\sigma(2u)`,
     :math:`u = \sqrt{2/\pi}\,(b + 0.044715 b^3)`,
     :math:`\mathrm{gelu}'(b) = \tfrac12 (1 + \tanh u) + \tfrac12 b\,(1 - \tanh^2 u)\,
     \sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\, b^2)`; ``approximate=False``
@@ -314,6 +322,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     derivative_text="∂/∂a = relu(b); ∂/∂b = a if b > 0 else 0",
     reference=_plain(lambda b: jnp.where(b > 0, b, 0)),
     kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
+    kink_points=(0.0,),
     smooth=False,
 )
 def reglu(x: ArrayLike, axis: int = -1) -> Array:

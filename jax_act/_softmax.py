@@ -31,12 +31,16 @@ __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "logmeanexp"]
 Axis = int | tuple[int, ...] | None
 
 
-def _shift(x: Array, axis: Any) -> Array:
+def _shift(x: Array, axis: Any, limit: bool = False) -> Array:
     """``x`` minus its maximum along ``axis``; a row whose maximum is −inf (nothing in it)
     is shifted by 0 instead, so it stays −inf rather than NaN. A +inf or NaN maximum is
-    kept: such a row gives NaN, as in jax.nn."""
+    kept: such a row gives NaN, as in jax.nn; with ``limit``, a row holding +inf gives the
+    limit instead: 0 on its +inf entries, −inf elsewhere (so exp of it is uniform on them)."""
     top = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)
-    return x - jax.lax.stop_gradient(jnp.where(top == -jnp.inf, 0, top))
+    shifted = x - jax.lax.stop_gradient(jnp.where(top == -jnp.inf, 0, top))
+    if limit:
+        shifted = jnp.where(top == jnp.inf, jnp.where(x == jnp.inf, 0, -jnp.inf), shifted)
+    return shifted
 
 
 def _plain_softmax(x: Array, axis: Any, where: Any) -> Array:
@@ -54,13 +58,11 @@ def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
 
 
 def _log_softmax_product(y: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
-    # J = I − 1 Sᵀ (row i: e_i − S), with S = e^y. Rows of outputs that are −inf (masked,
-    # −inf input, or a row with nothing left) are constant: those rows are zero.
-    live = y != -jnp.inf
-    if transpose:  # VJP: Jᵀ g = g' − S ⟨1, g'⟩, g' = g on live outputs
-        v = jnp.where(live, v, 0)
+    # J = I − 1 Sᵀ (row i: e_i − S), with S = e^y; on an entry x_i = −inf this is the limit
+    # (∂y_i/∂x_i → 1), as jax.nn. Masked entries are zeroed by the engine (zero_masked).
+    if transpose:  # VJP: Jᵀ g = g − S ⟨1, g⟩
         return v - jnp.exp(y) * jnp.sum(v, axes, keepdims=True)
-    return jnp.where(live, v - _dot(jnp.exp(y), v, axes), 0)  # JVP: J t = t − ⟨S, t⟩
+    return v - _dot(jnp.exp(y), v, axes)  # JVP: J t = t − ⟨S, t⟩
 
 
 @along_axis(
@@ -115,6 +117,7 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
     derivative_text="∂y_i/∂x_j = δ_ij − e^{y_j}; VJP g − e^y Σ_j g_j",
     jax_nn="log_softmax",
     reference=lambda x, axis=-1, where=None: _plain_log_softmax(x, axis, where),
+    zero_masked=True,
 )
 def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
     r"""Log-softmax along ``axis``.
@@ -124,14 +127,14 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
         \frac{\partial y_i}{\partial x_j} = \delta_{ij} - e^{y_j}, \qquad
         \text{VJP: } g - e^{y} \textstyle\sum_j g_j
 
-    The backward pass keeps only :math:`y` (:math:`e^y` is the softmax). Half-precision
-    input is computed in float32, sums included, so a float16 row of any length has a
-    finite gradient. Entries excluded by ``where`` and entries equal to :math:`-\infty`
-    give :math:`-\infty` and gradient 0 (``jax.nn`` gives 1 for an unmasked :math:`-\infty`
-    input: the limit of the derivative; here such an entry counts as absent, as in
-    :func:`softmax`). A row with no entry left gives :math:`-\infty` everywhere and gradient 0
-    (``jax.nn``: NaN for an all :math:`-\infty` row). A row holding :math:`+\infty` or NaN
-    gives NaN, as ``jax.nn``. Kinks: none.
+    The backward pass keeps only :math:`y` (:math:`e^y` is the softmax), and the caller's
+    ``where`` mask when there is one. Half-precision input is computed in float32, sums
+    included, so a float16 row of any length has a finite gradient. Entries excluded by
+    ``where`` give :math:`-\infty` and gradient 0; a fully masked row gives :math:`-\infty`
+    and gradient 0. An entry equal to :math:`-\infty` gives :math:`-\infty` and the limit
+    of the derivative (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of
+    only :math:`-\infty` gives :math:`-\infty` (``jax.nn``: NaN) and gradient ``g``. A row
+    holding :math:`+\infty` or NaN gives NaN, as ``jax.nn``. Kinks: none.
 
     Args:
       x: input array.
@@ -169,8 +172,10 @@ def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
 
     The backward pass keeps only :math:`S`. Entries excluded by ``where`` and entries equal
     to :math:`+\infty` get output 0 and gradient 0; a row with no entry left gives output 0
-    and gradient 0. A row holding :math:`-\infty` or NaN gives NaN. Kinks: none. PyTorch's
-    ``dim`` is ``axis`` here, and defaults to the last axis.
+    and gradient 0. A row holding :math:`-\infty` gives the limit: uniform over its
+    :math:`-\infty` entries, 0 elsewhere (``softmax(-x)`` and PyTorch give NaN), with the
+    gradient of that output; NaN gives NaN. Kinks: none. PyTorch's ``dim`` is ``axis``
+    here, and defaults to the last axis.
 
     Args:
       x: input array.
@@ -185,7 +190,7 @@ def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
       >>> jax_act.softmin(jnp.array([0.0, 1.0, 2.0]))
       Array([0.66524094, 0.24472848, 0.09003057], dtype=float32)
     """
-    e = jnp.exp(_shift(-x, axis))
+    e = jnp.exp(_shift(-x, axis, limit=True))
     total = jnp.sum(e, axis, keepdims=True)
     return e / jnp.where(total == 0, 1, total)
 
