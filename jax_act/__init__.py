@@ -14,7 +14,7 @@ from typing import Callable
 from . import _activations, _extras, _gated, _softmax, _sparse
 from ._activations import *  # noqa: F403
 from ._engine import REGISTRY as _REGISTRY
-from ._engine import Activation, Spec, lookup
+from ._engine import Activation, Spec, along_axis, elementwise, lookup
 from ._extras import *  # noqa: F403
 from ._gated import *  # noqa: F403
 from ._softmax import *  # noqa: F403
@@ -52,6 +52,8 @@ from . import forward_mode, losses, testing  # noqa: E402
 __all__ = [
     "Activation",
     "Spec",
+    "along_axis",
+    "elementwise",
     "derivative",
     "forward_mode",
     "get",

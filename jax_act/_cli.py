@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 # name -> (module, one-line help). Keep this table the only list of subcommands.
@@ -19,35 +20,38 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("jax_act._plot", "plot f, f' and f'' of activations to PNG files"),
 }
 
+DESCRIPTION = (
+    "jax_act: activation functions for JAX with closed-form derivatives. "
+    "'jax-act check' verifies every activation in bfloat16, float16, float32 and float64 "
+    "on the local backend (values and gradients against a float64 oracle, finite "
+    "differences and jax.nn; bytes kept for the backward pass) and exits 1 if any row fails. "
+    "'jax-act list' shows what each activation computes and keeps. "
+    "'jax-act COMMAND --help' explains a command."
+)
+
 
 def _available() -> dict[str, tuple[str, str]]:
     return {n: v for n, v in SUBCOMMANDS.items() if importlib.util.find_spec(v[0]) is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="jax-act",
-        description=(
-            "jax_act: activation functions for JAX with closed-form derivatives. "
-            "'jax-act check' verifies every activation in bfloat16, float16, float32 and float64 "
-            "on the local backend (values and gradients against a float64 oracle, finite "
-            "differences and jax.nn; bytes saved for the backward pass). 'jax-act list' shows "
-            "what each activation computes and keeps."
-        ),
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    argv = sys.argv[1:] if argv is None else list(argv)
     commands = _available()
+    top = argparse.ArgumentParser(prog="jax-act", description=DESCRIPTION)
+    sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in commands.items():
-        sub.add_parser(name, help=help_text, description=help_text)
-    args, _ = parser.parse_known_args(argv)
-    if args.command is None:
-        parser.print_help()
+        sub.add_parser(name, help=help_text, add_help=False)
+    if not argv or argv[0] not in commands:
+        if argv and not argv[0].startswith("-"):
+            top.error(f"unknown command {argv[0]!r} (choose from {', '.join(commands)})")
+        top.parse_args(argv)  # --help, or an error for anything else
+        top.print_help()
         return 2
-    module = importlib.import_module(commands[args.command][0])
-    full = argparse.ArgumentParser(prog=f"jax-act {args.command}", description=commands[args.command][1])
-    module.add_arguments(full)
-    argv = sys.argv[1:] if argv is None else argv
-    return int(module.run(full.parse_args(argv[argv.index(args.command) + 1 :])) or 0)
+    name, rest = argv[0], argv[1:]
+    module = importlib.import_module(commands[name][0])
+    parser = argparse.ArgumentParser(prog=f"jax-act {name}", description=commands[name][1])
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(rest)) or 0)
 
 
 if __name__ == "__main__":
