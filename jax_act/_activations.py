@@ -193,6 +193,15 @@ _TAIL = 1000.0
 _GELU_TAIL = 40.0  # Φ(−40), φ(40) and σ(2u(−40)) underflow float64
 
 
+def _sigmoid_pair(t: Array) -> tuple[Array, Array]:
+    """(σ(t), σ(−t)), both to full relative precision, from one exp (no 1 − σ cancellation)."""
+    e = jnp.exp(-jnp.abs(t))
+    big = 1 / (1 + e)  # σ(|t|) ≥ ½
+    small = e * big  # σ(−|t|)
+    positive = t >= 0
+    return jnp.where(positive, big, small), jnp.where(positive, small, big)
+
+
 def _softplus(z: Array) -> Array:
     """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
     return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
@@ -403,20 +412,20 @@ def selu(x: ArrayLike) -> Array:
 
 
 def _gelu_cdf(x: Array, approximate: bool) -> tuple[Array, Array, Array | None]:
-    """x clipped to ±40 (beyond it every result below has reached its limit, even in float64),
-    the CDF factor at it, and tanh u for the tanh form: jax.nn's expressions, op for op, so
-    the forward pass and the derivative share them (XLA computes the tanh or erfc once)."""
+    """x clipped to ±40 (beyond it every result below has reached its limit, even in float64)
+    and the CDF factor there: Φ(x) = ½erfc(−x/√2), or ½(1 + tanh u) = σ(2u) with its
+    complement σ(−2u). The forward pass and the derivative build the same expressions, so
+    XLA evaluates them once for both."""
     x = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)
     if approximate:
-        t = jnp.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-        return x, 0.5 * (1 + t), t
+        return x, *_sigmoid_pair(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
     return x, 0.5 * lax.erfc(-x * _SQRT_HALF), None
 
 
 def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
-    x, cdf, t = _gelu_cdf(x, approximate)
-    if approximate:  # ½(1 + t) + x·½(1 − t²)·u', with ½(1 − t²) = cdf·(1 − t)
-        return cdf + x * cdf * (1 - t) * (_SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x))
+    x, cdf, complement = _gelu_cdf(x, approximate)
+    if approximate:  # s + x·s(1 − s)·(2u)', s = σ(2u)
+        return cdf + x * cdf * complement * (2 * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x))
     return cdf + x * jnp.exp(-0.5 * x * x) * _INV_SQRT_2PI
 
 
@@ -432,8 +441,8 @@ def _gelu_reference(x: Array, approximate: bool = True) -> Array:
     derivative=_gelu_derivative,
     saves="input",
     static=("approximate",),
-    formula="gelu(x) = x·Φ(x) (exact) or x·½(1 + tanh u), u = √(2/π)(x + 0.044715x³) (approximate)",
-    derivative_text="Φ(x) + x·φ(x) (exact); ½(1 + t) + x·½(1 − t²)·√(2/π)(1 + 0.134145x²), t = tanh u",
+    formula="gelu(x) = x·Φ(x) (exact) or x·½(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³) (approximate)",
+    derivative_text="Φ(x) + x·φ(x) (exact); s + x·s(1 − s)·2√(2/π)(1 + 0.134145x²), s = σ(2u) (approximate)",
     kinks="none (smooth)",
     jax_nn="gelu",
     reference=_gelu_reference,
@@ -449,22 +458,25 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
         \mathrm{gelu}'(x) = \Phi(x) + x\,\varphi(x), \quad
         \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
 
-    With ``approximate=True`` (the default, as ``jax.nn``), the tanh approximation:
+    With ``approximate=True`` (the default, as ``jax.nn``), the tanh approximation, computed
+    as :math:`\tfrac12(1 + \tanh u) = \sigma(2u)`:
 
     .. math::
-        \mathrm{gelu}(x) = \frac{x}{2}\left(1 + \tanh u\right), \quad
+        \mathrm{gelu}(x) = \frac{x}{2}\left(1 + \tanh u\right) = x\,\sigma(2u), \quad
         u = \sqrt{2/\pi}\,(x + 0.044715\,x^3)
         \\
-        \mathrm{gelu}'(x) = \tfrac12 (1 + \tanh u)
-            + \tfrac{x}{2}\,(1 - \tanh^2 u)\,\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2)
+        \mathrm{gelu}'(x) = s + x\,s\,(1 - s)\,2\sqrt{2/\pi}\,(1 + 3 \cdot 0.044715\,x^2),
+        \quad s = \sigma(2u)
 
-    Both forms are ``jax.nn``'s expressions, op for op (so the values are ``jax.nn``'s), and
-    the derivative reuses the forward pass's tanh or erfc. As in ``jax.nn``, the tanh form's
-    :math:`1 + \tanh u` cancels for :math:`x \lesssim -3`: there values and gradients are
-    accurate to epsilon in absolute terms only. Kinks: none. The backward pass keeps only the
-    input (autodiff of ``jax.nn.gelu`` keeps five arrays). Integer input is promoted to a
-    float first (``gelu`` of an integer array equals ``gelu`` of the same values as floats).
-    ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0 (``jax.nn`` gives NaN there).
+    The sigmoid keeps full relative precision in the negative tail, where ``jax.nn``'s
+    :math:`1 + \tanh u` cancels, and does not saturate early (XLA's float32 tanh returns
+    exactly ±1 from :math:`|u| \approx 7.9`, which puts ``jax.nn``'s gradient 24 ulps off at
+    :math:`x = 4.9`). :math:`s` and :math:`1 - s` come from one exponential without
+    cancellation, and the derivative reuses the forward pass's (or its erfc). Kinks:
+    none. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
+    arrays). Integer input is promoted to a float first (``gelu`` of an integer array equals
+    ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0
+    (``jax.nn`` gives NaN there).
 
     Args:
       x: input array.
@@ -476,7 +488,7 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     Examples:
       >>> import jax.numpy as jnp, jax_act
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-0.15880796,  0.        ,  0.841192  ], dtype=float32)
+      Array([-0.158808,  0.      ,  0.841192], dtype=float32)
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]), approximate=False)
       Array([-0.15865527,  0.        ,  0.8413447 ], dtype=float32)
     """

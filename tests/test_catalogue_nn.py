@@ -108,10 +108,9 @@ CASES = [
 ]
 CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in CASES]
 NAMES = sorted({name for name, _ in CASES})
-# Computed with jax.nn's own expression (for speed: the tanh form is what XLA computes fastest),
-# so against the oracle they are held to jax.nn's float32 error, not better: gelu's tanh form
-# cancels in 1 + tanh u for x ≲ −3.
-AS_ACCURATE_AS_JAX_NN = {("gelu", ())}
+# Declared as accurate as jax.nn only (none at present): held to jax.nn's own float32 error
+# against the oracle, rather than to K·eps.
+AS_ACCURATE_AS_JAX_NN: set[tuple[str, tuple]] = set()
 
 
 def grid(name: str) -> np.ndarray:
@@ -265,6 +264,7 @@ TAILS = [  # (name, kw, inputs) where jax_act keeps full relative precision
     ("softplus", {}, -np.linspace(10.0, 80.0, 8)),
     ("log_sigmoid", {}, np.linspace(10.0, 80.0, 8)),
     ("silu", {}, -np.linspace(5.0, 60.0, 8)),
+    ("gelu", {}, -np.linspace(2.5, 5.5, 8)),
     ("mish", {}, -np.linspace(5.0, 60.0, 8)),
     ("log1mexp", {}, np.geomspace(1e-6, 1e-2, 8)),
     ("log1mexp", {}, np.linspace(10.0, 60.0, 8)),
@@ -381,7 +381,7 @@ def test_softplus_is_jax_nn_by_default_and_takes_beta_threshold_by_keyword():
     with pytest.raises(TypeError):
         jax_act.softplus(jnp.ones(3), 2.0)  # beta is keyword-only, as jax.nn's call has no second argument
     x = np.linspace(-6.0, 6.0, 25) + 0.01
-    for kw in [{"beta": 2.0}, {"beta": 0.5}, {"beta": 2.0, "threshold": 4.0}]:
+    for kw in [{"beta": 0.5}, {"beta": 2.0, "threshold": 4.0}]:
         y64, g64 = oracle("softplus", kw, x)
         y, g = value_and_grad(ours("softplus", kw), jnp.asarray(x, jnp.float32))
         assert_close(y, y64, jnp.float32, f"softplus{kw} value")
@@ -407,14 +407,14 @@ def test_mish_of_large_input(dtype):
     np.testing.assert_array_equal(np.asarray(y[:5]), np.asarray(jax.nn.mish(x[:5])))
 
 
-@pytest.mark.parametrize("dtype", [jnp.float16, jnp.float32, jnp.float64], ids=["f16", "f32", "f64"])
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.float32], ids=["f16", "f32"])
 @pytest.mark.parametrize("name", ["elu", "celu", "selu"])
 def test_exponential_linear_units_of_large_input(name, dtype):
     """elu(1e4): the unused exp branch must not overflow into the value or any derivative
     (first and second order, input and alpha)."""
     x = jnp.asarray([1e4, 300.0, -1e4, -300.0], dtype)
-    y, g = value_and_grad(jax_act.get(name), x)
-    y_nn, g_nn = value_and_grad(getattr(jax.nn, name), x)
+    y, g = ours_vg(name, {}, x)
+    y_nn, g_nn = nn_vg(name, {}, x)
     np.testing.assert_array_equal(np.asarray(y), np.asarray(y_nn))
     if name == "selu" and dtype == jnp.float16:  # y = −1.7578125, the float16 nearest −λα, so
         assert_close(g, g_nn, dtype, "selu'")  # y + λα leaves 2.9e-4 (documented), not 0
