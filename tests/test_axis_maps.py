@@ -81,7 +81,7 @@ def test_registered_reference_is_jax_nn(name):
     assert_close(lookup(name).reference(x64, axis=-1), {**MAPS, **REDUCTIONS}[name](x64, axis=-1), F64)
 
 
-@pytest.mark.parametrize("axis", [0, (2, 0), None])
+@pytest.mark.parametrize("axis", [1, (2, 0), None])  # -1: every other test
 @pytest.mark.parametrize("name", NAMES)
 def test_axis_int_tuple_none(name, axis):
     x, _ = sample((3, 4, 5), F64)
@@ -145,7 +145,7 @@ def test_under_vmap_and_hessian():
     for name in NAMES:
         f, oracle = jax_act.get(name), {**MAPS, **REDUCTIONS}[name]
         assert_close(jax.vmap(lambda r: f(r, axis=-1))(x), oracle(x, axis=-1), F64)
-    for name in ("log_softmax", "logsumexp"):  # grad of grad (check_grads covers the rest)
+    for name in ("log_softmax",):  # grad of grad (check_grads order 2 covers the rest)
         f, oracle = jax_act.get(name), {**MAPS, **REDUCTIONS}[name]
         hess = jax.hessian(lambda r: jnp.sum(jnp.sin(f(r, axis=-1))))(x[0])
         assert_close(hess, jax.hessian(lambda r: jnp.sum(jnp.sin(oracle(r, axis=-1))))(x[0]), F64)
@@ -177,7 +177,7 @@ def test_where_partial_and_empty_rows(name, dtype):
     assert np.all(np.asarray(y.astype(F64))[1] == empty)
 
 
-@pytest.mark.parametrize("dtype", [jnp.float16, jnp.float32])
+@pytest.mark.parametrize("dtype", [jnp.float16])  # empty rows in every dtype: test_where_...
 def test_fully_masked_input(dtype):
     x, _ = sample((2, 5), dtype)
     none = np.zeros((2, 5), bool)
