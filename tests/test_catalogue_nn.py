@@ -500,8 +500,7 @@ def test_identity_keeps_dtype_and_saves_nothing():
 def test_hard_tanh_keeps_integers_and_others_promote_as_jax_nn():
     with enable_x64(False):
         xi = jnp.asarray([-3, -1, 0, 2, 7], jnp.int32)
-        for name in ["hard_tanh", "relu6", "hard_sigmoid", "hard_silu", "elu", "celu", "selu", "soft_sign",
-                     "sparse_plus", "sparse_sigmoid", "softplus", "mish", "squareplus"]:
+        for name in ["hard_tanh", "relu6", "elu", "soft_sign", "sparse_plus", "softplus", "squareplus"]:
             got, want = jax_act.get(name)(xi), getattr(jax.nn, name)(xi)
             assert got.dtype == want.dtype, name
             assert_close(got, want, jnp.float32, f"{name}(int)")
