@@ -48,8 +48,7 @@ def raises(exc, case: Case, argname: str, *args, **kwargs) -> str:
 
 
 # Known failures in others' code, reported upstream: {case id: reason}; xfail(strict=True).
-_INT_PARAM = "engine: a Python int parameter (b=4) is traced to int64 by the public jit, then refused by check_param"
-KNOWN: dict[str, str] = {"squareplus[b=4]": _INT_PARAM}
+KNOWN: dict[str, str] = {}
 
 
 def _with(names, which=FIRST, known: bool = False):
@@ -62,16 +61,10 @@ def _with(names, which=FIRST, known: bool = False):
     ]
 
 
-_NON_ARRAY = (
-    "engine: public_function's _explain_bad_call names the function and argument only for str, "
-    "bytes and None; any other non-array (object(), a dict) gets jax.jit's own message"
-)
-
-
 @pytest.mark.parametrize("case", _with(lambda c: True))
-@pytest.mark.xfail(strict=True, reason=_NON_ARRAY)
 def test_non_array(case: Case):
     raises(TypeError, case, first_arg(case), object())
+    raises(TypeError, case, first_arg(case), {"x": 1.0})
 
 
 @pytest.mark.parametrize("case", _with(lambda c: True))
@@ -129,10 +122,7 @@ def test_python_int_parameter_as_jax_nn():
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             ref = case.activation.fn(x, **case.kwargs(**{pname: float(value)}))
-            try:
-                got = case.activation.fn(x, **case.kwargs(**{pname: int(round(value)) or 1}))
-            except TypeError as e:
-                pytest.xfail(f"{case.id}: {e} (engine bug, reported: Python int traced to int64 by the public jit)")
+            got = case.activation.fn(x, **case.kwargs(**{pname: int(round(value)) or 1}))
             assert got.dtype == ref.dtype
 
 

@@ -31,9 +31,7 @@ PAIRS = (((), jnp.float32), ((0,), jnp.float16), ((2, 3), jnp.bfloat16), ((2, 3)
 PER_ACTIVATION = settings(SETTINGS, max_examples=10)
 
 # Known failures in others' code, reported upstream: {(activation, property): reason}.
-KNOWN: dict[tuple[str, str], str] = {
-    ("squareplus", "finite"): "engine: Python int parameter b=4 (test_params) is refused under the public jit",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _values(shape, dtype, lo=-30.0, hi=30.0):

@@ -109,9 +109,7 @@ def results() -> list[dict]:
 
 
 # Known failures in others' code, reported upstream: {(activation id, check): reason}.
-KNOWN: dict[tuple[str, str], str] = {
-    ("squareplus[b=4]", "runs"): "engine: a Python int parameter is traced to int64 by the public jit, then refused",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def test_every_activation_sharded(results):

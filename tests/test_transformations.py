@@ -42,17 +42,7 @@ FIRST = cases(all_params=False)  # every activation, first parameter set
 
 # Known failures in others' code, reported upstream: {(case id, cell or "*"): reason}. Each is
 # xfail(strict=True), so the entry must be removed when the owner fixes the bug.
-_INT_PARAM = "engine: a Python int parameter is traced to int64 by the public jit, then refused by check_param"
-_SQRT0 = "second derivative NaN where the saved output is 0: d/dy sqrt(y) = inf times 0"
-KNOWN: dict[tuple[str, str], str] = {
-    ("squareplus[b=4]", "*"): _INT_PARAM,
-    ("sparse_plus", "reverse"): _SQRT0 + " (hessian, x < -1)",
-    ("sparse_plus", "forward"): _SQRT0 + " (jacfwd∘jacfwd, x < -1)",
-    ("sparse_plus", "check_grads"): _SQRT0 + " (x < -1)",
-    ("entmax15", "reverse"): _SQRT0 + " (hessian: every entry)",
-    ("entmax15", "forward"): _SQRT0 + " (jacfwd∘jacfwd: every entry)",
-    ("entmax15", "check_grads"): _SQRT0,
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _cells(cell: str, which: list[Case] | None = None):
