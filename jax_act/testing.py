@@ -13,9 +13,9 @@ For an activation ``fn`` and its plain formula ``reference`` the kit compares, d
 * bytes kept for the backward pass per element, against jax.nn's — :func:`bytes_saved`.
 
 Tolerances are stated once, in :data:`TOLERANCE`: an error passes when
-``|got − want| ≤ TOLERANCE · eps(dtype) · (|want| + 1)``. Errors are reported in those units
-("eps"): 1.0 means one machine epsilon of the dtype, relative for values above 1 and absolute
-below. Everything runs with float64 enabled inside the kit.
+``|got − want| ≤ TOLERANCE · eps(dtype) · (|want| + 1)`` (for values, ``+ |x|`` too: no more
+than rounding the input would cause). Errors are reported in those units ("eps"): 1.0 means
+one machine epsilon of the dtype, relative for values above 1 and absolute below. Everything runs with float64 enabled inside the kit.
 
 Use it on your own activation::
 
@@ -56,13 +56,15 @@ def tolerance(dtype: Any) -> float:
     return TOLERANCE * eps(dtype)
 
 
-def normalized_error(got: Any, want: Any, dtype: Any) -> np.ndarray:
-    """``|got − want| / (eps · (|want| + 1))`` elementwise, in float64. Infinities must match
-    exactly (error 0 or inf); NaN matches NaN."""
+def normalized_error(got: Any, want: Any, dtype: Any, scale: Any = 0.0) -> np.ndarray:
+    """``|got − want| / (eps · (|want| + 1 + scale))`` elementwise, in float64. Infinities
+    must match exactly (error 0 or inf); NaN matches NaN. ``scale`` = |x| makes it a mixed
+    error: no more than rounding the input itself would cause (for x − logsumexp(x) ≈ 0,
+    say, whose exact answer moves by eps·|x| when x is rounded)."""
     got = np.asarray(got, np.float64)
     want = np.asarray(want, np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
-        err = np.abs(got - want) / (eps(dtype) * (np.abs(want) + 1))
+        err = np.abs(got - want) / (eps(dtype) * (np.abs(want) + 1 + np.abs(scale)))
     same = (got == want) | (np.isnan(got) & np.isnan(want))
     return np.where(same, 0.0, np.where(np.isnan(err), np.inf, err))
 
@@ -126,11 +128,15 @@ ROW = 8  # maps along an axis are checked on rows of this length
 
 
 def _shaped(act: Activation | None, x: np.ndarray) -> np.ndarray:
-    """Elementwise functions take a vector; the others take rows of ROW (padded with 0)."""
+    """Elementwise functions take the grid as a vector. Maps along an axis take rows of ROW
+    drawn at random (a grid would tie entries, and put sparsemax exactly on its thresholds),
+    at scales from 1e-3 to 30, as many values as the grid has."""
     if act is None or act.spec.kind == "elementwise":
         return x
-    pad = (-x.size) % ROW
-    return np.concatenate([x, np.zeros(pad)]).reshape(-1, ROW)
+    rows = -(-x.size // ROW)
+    rng = np.random.default_rng(x.size)
+    scale = np.logspace(-3, np.log10(30), rows)[:, None]
+    return rng.standard_normal((rows, ROW)) * scale
 
 
 def _edge_rows(act: Activation | None, edges: np.ndarray, dtype: Any) -> np.ndarray:
@@ -358,7 +364,24 @@ def check_activation(
     params = tuple(params or ({},))
     name = act.spec.name if act else getattr(fn, "__name__", "fn")
     with _compat.enable_x64():
-        return [row for pset in params for row in _check_pset(act, name, fn, reference, twin, jax_nn, tuple(dtypes), pset, kink_points, domain, finite_differences)]
+        return [
+            row
+            for pset in params
+            for row in _check_pset(act, name, fn, reference, twin, _accepts(jax_nn, pset), tuple(dtypes), pset, kink_points, domain, finite_differences)
+        ]
+
+
+def _accepts(other: Callable | None, pset: dict) -> Callable | None:
+    """``other`` if it takes every parameter in ``pset`` (jax.nn.softplus has no ``beta``)."""
+    if other is None or not pset:
+        return other
+    import inspect
+
+    try:
+        names = inspect.signature(other).parameters
+    except (TypeError, ValueError):
+        return other
+    return other if all(k in names for k in pset) else None
 
 
 def _f64(a: jax.Array) -> np.ndarray:
@@ -372,6 +395,7 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
     samples, xk, edges = [], [], []
     for dtype in dtypes:
         x = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain), kink_points, 0.0))
+        x = rounded(x, dtype)
         kinks = rounded(np.asarray(kink_points, np.float64), dtype)
         samples.append(x)
         xk.append(np.concatenate([x, kinks]) if x.ndim == 1 else x)  # axis maps: no kinks
@@ -401,7 +425,10 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
             y_s, dx_s, yr_s, dxr_s = y, dx, yr, dxr
         # where the oracle overflows the dtype, the right answer is ±inf: not an error
         okv, okg = np.isfinite(rounded(yr_s, dtype)), np.isfinite(rounded(dxr_s, dtype))
-        ev = float(normalized_error(y_s[okv], yr_s[okv], dtype).max(initial=0.0))
+        # values: mixed error, relative to the input's magnitude too (rows: their largest entry)
+        xs = samples[i] if samples[i].ndim == 1 else np.abs(samples[i]).max(-1, keepdims=True)
+        xs = np.broadcast_to(xs, y_s.shape) if np.ndim(xs) and y_s.ndim == np.ndim(xs) else 0.0
+        ev = float(normalized_error(y_s[okv], yr_s[okv], dtype, np.asarray(xs)[okv] if np.ndim(xs) else 0.0).max(initial=0.0))
         eg = float(normalized_error(dx_s[okg], dxr_s[okg], dtype).max(initial=0.0))
         if ev > TOLERANCE:
             problems.append(f"value error {ev:.3g} eps")

@@ -45,6 +45,9 @@ def test_elementwise_saves_what_it_declares(name):
     x = jnp.linspace(-3.0, 3.0, 64, dtype=jnp.float32)
     params = act.spec.test_params[0]
     res = [(a, why) for a, why in saved_residuals(lambda x: act.fn(x, **params), x) if a.size > 1]
+    if name == "identity":  # nothing to keep: the derivative is 1
+        assert res == []
+        return
     assert len(res) == 1, res
     (aval, why), = res
     assert aval.shape == x.shape
@@ -52,8 +55,8 @@ def test_elementwise_saves_what_it_declares(name):
         assert why.startswith("output of"), why
     elif act.spec.saves == "input":
         assert "argument" in why, why
-    else:  # a declared mask
-        assert aval.dtype == jnp.bool_, aval
+    else:  # a declared mask or code: one byte
+        assert aval.dtype.itemsize == 1, aval
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].spec.kind == "elementwise"])
