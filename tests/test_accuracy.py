@@ -101,7 +101,15 @@ def test_cli(tmp_path, capsys):
 
 
 # Rows where jax_act is worse than jax.nn, known and reported: {(case id, dtype): reason}.
-KNOWN_WORSE: dict[tuple[str, str], str] = {}
+_SELU = "selu' = y + λα from the saved output, λα not rounded to the output dtype: a floor of 2.9e-4 (bf16) for x << 0"
+_HSILU = "hard_silu' = (2x + 3)/6 evaluated with a rounded 1/3: 7e-9 instead of 0 at x = -1.5, ~20 ulps near it"
+KNOWN_WORSE: dict[tuple[str, str], str] = {
+    **{("selu", d): _SELU for d in acc.DTYPES},
+    ("mish", "float32"): "max set by flushed subnormal intermediates (e^x at x < -87), as jax.nn; p99.9 is better",
+    ("log1mexp", "float32"): "value p99.9 1.96 vs 1.59 ulps (max equal): the branch switch",
+    **{("hard_silu", d): _HSILU for d in ("bfloat16", "float32", "float64")},
+    ("glu", "float32"): "gradient max 2.23 vs 1.89 ulps",
+}
 
 
 @pytest.mark.slow
