@@ -437,17 +437,12 @@ def tanh_shrink(x: ArrayLike) -> Array:
 # --------------------------------------------------------------------------- modern extras
 
 
-def _relu2_derivative(y: Array) -> Array:
-    """2·relu(x) = 2√y; the inner where keeps sqrt's derivative finite at y = 0 (f'' = 0 there)."""
-    positive = y > 0
-    return jnp.where(positive, 2 * jnp.sqrt(jnp.where(positive, y, 1)), 0)
-
-
 @elementwise(
-    derivative=_relu2_derivative,
-    saves="output",  # x = √y wherever f' ≠ 0
+    # From y it would be 2√y, but y overflows (float16: x > 256) where 2x does not.
+    derivative=lambda x: 2 * jnp.maximum(x, 0),
+    saves="input",
     formula="relu2(x) = max(x, 0)²",
-    derivative_text="relu2'(x) = 2·max(x, 0) = 2√y",
+    derivative_text="relu2'(x) = 2·max(x, 0)",
     kinks="relu2 is C¹: relu2'(0) = 0 exactly; relu2'' jumps at 0 (0 for x < 0, 2 for x > 0)",
     aliases=("squared_relu",),
     reference=lambda x: jnp.square(jnp.maximum(x, 0)),
@@ -459,17 +454,15 @@ def relu2(x: ArrayLike) -> Array:
 
     .. math::
         \mathrm{relu2}(x) = \max(x, 0)^2, \qquad
-        \mathrm{relu2}'(x) = 2\max(x, 0) = 2\sqrt{y}
+        \mathrm{relu2}'(x) = 2\max(x, 0)
 
     Kinks: :math:`\mathrm{relu2}'` is continuous, 0 at 0; the second derivative jumps at 0
     (0 for :math:`x < 0`, 2 for :math:`x > 0`; 0 at 0). NaN input gives NaN with
     derivative 0.
 
-    The backward pass keeps only the output: :math:`x = \sqrt{y}` wherever the derivative is
-    not 0, and :math:`2\sqrt{y}` is within an ulp of :math:`2x`. Where :math:`y` has
-    overflowed to :math:`+\infty` (:math:`x > 256` in float16, :math:`x \gtrsim 1.8\cdot
-    10^{19}` in float32) the derivative is :math:`+\infty`; where :math:`x^2` has underflowed
-    to 0 (:math:`x \lesssim 10^{-23}` in float32) it is 0 instead of :math:`2x`.
+    The backward pass keeps only the input. (The output would determine the derivative as
+    :math:`2\sqrt{y}`, but :math:`y` overflows to :math:`+\infty` where :math:`2x` is still
+    finite — :math:`x > 256` in float16 — and underflows to 0 where :math:`2x` is not.)
 
     Args:
       x: input array.
