@@ -458,6 +458,8 @@ def chart(result: dict, path: str) -> bool:
     except ImportError:
         return False
     acts = result["activations"]
+    if not acts:
+        return False
     fig, axes = plt.subplots(len(acts), 2, figsize=(10, 2.4 * len(acts)), squeeze=False)
     for (ax_t, ax_b), a in zip(axes, acts):
         for pass_, style in (("fwd", "--"), ("fwd+bwd", "-")):
@@ -498,6 +500,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="in-kernel loop: reps ≈ this many seconds ÷ one call (default 0.02; quick 0.005)")
     parser.add_argument("--mlp", nargs=3, type=int, default=[512, 128, 8], metavar=("BATCH", "WIDTH", "DEPTH"))
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP training-step rows")
+    parser.add_argument("--mlp-only", action="store_true", help="only the MLP training-step rows")
     parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
                                       "else jax_act_bench_<backend>.json)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
@@ -541,7 +544,7 @@ def run(args: argparse.Namespace) -> int:
         result["activations"], result["mlp"] = old["activations"], old.get("mlp", [])
     done = {(a["name"], a["dtype"]) for a in result["activations"]}
     done_mlp = {(m["name"], m["dtype"]) for m in result["mlp"]}
-    jobs = [(c, d) for d in args.dtypes for c in todo if (c["name"], d) not in done]
+    jobs = [] if args.mlp_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d) not in done]
     total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
     total += 0 if args.no_mlp else sum((c["name"], d) not in done_mlp for c, d in [(c, d) for d in args.dtypes for c in todo])
     count, t0 = [0], time.perf_counter()
