@@ -338,6 +338,10 @@ def elementwise(
             y = twin_core(opts, xv, *pv)
             flags = tuple(p.perturbed for p in params)
             if not any(flags):  # the common case: keep only what f' needs
+                if saves == "input":
+                    # Without the barrier XLA may fuse the forward into the backward and keep
+                    # an intermediate besides x (gelu in an MLP step: 12 bytes/element, not 4).
+                    y, xv = jax.lax.optimization_barrier((y, xv))
                 return y, (keep(xv, y), None, None, pv, flags)
             # partials need x and/or y too (``partials_need``)
             return y, (keep(xv, y), xv if "x" in partials_need else None, y if "y" in partials_need else None, pv, flags)
