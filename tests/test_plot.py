@@ -53,6 +53,7 @@ def test_plotted_curves_match_autodiff_of_the_plain_formula(name):
         assert err <= tol * EPS, f"{name} {what}: {err / EPS:.1f} eps > {tol}"
 
 
+@pytest.mark.slow  # every activation's curves are also checked against autodiff below
 def test_every_activation_has_finite_curves_and_kinks_show_the_convention():
     for name in jax_act.names():
         c = _plot.curves(name, n=41)

@@ -68,6 +68,7 @@ def test_elementwise_saves_what_it_declares(name):
         assert aval.dtype.itemsize == 1, aval
 
 
+@pytest.mark.slow  # tests/test_transformations.py covers the twins in the default run
 @pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].spec.kind == "elementwise"])
 def test_elementwise_forward_twin_and_derivative(name):
     """jvp, jacfwd and linearize of the twin, and the bare derivative, equal jax.grad of the
