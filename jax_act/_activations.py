@@ -363,8 +363,18 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha))
 
 
+# −λα rounded to float16 and to bfloat16 (the same value): where a half-precision output
+# has reached it, the tail gradient λαeˣ is below half an ulp, and jax.nn gives 0.
+_SELU_HALF_FLOOR = -1.7578125
+
+
+def _selu_derivative(y: Array) -> Array:
+    dy = _exp_linear_derivative(y, _SELU_ALPHA, scale=_SELU_SCALE)
+    return jnp.where(y == _SELU_HALF_FLOOR, 0.0, jnp.maximum(dy, 0.0))
+
+
 @elementwise(
-    derivative=lambda y: _exp_linear_derivative(y, _SELU_ALPHA, scale=_SELU_SCALE),
+    derivative=_selu_derivative,
     saves="output",
     formula="selu(x) = λx if x > 0 else λα(eˣ − 1), λ ≈ 1.0507, α ≈ 1.6733",
     derivative_text="λ if y > 0 else y + λα",
@@ -390,9 +400,11 @@ def selu(x: ArrayLike) -> Array:
 
     The backward pass keeps only the output. Once :math:`y` has rounded to
     :math:`-\lambda\alpha` (:math:`x \lesssim -17` in float32) the gradient is 0. In
-    float16 and bfloat16, whose nearest value to :math:`-\lambda\alpha` is
-    :math:`-1.7578125`, the far tail's gradient is instead that rounding residue,
-    :math:`2.9 \cdot 10^{-4}` (under a third of float16's epsilon), where ``jax.nn`` gives 0.
+    float16 and bfloat16 the nearest value to :math:`-\lambda\alpha` is :math:`-1.7578125`;
+    an output equal to it is read as the far tail, gradient 0 as ``jax.nn`` (not the rounding
+    residue :math:`2.9 \cdot 10^{-4}`). The price: at the one float32/float64 input whose
+    output is exactly :math:`-1.7578125` (:math:`x \approx -8.7`) the gradient is 0 instead
+    of :math:`2.9 \cdot 10^{-4}`.
 
     Args:
       x: input array.
