@@ -931,8 +931,8 @@ def hard_sigmoid(x: ArrayLike) -> Array:
 
 
 def _hard_silu_derivative(x: Array) -> Array:
-    z = x + 3  # f' = hard_sigmoid(x) + x·hard_sigmoid'(x), the slope masked on z as jax.nn
-    return _hard_sigmoid(x) + jnp.where((z > 0) & (z < 6), x / 6, 0.0)
+    z = x + 3  # masked on z as jax.nn; (2x + 3)/6, not hard_sigmoid(x) + x/6: no rounded 1/6
+    return jnp.where(z <= 0, 0.0, jnp.where(z >= 6, 1.0, (2 * x + 3) / 6))  # to cancel at −1.5
 
 
 @elementwise(
