@@ -1,7 +1,8 @@
 """Maps and reductions along an axis: softmax, log_softmax, softmin, logsumexp, logmeanexp.
 
 The maps keep only their output for the backward pass. The reductions keep their input
-(their gradient is e^(x − lse), which y = lse alone cannot give) and their reduced output.
+(their gradient is e^(x − max) / Σ e^(x − max), which y = lse alone cannot give) and their
+reduced output.
 """
 
 from __future__ import annotations
@@ -208,27 +209,38 @@ def _lse_masked(a: Array, mask: Array | None) -> Array:
     return a if mask is None else jax.lax.select(mask, a, jnp.full_like(a, -jnp.inf))
 
 
-def _lse_evaluate(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> tuple[Array, Array]:
+def _lse_terms(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> tuple[Array, Array, Array]:
+    """(e^(a − top), Σ b e^(a − top) with the reduced axes kept, top): top is the row's
+    maximum (0 where it is not finite: +inf rows give +inf as jax.nn, not NaN)."""
     a = _lse_masked(a, mask)
     top = jnp.max(a, axes, keepdims=True, initial=-jnp.inf)
-    top = jnp.where(jnp.isfinite(top), top, 0)  # as jax.nn: +inf rows give +inf, not NaN
+    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))  # the weights do not depend on it
     e = jnp.exp(a - top)
-    if b is not None:
-        bb = b.astype(a.dtype)
-        e = jnp.where(bb != 0, bb * e, 0)  # b = 0 excludes an entry, even a +inf one
-    total = jnp.sum(e, axes, keepdims=True)
+    if b is None:
+        return e, jnp.sum(e, axes, keepdims=True), top
+    bb = b.astype(a.dtype)
+    # b = 0 excludes an entry, even a +inf one; b · e keeps ∂total/∂b_i = e_i at b_i = 0 (finite e)
+    e_kept = jnp.where((bb != 0) | jnp.isfinite(e), e, 0)
+    return e, jnp.sum(bb * e_kept, axes, keepdims=True), top
+
+
+def _lse_evaluate(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> tuple[Array, Array]:
+    _, total, top = _lse_terms(axes, a, b, mask)
     return jnp.log(jnp.abs(total)) + top, jnp.sign(total)
 
 
-def _lse_weight(a: Array, mask: Array | None, lse: Array, sign: Array) -> Array:
-    """∂lse/∂b_i = sign · e^(a_i − lse): 0 for excluded entries and when nothing is left in
-    the row (lse = −inf)."""
-    return sign * jnp.exp(_lse_masked(a, mask) - jnp.where(lse == -jnp.inf, 0, lse))
+def _lse_weight(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> Array:
+    """∂lse/∂b_i = sign · e^(a_i − lse) = e^(a_i − top) / Σ b e^(a − top), from the saved input
+    rather than the rounded lse (whose error, eps·|lse|, would be the weights' relative error):
+    0 for excluded entries and when nothing is left in the row (total 0, lse = −inf)."""
+    e, total, _ = _lse_terms(axes, a, b, mask)
+    empty = total == 0
+    return jnp.where(empty, 0, e / jnp.where(empty, 1, total))
 
 
 def _lse_jvp(axes: tuple[int, ...], xs: tuple, out: tuple, ts: tuple) -> tuple[Array, Array]:
-    (a, b, mask), (lse, sign), (ta, tb, _) = xs, out, ts
-    w = _lse_weight(a, mask, lse, sign)
+    (a, b, mask), (_, sign), (ta, tb, _) = xs, out, ts
+    w = _lse_weight(axes, a, b, mask)
     dt = w * ta.astype(w.dtype)
     if b is not None:
         dt = dt * b.astype(w.dtype) + w * tb.astype(w.dtype)
@@ -236,8 +248,8 @@ def _lse_jvp(axes: tuple[int, ...], xs: tuple, out: tuple, ts: tuple) -> tuple[A
 
 
 def _lse_vjp(axes: tuple[int, ...], res: tuple, g: tuple) -> tuple:
-    a, b, mask, lse, sign = res
-    gw = g[0] * _lse_weight(a, mask, lse, sign)  # g of the sign output: zero (piecewise constant)
+    a, b, mask, _, _ = res
+    gw = g[0] * _lse_weight(axes, a, b, mask)  # g of the sign output: zero (piecewise constant)
     if b is None:
         return gw.astype(a.dtype), None, None
     return (gw * b.astype(gw.dtype)).astype(a.dtype), gw.astype(b.dtype), None
@@ -245,6 +257,7 @@ def _lse_vjp(axes: tuple[int, ...], res: tuple, g: tuple) -> tuple:
 
 # Saves the inputs a, b and mask as given (arrays the caller holds anyway: nothing of the
 # input's size is computed and kept) and the reduced outputs lse and sign (1/n of the size).
+# The weights are rebuilt from the input (e^(a − max) / Σ), not from the rounded lse.
 _lse_core, _lse_twin = custom_pair(
     _lse_evaluate,
     jvp=_lse_jvp,
@@ -289,8 +302,8 @@ def _plain_logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, wh
 def _lse_jacobian(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """∂lse/∂a along the flattened axes: shape ``batch + (n,)`` (b and where as given)."""
     a, b, axes, mask = _lse_inputs("derivative(logsumexp)", a, axis, b, where)
-    lse, sign = _lse_evaluate(axes, a, b, mask)
-    w = _lse_weight(a, mask, lse, sign) * (1 if b is None else b.astype(lse.dtype))
+    w = _lse_weight(axes, a, b, mask)
+    w = w * (1 if b is None else b.astype(w.dtype))
     return flatten_axes(w.astype(a.dtype), axes)[0]
 
 
@@ -325,7 +338,10 @@ def logsumexp(
     where :math:`s` is the sign of the sum (1 without ``b``): the gradient is the softmax of
     ``a`` (weighted by ``b``). The backward pass keeps the input ``a`` (and ``b``), which the
     gradient needs and the caller holds anyway, and the reduced output (in float32 for
-    half-precision input): nothing of the input's size is computed and kept.
+    half-precision input): nothing of the input's size is computed and kept. The weights
+    are evaluated as :math:`e^{a_i - m} / \sum_j b_j e^{a_j - m}` (:math:`m` the row's
+    maximum) from the saved input, not from the rounded lse, whose error
+    (:math:`\epsilon\,|\mathrm{lse}|`) would otherwise be every weight's relative error.
 
     Conventions: entries excluded by ``where``, entries with ``b = 0`` and entries equal to
     :math:`-\infty` contribute nothing and get gradient 0 with respect to ``a``; a row with
