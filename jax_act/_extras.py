@@ -19,6 +19,7 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
+from ._activations import _sigmoid_pair
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -485,10 +486,12 @@ _QUICK_GELU = 1.702
 
 
 def _quick_gelu_derivative(x: Array) -> Array:
-    """σ(z) (1 + z σ(−z)), z = 1.702 x; z·σ(z)σ(−z) → 0 at z = ±∞ is taken exactly."""
+    """σ(z) (1 + z σ(−z)), z = 1.702 x; z·σ(z)σ(−z) → 0 at z = ±∞ is taken exactly.
+    σ(z) and σ(−z) from one exp, each to full relative precision (_sigmoid_pair)."""
     z = jnp.asarray(_QUICK_GELU, x.dtype) * x
     zs = jnp.where(jnp.isinf(z), 0, z)
-    return lax.logistic(z) * (1 + zs * lax.logistic(-z))
+    s, sc = _sigmoid_pair(z)
+    return s * (1 + zs * sc)
 
 
 @elementwise(
