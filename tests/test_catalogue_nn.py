@@ -188,6 +188,9 @@ def away_from_kinks(name: str, x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- jax.nn parity
 
 
+# The registry-wide kit (tests/test_registry.py) makes both comparisons below in the default
+# run, in all four dtypes, kinks included; these per-function versions run with -m slow.
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name,kw", CASES, ids=CASE_IDS)
 def test_values_and_gradients_against_jax_nn_and_the_float64_oracle(name, kw, dtype):
@@ -224,6 +227,7 @@ def test_values_and_gradients_against_jax_nn_and_the_float64_oracle(name, kw, dt
         assert (err <= ulp).all(), f"{name}: {np.max(err / ulp)} ulps"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("name", [n for n in NAMES if kinks(n)])
 def test_kink_gradients_equal_jax_nn(name, dtype):
