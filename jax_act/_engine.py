@@ -551,8 +551,11 @@ def along_axis(
     fill: float = -np.inf,
     smooth: bool = True,
     zero_masked: bool = False,
+    keep: Callable[[jax.Array, tuple[int, ...]], jax.Array] | None = None,
+    keeps: str = "output",
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
-    """Declare a normalizing map along ``axis`` whose backward pass keeps only its output y.
+    """Declare a normalizing map along ``axis`` whose backward pass keeps one array: its
+    output y, or what ``keep`` computes.
 
     Decorates ``forward(x, axis=-1, where=None)`` (``where`` optional), whose body computes
     y from ``x`` (float32 or wider; masked entries already replaced by ``fill``) and the
@@ -564,16 +567,25 @@ def along_axis(
     ``zero_masked``: the products do not vanish on masked entries by themselves (log_softmax:
     ``g − e^y Σg`` is ``g`` where y = −inf); then the backward pass also keeps the caller's
     mask (when there is one) and zeroes masked entries in and out of both products.
+    ``keep(x, axes)``: the array to keep instead of y, of y's shape, computed from the same
+    (filled, widened) ``x`` as the forward body, so XLA shares what they have in common; the
+    products then take it in place of y. ``keeps`` names it for the listing.
     """
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         name = forward.__name__
         sig = inspect.signature(forward)
 
-        def evaluate(axes: tuple[int, ...], x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+        def filled(x: jax.Array, mask: jax.Array | None) -> jax.Array:
             if mask is not None:  # masked entries take no part: `fill`, whatever they held
                 x = jax.lax.select(mask, x, jnp.full_like(x, fill))
-            return forward(x.astype(compute_dtype(x.dtype)), axes).astype(x.dtype)
+            return x.astype(compute_dtype(x.dtype))
+
+        def evaluate(axes: tuple[int, ...], x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
+            return forward(filled(x, mask), axes).astype(x.dtype)
+
+        def kept(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> jax.Array:
+            return y if keep is None else keep(filled(*xs), axes).astype(y.dtype)
 
         def up(*arrays: jax.Array) -> list[jax.Array]:
             return [a.astype(compute_dtype(a.dtype)) for a in arrays]
@@ -590,8 +602,8 @@ def along_axis(
 
         vjp_core, twin_core = custom_pair(
             evaluate,
-            jvp=lambda axes, xs, y, ts: masked(jvp, y, ts[0], axes, xs[1]).astype(y.dtype),
-            save=lambda axes, xs, y: (y, xs[1] if zero_masked else None),  # the output (+ mask)
+            jvp=lambda axes, xs, y, ts: masked(jvp, kept(axes, xs, y), ts[0], axes, xs[1]).astype(y.dtype),
+            save=lambda axes, xs, y: (kept(axes, xs, y), xs[1] if zero_masked else None),  # (+ mask)
             vjp=lambda axes, res, g: (masked(vjp, res[0], g, axes, res[1]).astype(res[0].dtype), None),
         )
 
@@ -614,7 +626,7 @@ def along_axis(
             xt, _ = flatten_axes(x, axes)
             last = (xt.ndim - 1,)
             mt = None if mask is None else flatten_axes(mask, axes)[0]
-            y = evaluate(last, xt, mt)
+            y = kept(last, (xt, mt), evaluate(last, xt, mt))
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
             cols = jax.vmap(lambda e: masked(jvp, y, jnp.broadcast_to(e, y.shape), last, mt), out_axes=-1)(eye)
             return cols.astype(y.dtype)
@@ -627,7 +639,7 @@ def along_axis(
             formula=formula,
             derivative=derivative_text,
             kinks=kinks,
-            saves="output",
+            saves=keeps,
             static=("axis",),
             aliases=tuple(aliases),
             jax_nn=jax_nn,

@@ -1,6 +1,6 @@
 """Maps and reductions along an axis: softmax, log_softmax, softmin, logsumexp, logmeanexp.
 
-The maps keep only their output for the backward pass. The reductions keep their input
+The maps keep one array for the backward pass: their output (log_softmax: the softmax). The reductions keep their input
 (their gradient is e^(x − max) / Σ e^(x − max), which y = lse alone cannot give) and their
 reduced output.
 """
@@ -58,12 +58,19 @@ def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return s * (v - _dot(s, v, axes))
 
 
-def _log_softmax_product(y: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
-    # J = I − 1 Sᵀ (row i: e_i − S), with S = e^y; on an entry x_i = −inf this is the limit
-    # (∂y_i/∂x_i → 1), as jax.nn. Masked entries are zeroed by the engine (zero_masked).
+def _softmax(x: Array, axis: Any) -> Array:
+    e = jnp.exp(_shift(x, axis))
+    total = jnp.sum(e, axis, keepdims=True)
+    return e / jnp.where(total == 0, 1, total)  # nothing left in the row: 0, not 0/0
+
+
+def _log_softmax_product(s: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
+    # J = I − 1 Sᵀ (row i: e_i − S), S the softmax (kept, not e^y: y has rounded, and e^y
+    # would carry |y| ulps); on an entry x_i = −inf this is the limit (∂y_i/∂x_i → 1), as
+    # jax.nn. Masked entries are zeroed by the engine (zero_masked).
     if transpose:  # VJP: Jᵀ g = g − S ⟨1, g⟩
-        return v - jnp.exp(y) * jnp.sum(v, axes, keepdims=True)
-    return v - _dot(jnp.exp(y), v, axes)  # JVP: J t = t − ⟨S, t⟩
+        return v - s * jnp.sum(v, axes, keepdims=True)
+    return v - _dot(s, v, axes)  # JVP: J t = t − ⟨S, t⟩
 
 
 @along_axis(
@@ -100,9 +107,7 @@ def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
       >>> jax_act.softmax(jnp.array([0.0, 1.0, 2.0]))
       Array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
     """
-    e = jnp.exp(_shift(x, axis))
-    total = jnp.sum(e, axis, keepdims=True)
-    return e / jnp.where(total == 0, 1, total)  # nothing left in the row: 0, not 0/0
+    return _softmax(x, axis)
 
 
 def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
@@ -112,10 +117,12 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
 
 
 @along_axis(
-    vjp=lambda y, g, axes: _log_softmax_product(y, g, axes, transpose=True),
-    jvp=lambda y, t, axes: _log_softmax_product(y, t, axes, transpose=False),
+    vjp=lambda s, g, axes: _log_softmax_product(s, g, axes, transpose=True),
+    jvp=lambda s, t, axes: _log_softmax_product(s, t, axes, transpose=False),
+    keep=_softmax,
+    keeps="softmax S = e^y (computed with y, not from it)",
     formula="y_i = x_i − log Σ_j e^{x_j}",
-    derivative_text="∂y_i/∂x_j = δ_ij − e^{y_j}; VJP g − e^y Σ_j g_j",
+    derivative_text="∂y_i/∂x_j = δ_ij − S_j, S = softmax(x) = e^y; VJP g − S Σ_j g_j",
     jax_nn="log_softmax",
     reference=lambda x, axis=-1, where=None: _plain_log_softmax(x, axis, where),
     zero_masked=True,
@@ -128,8 +135,10 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
         \frac{\partial y_i}{\partial x_j} = \delta_{ij} - e^{y_j}, \qquad
         \text{VJP: } g - e^{y} \textstyle\sum_j g_j
 
-    The backward pass keeps only :math:`y` (:math:`e^y` is the softmax), and the caller's
-    ``where`` mask when there is one. Half-precision input is computed in float32, sums
+    The backward pass keeps one array, the softmax :math:`S = e^y`, computed in the forward
+    pass from the same exponentials as :math:`y` (not as ``exp(y)`` afterwards: :math:`y`
+    has rounded, and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's
+    ``where`` mask when there is one. No exponential is evaluated in the backward pass. Half-precision input is computed in float32, sums
     included, so a float16 row of any length has a finite gradient. Entries excluded by
     ``where`` give :math:`-\infty` and gradient 0; a fully masked row gives :math:`-\infty`
     and gradient 0. An entry equal to :math:`-\infty` gives :math:`-\infty` and the limit
