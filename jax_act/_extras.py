@@ -19,7 +19,7 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
-from ._activations import _sigmoid_pair
+from ._activations import _TAIL, _logistic_and_complement
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -487,11 +487,10 @@ _QUICK_GELU = 1.702
 
 def _quick_gelu_derivative(x: Array) -> Array:
     """σ(z) (1 + z σ(−z)), z = 1.702 x; z·σ(z)σ(−z) → 0 at z = ±∞ is taken exactly.
-    σ(z) and σ(−z) from one exp, each to full relative precision (_sigmoid_pair)."""
+    σ(z) and σ(−z) from one exp, each to full relative precision (_logistic_and_complement)."""
     z = jnp.asarray(_QUICK_GELU, x.dtype) * x
-    zs = jnp.where(jnp.isinf(z), 0, z)
-    s, sc = _sigmoid_pair(z)
-    return s * (1 + zs * sc)
+    s, sc = _logistic_and_complement(z)  # the forward pass's σ, shared
+    return s * (1 + jnp.clip(z, -_TAIL, _TAIL) * sc)
 
 
 @elementwise(
@@ -526,5 +525,5 @@ def quick_gelu(x: ArrayLike) -> Array:
       >>> jax_act.quick_gelu(jnp.array([-1.0, 0.0, 1.0]))
       Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)
     """
-    xs = jnp.where(jnp.isneginf(x), 0, x)  # −∞·σ(−∞) would be NaN; the limit is 0
-    return xs * lax.logistic(jnp.asarray(_QUICK_GELU, x.dtype) * x)
+    s, _ = _logistic_and_complement(jnp.asarray(_QUICK_GELU, x.dtype) * x)
+    return jnp.maximum(x, -_TAIL) * s  # −∞·σ(−∞) would be NaN; the limit is 0

@@ -17,6 +17,7 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
+from ._activations import _gelu_derivative, _gelu_reference, _gelu_value, _sigmoid_pair, _silu_derivative, _silu_value
 from ._engine import compute_dtype, custom_pair, declare_explicit, float_input
 
 __all__ = ["glu", "swiglu", "geglu", "reglu"]
@@ -41,7 +42,7 @@ def _split(fname: str, x: Any, axis: Any) -> tuple[Array, int]:
 def gated_unit(
     *,
     gate: Callable[..., Array],
-    gate_prime: Callable[..., Array],
+    gate_and_prime: Callable[..., tuple[Array, Array]],
     formula: str,
     derivative_text: str,
     reference: Callable[..., Array],
@@ -53,8 +54,9 @@ def gated_unit(
     """Declare ``f(x, axis=-1, **opts) = a ⊙ gate(b, **opts)``, ``a, b = split(x, 2, axis)``.
 
     Decorates a stub ``f(x, axis=-1, **opts)`` that carries the public signature and the
-    docstring; ``opts`` (``approximate``) are static. ``gate`` and ``gate_prime`` see the gate
-    half in float32 or wider. The backward pass keeps ``x`` alone.
+    docstring; ``opts`` (``approximate``) are static. ``gate`` (the forward pass) and
+    ``gate_and_prime`` (the backward pass: both at once, so they share their transcendental)
+    see the gate half in float32 or wider. The backward pass keeps ``x`` alone.
     """
 
     def declare(stub: Callable[..., Any]) -> Callable[..., Array]:
@@ -75,7 +77,8 @@ def gated_unit(
             """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
             axis, opts = st
             a, b = halves(x, axis)
-            return gate(b, **dict(opts)), a * gate_prime(b, **dict(opts))
+            act, prime = gate_and_prime(b, **dict(opts))
+            return act, a * prime
 
         def jvp(st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
             da, db = partials(st, xs[0])
@@ -145,46 +148,15 @@ def _plain(gate: Callable[[Array], Array]) -> Callable[..., Array]:
 # --------------------------------------------------------------------------- the gates
 
 
-def _sigmoid(b: Array) -> Array:
-    return lax.logistic(b)
+def _sigmoid_and_prime(b: Array) -> tuple[Array, Array]:
+    s, sc = _sigmoid_pair(b)  # one exp; σ(b)σ(−b) has no 1 − σ cancellation for b > 0
+    return s, s * sc
 
 
-def _sigmoid_prime(b: Array) -> Array:
-    s = lax.logistic(b)
-    return s * lax.logistic(-b)  # σ(b)σ(−b): no cancellation in 1 − σ for b > 0
-
-
-def _silu(b: Array) -> Array:
-    return b * lax.logistic(b)
-
-
-def _silu_prime(b: Array) -> Array:
-    s = lax.logistic(b)
-    return s * (1 + b * lax.logistic(-b))  # σ(b)(1 + b(1 − σ(b)))
-
-
-_SQRT_2_OVER_PI = np.sqrt(2 / np.pi)
-_GELU_K = 0.044715
-
-
-def _gelu_u2(b: Array) -> Array:
-    """2u = 2√(2/π)(b + 0.044715 b³): ½(1 + tanh u) = σ(2u), with no cancellation for b ≪ 0."""
-    return 2 * _SQRT_2_OVER_PI * (b + _GELU_K * b**3)
-
-
-def _gelu(b: Array, approximate: bool = True) -> Array:
-    if approximate:
-        return b * lax.logistic(_gelu_u2(b))
-    return 0.5 * b * lax.erfc(-b / np.sqrt(2))  # Φ(b) = erfc(−b/√2)/2, accurate for b ≪ 0
-
-
-def _gelu_prime(b: Array, approximate: bool = True) -> Array:
-    if approximate:  # σ(2u) + b · ½(1 − tanh² u) · u',  ½(1 − tanh² u) = 2 σ(2u) σ(−2u)
-        u2 = _gelu_u2(b)
-        c = jnp.clip(b, -1e10, 1e10)  # u' stays finite where σ(2u)σ(−2u) = 0: no inf · 0
-        du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_K * c * c)
-        return lax.logistic(u2) + b * (2 * lax.logistic(u2) * lax.logistic(-u2) * du)
-    return 0.5 * lax.erfc(-b / np.sqrt(2)) + b * jnp.exp(-0.5 * b * b) / np.sqrt(2 * np.pi)  # Φ + bφ
+def _both(value: Callable[..., Array], derivative: Callable[..., Array]) -> Callable[..., tuple[Array, Array]]:
+    """The gate and its derivative, from the elementwise activation's own formulas (they
+    build the same subexpressions, so XLA evaluates those once)."""
+    return lambda b, **opts: (value(b, **opts), derivative(b, **opts))
 
 
 def _relu(b: Array) -> Array:
@@ -195,20 +167,12 @@ def _relu_prime(b: Array) -> Array:
     return (b > 0).astype(b.dtype)  # relu'(0) = 0, as jax.nn
 
 
-def _plain_gelu(b: Array, approximate: bool = True) -> Array:
-    # ½(1 + tanh u) written as 1/(1 + e^(−2u)) and Φ as ndtr: no cancellation for b ≪ 0,
-    # where ½(1 + tanh u) and ½(1 + erf) lose every digit even in float64
-    if approximate:
-        return b / (1 + jnp.exp(-2 * np.sqrt(2 / np.pi) * (b + 0.044715 * b * b * b)))
-    return b * jax.scipy.special.ndtr(b)
-
-
 # --------------------------------------------------------------------------- the units
 
 
 @gated_unit(
-    gate=_sigmoid,
-    gate_prime=_sigmoid_prime,
+    gate=lax.logistic,
+    gate_and_prime=_sigmoid_and_prime,
     formula="glu(x) = a ⊙ σ(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = σ(b); ∂/∂b = a σ(b) σ(−b)",
     reference=_plain(lambda b: 1 / (1 + jnp.exp(-b))),
@@ -241,8 +205,8 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
 
 
 @gated_unit(
-    gate=_silu,
-    gate_prime=_silu_prime,
+    gate=_silu_value,
+    gate_and_prime=_both(_silu_value, _silu_derivative),
     formula="swiglu(x) = a ⊙ silu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = silu(b); ∂/∂b = a σ(b)(1 + b σ(−b))",
     reference=_plain(lambda b: b / (1 + jnp.exp(-b))),
@@ -276,11 +240,11 @@ def swiglu(x: ArrayLike, axis: int = -1) -> Array:
 
 
 @gated_unit(
-    gate=_gelu,
-    gate_prime=_gelu_prime,
+    gate=_gelu_value,
+    gate_and_prime=_both(_gelu_value, _gelu_derivative),
     formula="geglu(x) = a ⊙ gelu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = gelu(b); ∂/∂b = a gelu'(b) (tanh form, or Φ(b) + b φ(b))",
-    reference=_plain(_plain_gelu),
+    reference=_plain(_gelu_reference),
 )
 def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     r"""GEGLU (Shazeer 2020), fused: the first half times gelu of the second.
@@ -317,7 +281,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
 
 @gated_unit(
     gate=_relu,
-    gate_prime=_relu_prime,
+    gate_and_prime=_both(_relu, _relu_prime),
     formula="reglu(x) = a ⊙ relu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = relu(b); ∂/∂b = a if b > 0 else 0",
     reference=_plain(lambda b: jnp.where(b > 0, b, 0)),
