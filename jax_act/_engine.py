@@ -448,6 +448,7 @@ def custom_pair(
     jvp: Callable[[Any, tuple, Any, tuple], Any],
     save: Callable[[Any, tuple, Any], Any],
     vjp: Callable[[Any, Any, Any], tuple],
+    barrier: bool = False,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """One closed form, two faces: a ``custom_vjp`` core and its ``custom_jvp`` twin.
 
@@ -456,7 +457,10 @@ def custom_pair(
     * ``evaluate(static, *xs)``: the forward value (an array or a tuple of arrays);
     * ``jvp(static, xs, out, txs)``: the output tangent, from the closed form;
     * ``save(static, xs, out)``: the residuals the backward pass keeps (say which, and why);
-    * ``vjp(static, residuals, g)``: one cotangent per ``x`` (None for none), from the closed form.
+    * ``vjp(static, residuals, g)``: one cotangent per ``x`` (None for none), from the closed form;
+    * ``barrier``: pass the output and the residuals through ``lax.optimization_barrier``, for
+      rules that keep their input (as ``elementwise`` does): otherwise XLA may fuse the forward
+      into the backward pass and keep one of its intermediates besides.
 
     The twin's rule calls the twin itself for the primal value, so higher-order forward
     derivatives use the closed form too; the forward rule of the core does the same.
@@ -477,7 +481,8 @@ def custom_pair(
 
     def _fwd(static: Any, *xs: jax.Array) -> tuple:
         out = twin(static, *xs)
-        return out, save(static, xs, out)
+        res = save(static, xs, out)
+        return jax.lax.optimization_barrier((out, res)) if barrier else (out, res)
 
     core.defvjp(_fwd, vjp)
     return core, twin

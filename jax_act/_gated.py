@@ -90,7 +90,7 @@ def gated_unit(
             g = g.astype(da.dtype)
             return (jnp.concatenate([g * da, g * db], st[0]).astype(x.dtype),)
 
-        core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp)
+        core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp, barrier=True)
 
         def face(c: Callable, *args: Any, **kwargs: Any) -> Array:
             bound = sig.bind(*args, **kwargs)
