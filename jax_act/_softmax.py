@@ -58,8 +58,8 @@ def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return s * (v - _dot(s, v, axes))
 
 
-def _softmax(x: Array, axis: Any) -> Array:
-    e = jnp.exp(_shift(x, axis))
+def _softmax(x: Array, axis: Any, limit: bool = False) -> Array:
+    e = jnp.exp(_shift(x, axis, limit))
     total = jnp.sum(e, axis, keepdims=True)
     return e / jnp.where(total == 0, 1, total)  # nothing left in the row: 0, not 0/0
 
@@ -200,9 +200,7 @@ def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
       >>> jax_act.softmin(jnp.array([0.0, 1.0, 2.0]))
       Array([0.66524094, 0.24472848, 0.09003057], dtype=float32)
     """
-    e = jnp.exp(_shift(-x, axis, limit=True))
-    total = jnp.sum(e, axis, keepdims=True)
-    return e / jnp.where(total == 0, 1, total)
+    return _softmax(-x, axis, limit=True)
 
 
 # --------------------------------------------------------------------------- logsumexp
