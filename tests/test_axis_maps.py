@@ -10,6 +10,7 @@ must match exactly.
 from __future__ import annotations
 
 import doctest
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -21,9 +22,9 @@ import jax_act
 from jax_act._compat import enable_x64, saved_residuals
 from jax_act._engine import lookup
 
-DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
-FACTOR = 16
-F64 = jnp.float64
+from _family import DTYPES, F64, assert_close, sample, vjp_of
+
+sample = functools.partial(sample, scale=3.0)
 
 MAPS = {  # name -> jax.nn (or plain) oracle with the same signature
     "softmax": jax.nn.softmax,
@@ -32,30 +33,6 @@ MAPS = {  # name -> jax.nn (or plain) oracle with the same signature
 }
 REDUCTIONS = {"logsumexp": jax.nn.logsumexp, "logmeanexp": jax.nn.logmeanexp}
 NAMES = [*MAPS, *REDUCTIONS]
-
-
-def assert_close(actual, expected, dtype, factor=FACTOR):
-    a = np.asarray(jnp.asarray(actual).astype(F64))
-    e = np.asarray(jnp.asarray(expected).astype(F64))
-    assert a.shape == e.shape, (a.shape, e.shape)
-    fin = np.isfinite(e)
-    np.testing.assert_array_equal(a[~fin], e[~fin])
-    assert np.all(np.isfinite(a[fin])), a
-    if fin.any():
-        tol = factor * float(jnp.finfo(dtype).eps) * max(1.0, float(np.abs(e[fin]).max()))
-        err = float(np.abs(a[fin] - e[fin]).max())
-        assert err <= tol, f"max error {err:.3g} > tolerance {tol:.3g} ({jnp.dtype(dtype).name})"
-
-
-def sample(shape, dtype, seed=0, scale=3.0):
-    """A random array in ``dtype`` and the same values in float64."""
-    x = jnp.asarray(np.random.default_rng(seed).standard_normal(shape) * scale, dtype)
-    return x, x.astype(F64)
-
-
-def vjp_of(f, x, g):
-    y, pull = jax.vjp(f, x)
-    return y, pull(g.astype(y.dtype))[0]
 
 
 # --------------------------------------------------------------------------- values, gradients

@@ -8,6 +8,7 @@ rule: ``|actual − expected| ≤ FACTOR · eps(dtype) · max(1, max|expected|)`
 from __future__ import annotations
 
 import doctest
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -18,9 +19,9 @@ from jax.test_util import check_grads
 import jax_act
 from jax_act._compat import enable_x64, saved_residuals
 
-DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
-FACTOR = 16
-F64 = jnp.float64
+from _family import DTYPES, F64, assert_close, sample, vjp_of
+
+sample = functools.partial(sample, scale=2.0)
 
 
 def _unit(act):
@@ -39,26 +40,6 @@ ORACLES = {
 }
 CASES = [("glu", {}), ("swiglu", {}), ("geglu", {}), ("geglu", {"approximate": False}), ("reglu", {})]
 IDS = ["glu", "swiglu", "geglu-tanh", "geglu-erf", "reglu"]
-
-
-def assert_close(actual, expected, dtype, factor=FACTOR):
-    a = np.asarray(jnp.asarray(actual).astype(F64))
-    e = np.asarray(jnp.asarray(expected).astype(F64))
-    assert a.shape == e.shape, (a.shape, e.shape)
-    assert np.all(np.isfinite(a)), a
-    tol = factor * float(jnp.finfo(dtype).eps) * max(1.0, float(np.abs(e).max(initial=0)))
-    err = float(np.abs(a - e).max(initial=0))
-    assert err <= tol, f"max error {err:.3g} > tolerance {tol:.3g} ({jnp.dtype(dtype).name})"
-
-
-def sample(shape, dtype, seed=0, scale=2.0):
-    x = jnp.asarray(np.random.default_rng(seed).standard_normal(shape) * scale, dtype)
-    return x, x.astype(F64)
-
-
-def vjp_of(f, x, g):
-    y, pull = jax.vjp(f, x)
-    return y, pull(g.astype(y.dtype))[0]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -10,6 +10,7 @@ test first. One tolerance rule: ``|actual − expected| ≤ FACTOR · eps(dtype)
 from __future__ import annotations
 
 import doctest
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -21,9 +22,9 @@ import jax_act
 from jax_act._compat import enable_x64, saved_residuals
 from jax_act._engine import lookup
 
-DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
-FACTOR = 16
-F64 = jnp.float64
+from _family import DTYPES, F64, assert_close, sample, vjp_of
+
+sample = functools.partial(sample, scale=1.5)
 NAMES = ["sparsemax", "entmax15"]
 
 
@@ -97,27 +98,6 @@ def test_numpy_references_agree_with_bisection():
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def assert_close(actual, expected, dtype, factor=FACTOR):
-    a = np.asarray(jnp.asarray(actual).astype(F64))
-    e = np.asarray(jnp.asarray(expected).astype(F64))
-    assert a.shape == e.shape, (a.shape, e.shape)
-    fin = np.isfinite(e)
-    np.testing.assert_array_equal(a[~fin], e[~fin])
-    tol = factor * float(jnp.finfo(dtype).eps) * max(1.0, float(np.abs(e[fin]).max(initial=0)))
-    err = float(np.abs(a[fin] - e[fin]).max(initial=0))
-    assert err <= tol, f"max error {err:.3g} > tolerance {tol:.3g} ({jnp.dtype(dtype).name})"
-
-
-def sample(shape, dtype, seed=0, scale=1.5):
-    x = jnp.asarray(np.random.default_rng(seed).standard_normal(shape) * scale, dtype)
-    return x, x.astype(F64)
-
-
-def vjp_of(f, x, g):
-    y, pull = jax.vjp(f, x)
-    return y, pull(g.astype(y.dtype))[0]
 
 
 # --------------------------------------------------------------------------- values, gradients
