@@ -431,8 +431,8 @@ def markdown(result: dict) -> str:
     acts = result["activations"]
     top = max(r["size"] for a in acts for r in a["rows"])
     mlp = {(m["name"], m["dtype"]): m for m in result.get("mlp", [])}
-    lines = [f"| activation | baseline | fwd ratio | fwd+bwd ratio | fwd+bwd % of copy, ours / base | "
-             f"saved B/elem ours / base | MLP B/elem ours / base | MLP step ratio |",
+    lines = ["| activation | baseline | fwd ratio | fwd+bwd ratio | fwd+bwd % of copy, ours / base | "
+             "saved B/elem ours / base | MLP B/elem ours / base | MLP step ratio |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for a in acts:
         row = {r["pass_"]: r for r in a["rows"] if r["size"] == top and r["mode"] == "jit"}

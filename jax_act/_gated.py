@@ -11,7 +11,6 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax

@@ -32,16 +32,27 @@ __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "logmeanexp"]
 Axis = int | tuple[int, ...] | None
 
 
-def _shift(x: Array, axis: Any, limit: bool = False) -> Array:
-    """``x`` minus its maximum along ``axis``; a row whose maximum is −inf (nothing in it)
-    is shifted by 0 instead, so it stays −inf rather than NaN. A +inf or NaN maximum is
-    kept: such a row gives NaN, as in jax.nn; with ``limit``, a row holding +inf gives the
-    limit instead: 0 on its +inf entries, −inf elsewhere (so exp of it is uniform on them)."""
-    top = jnp.max(x, axis, keepdims=True, initial=-jnp.inf)
-    shifted = x - jax.lax.stop_gradient(jnp.where(top == -jnp.inf, 0, top))
+# The guards below for empty (all −inf) and +inf rows are arithmetic (a reduction's start
+# value, max, min), never a select: XLA:CPU fuses a whole softmax, forward and backward,
+# into one kernel only while its row operations are arithmetic (a select there cost ~1.5×).
+
+
+def _row_max(x: Array, axis: tuple[int, ...]) -> Array:
+    """The maximum along ``axis`` (kept, size 1); an empty row gives the lowest finite float,
+    so x minus it stays −inf rather than NaN. That float is the reduction's start value, not
+    a max after it: one row operation fewer (which costs the model's step a row buffer)."""
+    top = jax.lax.reduce(x, np.array(-jnp.finfo(x.dtype).max, x.dtype), jax.lax.max, axis)
+    return jax.lax.stop_gradient(jnp.expand_dims(top, axis))  # the result does not depend on it
+
+
+def _shift(x: Array, axis: tuple[int, ...], limit: bool = False) -> Array:
+    """``x`` minus its maximum along ``axis`` (an empty row stays −inf). A +inf or NaN
+    maximum is kept: such a row gives NaN, as in jax.nn. With ``limit``, a row holding +inf
+    gives the limit instead: +inf is clamped to the largest float M first, so it is shifted
+    to 0 (e⁰ = 1) and the rest to about −M (e⁻ᴹ = 0); an entry equal to M ties with +inf."""
     if limit:
-        shifted = jnp.where(top == jnp.inf, jnp.where(x == jnp.inf, 0, -jnp.inf), shifted)
-    return shifted
+        x = jnp.minimum(x, jnp.finfo(x.dtype).max)
+    return x - _row_max(x, axis)
 
 
 def _plain_softmax(x: Array, axis: Any, where: Any) -> Array:
@@ -58,19 +69,40 @@ def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return s * (v - _dot(s, v, axes))
 
 
+def _row_sum(e: Array, axis: Any) -> Array:
+    # A row with anything in it sums to at least 1 (its maximum gives e⁰ = 1 exactly); an
+    # empty row sums to 0, and 1 in its place gives 0/1 = 0 and log 1 = 0, not 0/0 and
+    # −inf − (−inf).
+    return jnp.maximum(jnp.sum(e, axis, keepdims=True), 1)
+
+
+def _exps(x: Array, axis: Any, limit: bool = False) -> Array:
+    """e^(x − max): the softmax is it over its row sum."""
+    return jnp.exp(_shift(x, axis, limit))
+
+
 def _softmax(x: Array, axis: Any, limit: bool = False) -> Array:
-    e = jnp.exp(_shift(x, axis, limit))
-    total = jnp.sum(e, axis, keepdims=True)
-    return e / jnp.where(total == 0, 1, total)  # nothing left in the row: 0, not 0/0
+    e = _exps(x, axis, limit)
+    return e / _row_sum(e, axis)
 
 
-def _log_softmax_product(s: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
-    # J = I − 1 Sᵀ (row i: e_i − S), S the softmax (kept, not e^y: y has rounded, and e^y
-    # would carry |y| ulps); on an entry x_i = −inf this is the limit (∂y_i/∂x_i → 1), as
-    # jax.nn. Masked entries are zeroed by the engine (zero_masked).
-    if transpose:  # VJP: Jᵀ g = g − S ⟨1, g⟩
-        return v - s * jnp.sum(v, axes, keepdims=True)
-    return v - _dot(s, v, axes)  # JVP: J t = t − ⟨S, t⟩
+def _log_softmax(x: Array, axis: Any) -> Array:
+    """x − log Σ e^x along the (normalized) axes: an empty row gives −inf, not NaN."""
+    shifted = _shift(x, axis)
+    return shifted - jnp.log(_row_sum(jnp.exp(shifted), axis))
+
+
+def _log_softmax_product(e: Array, v: Array, axes: tuple[int, ...], *, transpose: bool) -> Array:
+    # J = I − 1 Sᵀ (row i: e_i − S), S = e / Σe the softmax, from the kept exponentials
+    # (not e^y: y has rounded, and e^y would carry |y| ulps); on an entry x_i = −inf this is
+    # the limit (∂y_i/∂x_i → 1), as jax.nn. Masked entries are zeroed by the engine. The row
+    # sum is taken again from e (one cheap pass) rather than kept: the backward pass keeps
+    # one array and nothing else, and the sum is jax.nn's, summed from the same e.
+    total = _row_sum(e, axes)
+    if transpose:  # VJP: Jᵀ g = g − S ⟨1, g⟩, the row factor first: jax.nn's roundings, and
+        # the order in which XLA:CPU fuses it as fast as jax.nn's (g − S·Σg is ~8% slower)
+        return v + (-jnp.sum(v, axes, keepdims=True) / total) * e
+    return v - jnp.sum(e * v, axes, keepdims=True) / total  # JVP: J t = t − ⟨S, t⟩
 
 
 @along_axis(
@@ -119,8 +151,8 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
 @along_axis(
     vjp=lambda s, g, axes: _log_softmax_product(s, g, axes, transpose=True),
     jvp=lambda s, t, axes: _log_softmax_product(s, t, axes, transpose=False),
-    keep=_softmax,
-    keeps="softmax S = e^y (computed with y, not from it)",
+    keep=_exps,
+    keeps="e^(x − max), from the forward pass (softmax S = e^y is it over its row sum)",
     formula="y_i = x_i − log Σ_j e^{x_j}",
     derivative_text="∂y_i/∂x_j = δ_ij − S_j, S = softmax(x) = e^y; VJP g − S Σ_j g_j",
     jax_nn="log_softmax",
@@ -135,11 +167,11 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
         \frac{\partial y_i}{\partial x_j} = \delta_{ij} - e^{y_j}, \qquad
         \text{VJP: } g - e^{y} \textstyle\sum_j g_j
 
-    The backward pass keeps one array, the softmax :math:`S = e^y`, computed in the forward
-    pass from the same exponentials as :math:`y` (not as ``exp(y)`` afterwards: :math:`y`
-    has rounded, and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's
-    ``where`` mask when there is one. No exponential is evaluated in the backward pass. Half-precision input is computed in float32, sums
-    included, so a float16 row of any length has a finite gradient. Entries excluded by
+    The backward pass keeps one array, :math:`e^{x - \max x}` from the forward pass (the
+    softmax :math:`S = e^y` is it over its row sum; not ``exp(y)``: :math:`y` has rounded,
+    and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's ``where`` mask when
+    there is one. No exponential is evaluated in the backward pass. Half-precision input is
+    computed in float32, sums included, so a float16 row of any length has a finite gradient. Entries excluded by
     ``where`` give :math:`-\infty` and gradient 0; a fully masked row gives :math:`-\infty`
     and gradient 0. An entry equal to :math:`-\infty` gives :math:`-\infty` and the limit
     of the derivative (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of
@@ -159,9 +191,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
       >>> jax_act.log_softmax(jnp.array([0.0, 1.0, 2.0]))
       Array([-2.407606  , -1.4076059 , -0.40760595], dtype=float32)
     """
-    shifted = _shift(x, axis)
-    total = jnp.sum(jnp.exp(shifted), axis, keepdims=True)
-    return shifted - jnp.log(jnp.where(total == 0, 1, total))  # empty row: −inf, not NaN
+    return _log_softmax(x, axis)
 
 
 @along_axis(
@@ -184,7 +214,8 @@ def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
     to :math:`+\infty` get output 0 and gradient 0; a row with no entry left gives output 0
     and gradient 0. A row holding :math:`-\infty` gives the limit: uniform over its
     :math:`-\infty` entries, 0 elsewhere (``softmax(-x)`` and PyTorch give NaN), with the
-    gradient of that output; NaN gives NaN. Kinks: none. PyTorch's ``dim`` is ``axis``
+    gradient of that output (an entry equal to the lowest finite float ties with
+    :math:`-\infty` there); NaN gives NaN. Kinks: none. PyTorch's ``dim`` is ``axis``
     here, and defaults to the last axis.
 
     Args:
@@ -218,10 +249,9 @@ def _lse_masked(a: Array, mask: Array | None) -> Array:
 
 def _lse_terms(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | None) -> tuple[Array, Array, Array]:
     """(e^(a − top), Σ b e^(a − top) with the reduced axes kept, top): top is the row's
-    maximum (0 where it is not finite: +inf rows give +inf as jax.nn, not NaN)."""
+    maximum, at most the largest float (a +inf row gives +inf, as jax.nn, not NaN)."""
     a = _lse_masked(a, mask)
-    top = jnp.max(a, axes, keepdims=True, initial=-jnp.inf)
-    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))  # the weights do not depend on it
+    top = jnp.minimum(_row_max(a, axes), jnp.finfo(a.dtype).max)
     e = jnp.exp(a - top)
     if b is None:
         return e, jnp.sum(e, axes, keepdims=True), top
@@ -241,7 +271,9 @@ def _lse_weight(axes: tuple[int, ...], a: Array, b: Array | None, mask: Array | 
     rather than the rounded lse (whose error, eps·|lse|, would be the weights' relative error):
     0 for excluded entries and when nothing is left in the row (total 0, lse = −inf)."""
     e, total, _ = _lse_terms(axes, a, b, mask)
-    empty = total == 0
+    if b is None:  # total is 0 (empty row, e = 0) or at least 1: no select (see _row_max)
+        return e / jnp.maximum(total, 1)
+    empty = total == 0  # weights b can cancel to 0 in a row that is not empty
     return jnp.where(empty, 0, e / jnp.where(empty, 1, total))
 
 

@@ -41,7 +41,8 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import check_array, check_axis, check_where, compute_dtype, lookup, unbroadcast
+from ._engine import check_array, check_axis, check_where, compute_dtype, lookup
+from ._softmax import _log_softmax
 
 __all__ = [
     "Backprop",
@@ -92,15 +93,6 @@ def _mask_for(fname: str, where: Any, shape: tuple[int, ...], axis: Any) -> Arra
     if w.ndim != len(shape) and isinstance(axis, int):
         w = jnp.expand_dims(w, axis)
     return check_where(f"losses.{fname}", w, shape)
-
-
-def _log_softmax(x: Array, axes: tuple[int, ...]) -> Array:
-    """log softmax whose all −∞ rows give −∞ (not NaN); +∞ or NaN in a row gives NaN."""
-    top = jnp.max(x, axes, keepdims=True)
-    top = jax.lax.stop_gradient(jnp.where(jnp.isfinite(top), top, 0))
-    z = x - top
-    total = jnp.sum(jnp.exp(z), axes, keepdims=True)
-    return z - jnp.log(jnp.where(total == 0, 1, total))
 
 
 def _times(label: Array, logp: Array) -> Array:
