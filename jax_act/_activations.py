@@ -373,21 +373,18 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha))
 
 
-# −λα rounded to float16 and to bfloat16 (the same value): where a half-precision output
-# has reached it, the tail gradient λαeˣ is below half an ulp, and jax.nn gives 0.
-_SELU_HALF_FLOOR = -1.7578125
-
-
-def _selu_derivative(y: Array) -> Array:
-    dy = _exp_linear_derivative(y, _SELU_ALPHA, scale=_SELU_SCALE)
-    return jnp.where(y == _SELU_HALF_FLOOR, 0.0, jnp.maximum(dy, 0.0))
+def _selu_derivative(x: Array) -> Array:
+    # λαeˣ from x: read from the output, y + λα would carry y's roundings (expm1's and the
+    # product's) magnified by |y|/f', worse than jax.nn's; in a model the output-keeping
+    # form kept no less either (XLA kept 8 bytes/element for it, as for jax.nn)
+    return jnp.where(x > 0, _SELU_SCALE, (_SELU_SCALE * _SELU_ALPHA) * jnp.exp(jnp.minimum(x, 0)))
 
 
 @elementwise(
     derivative=_selu_derivative,
-    saves="output",
+    saves="input",
     formula="selu(x) = λx if x > 0 else λα(eˣ − 1), λ ≈ 1.0507, α ≈ 1.6733",
-    derivative_text="λ if y > 0 else y + λα",
+    derivative_text="λ if x > 0 else λαeˣ",
     kinks="selu'(0) = λα (the x ≤ 0 branch), as jax.nn",
     jax_nn="selu",
     reference=lambda x: _SELU_SCALE * _elu_reference(x, _SELU_ALPHA),
@@ -408,17 +405,11 @@ def selu(x: ArrayLike) -> Array:
     :math:`\alpha = 1.6732632423543772848170429916717`. Kink convention:
     :math:`\mathrm{selu}'(0) = \lambda\alpha` (the :math:`x \le 0` branch), as ``jax.nn``.
 
-    The backward pass keeps only the output, so for :math:`x < 0` the gradient
-    :math:`y + \lambda\alpha` carries the rounding of :math:`y`: about
-    :math:`|y| / f'(x)` ulps of it: in float32 up to 2.2 ulps where :math:`f' > 0.9`, against
-    ``jax.nn``'s 2.0 (it keeps :math:`x` and reads :math:`e^x - 1` before the products by
-    λ and α round it), and up to 25 against 8.4 where :math:`f' > 0.1`. Once :math:`y` has rounded to
-    :math:`-\lambda\alpha` (:math:`x \lesssim -17` in float32) the gradient is 0. In
-    float16 and bfloat16 the nearest value to :math:`-\lambda\alpha` is :math:`-1.7578125`;
-    an output equal to it is read as the far tail, gradient 0 as ``jax.nn`` (not the rounding
-    residue :math:`2.9 \cdot 10^{-4}`). The price: at the one float32/float64 input whose
-    output is exactly :math:`-1.7578125` (:math:`x \approx -8.7`) the gradient is 0 instead
-    of :math:`2.9 \cdot 10^{-4}`.
+    The backward pass keeps only the input, and computes :math:`\lambda\alpha e^x` from
+    it: read from the output, :math:`y + \lambda\alpha` would carry the roundings of
+    :math:`y` magnified by :math:`|y| / f'`, and unlike for :func:`elu`, inside a model XLA
+    kept as much for the output-keeping form as for ``jax.nn`` (8 bytes/element).
+    ``selu(-inf)`` is :math:`-\lambda\alpha` with gradient 0.
 
     Args:
       x: input array.

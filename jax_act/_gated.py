@@ -49,6 +49,7 @@ def gated_unit(
     jax_nn: str | None = None,
     kink_points: tuple[float, ...] = (),
     smooth: bool = True,
+    padded: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Array]]:
     """Declare ``f(x, axis=-1, **opts) = a ⊙ gate(b, **opts)``, ``a, b = split(x, 2, axis)``.
 
@@ -56,6 +57,8 @@ def gated_unit(
     docstring; ``opts`` (``approximate``) are static. ``gate`` (the forward pass) and
     ``gate_and_prime`` (the backward pass: both at once, so they share their transcendental)
     see the gate half in float32 or wider. The backward pass keeps ``x`` alone.
+    ``padded``: join the two gradient halves with :func:`_unsplit` rather than a concatenate,
+    for gates of a few flops (see there); a gate with a transcendental is faster concatenated.
     """
 
     def declare(stub: Callable[..., Any]) -> Callable[..., Array]:
@@ -87,7 +90,8 @@ def gated_unit(
         def vjp(st: tuple, x: Array, g: Array) -> tuple[Array]:
             da, db = partials(st, x)
             g = g.astype(da.dtype)
-            return (jnp.concatenate([g * da, g * db], st[0]).astype(x.dtype),)
+            join = _unsplit if padded else lambda u, v, axis: jnp.concatenate([u, v], axis)
+            return (join(g * da, g * db, st[0]).astype(x.dtype),)
 
         core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp, barrier=True)
 
@@ -127,6 +131,16 @@ def gated_unit(
         )(face)
 
     return declare
+
+
+def _unsplit(a: Array, b: Array, axis: int) -> Array:
+    """``concatenate([a, b], axis)`` as two zero pads and an add (the transpose of the two
+    slices): XLA:CPU fuses that into one loop that writes the result once, where a
+    concatenate copies the two halves after computing them (reglu's backward: 2× the time),
+    but the loop evaluates both halves' formulas (glu's: 1.7× the time)."""
+    n = a.shape[axis]
+    pad = lambda v, lo, hi: lax.pad(v, jnp.zeros((), v.dtype), [(lo, hi, 0) if d == axis else (0, 0, 0) for d in range(v.ndim)])  # noqa: E731
+    return pad(a, 0, n) + pad(b, n, 0)
 
 
 def _halves(x: Array, axis: int) -> tuple[Array, Array]:
@@ -287,6 +301,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
     kink_points=(0.0,),
     smooth=False,
+    padded=True,
 )
 def reglu(x: ArrayLike, axis: int = -1) -> Array:
     r"""ReGLU (Shazeer 2020), fused: the first half times relu of the second.
