@@ -860,7 +860,9 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
       >>> jax_act.squareplus(jnp.array([-1.0, 0.0, 1.0]))
       Array([0.618034, 1.      , 1.618034], dtype=float32)
     """
-    return jnp.maximum(x, 0) + (0.5 * b) / (jnp.sqrt(x * x + b) + jnp.abs(x))
+    x2 = x * x  # where it overflows (|x| > 1.8e19 in float32), √(x² + b) is |x| to the last bit
+    root = jnp.where(jnp.isinf(x2), jnp.abs(x), jnp.sqrt(x2 + b))
+    return jnp.maximum(x, 0) + (0.5 * b) / (root + jnp.abs(x))  # x → −∞: b/(4|x|), not 0
 
 
 # ---- piecewise linear: f' from the output where it tells the pieces apart, else a mask

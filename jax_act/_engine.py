@@ -133,6 +133,11 @@ def check_array(fname: str, argname: str, value: Any) -> jax.Array:
     return arr
 
 
+def _weak(value: Any) -> bool:
+    """A Python number, or an array JAX made from one (weakly typed): no dtype of its own."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) or bool(getattr(value, "weak_type", False))
+
+
 def check_param(fname: str, argname: str, value: Any, shape: tuple[int, ...]) -> jax.Array:
     """A float parameter (Python numbers are fine) that broadcasts against ``shape``."""
     arr = check_array(fname, argname, value)
@@ -378,7 +383,11 @@ def elementwise(
             if not jnp.issubdtype(dtype, jnp.inexact):
                 dtype = inexact_dtype(dtype)
             x = x.astype(dtype)
-            return (x, [p.astype(dtype) for p in params]), None, opts
+            # a parameter given as a Python number (weakly typed) goes in at the compute
+            # precision: leaky_relu(bf16, 0.01) multiplies by 0.01, not by its bfloat16 rounding
+            # (0.0100098), so the result is rounded once, from the exact product
+            params = [p.astype(compute_dtype(dtype) if _weak(values[n]) else dtype) for n, p in zip(pnames, params)]
+            return (x, params), None, opts
 
         def make(core: Callable, fname: str) -> Callable[..., jax.Array]:
             def impl(*args: Any, **kwargs: Any) -> jax.Array:
