@@ -475,13 +475,29 @@ def test_soft_sign_and_squareplus_where_jax_nn_loses_the_answer():
     y, g = value_and_grad(jax_act.soft_sign, x)
     np.testing.assert_array_equal(y, [1.0, -1.0])  # jax.nn: inf/inf = NaN
     np.testing.assert_array_equal(g, [0.0, 0.0])
-    x = jnp.asarray([-1e4, -1e6, np.inf, -np.inf], jnp.float32)
+    x = jnp.asarray([-1e4, -1e6, -1e20, -1e37, np.inf, -np.inf], jnp.float32)  # x² overflows from 1.8e19
     y, g = value_and_grad(jax_act.squareplus, x)
-    want = 1 / np.asarray([1e4, 1e6])  # b/(4|x|) to first order, exact to ~1e-8 relative here
-    assert_close(y[:2], want, jnp.float32, "squareplus tail", relative_only=True)
-    assert_close(g[:2], want**2, jnp.float32, "squareplus' tail", relative_only=True)  # y²/(y² + 1)
-    np.testing.assert_array_equal(y[2:], [np.inf, 0.0])
-    np.testing.assert_array_equal(g[2:], [1.0, 0.0])
+    want = -1 / np.asarray(x[:4], np.float64)  # b/(4|x|) to first order, exact to ~1e-8 relative here
+    assert_close(y[:4], want, jnp.float32, "squareplus tail", relative_only=True)
+    assert_close(g[:2], want[:2] ** 2, jnp.float32, "squareplus' tail", relative_only=True)  # y²/(y² + 1)
+    np.testing.assert_array_equal(g[2:4], [0.0, 0.0])  # b/(4x²) underflows
+    np.testing.assert_array_equal(y[4:], [np.inf, 0.0])
+    np.testing.assert_array_equal(g[4:], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16], ids=["bf16", "f16"])
+def test_python_number_parameters_are_not_rounded_to_half_precision(dtype):
+    """leaky_relu(x, 0.01) in half precision: the product with 0.01 itself (not with 0.01's
+    half-precision rounding), rounded once: the float64 product rounded to the dtype."""
+    x = jnp.asarray(-np.geomspace(1e-3, 1e3, 4001), dtype)
+    exact = np.asarray(x, np.float64) * 0.01
+    got = jax_act.leaky_relu(x, 0.01)
+    assert got.dtype == dtype
+    ulp = np.maximum(eps(dtype) * 2.0 ** np.floor(np.log2(np.abs(exact))), float(jnp.finfo(dtype).smallest_subnormal))
+    half_ulp = 0.5 * ulp  # of the dtype, at the result (subnormal results: the fixed spacing there)
+    # rounded once from the exact product (the 2⁻¹⁰ allows float32's own rounding before it);
+    # with 0.01 rounded to the dtype first, the error reaches 0.7 (bfloat16) / 0.7 (float16) ulp
+    assert np.all(np.abs(np.asarray(got, np.float64) - exact) <= half_ulp * (1 + 2.0**-10))
 
 
 @pytest.mark.parametrize("name,kw", [("silu", {}), ("gelu", {}), ("gelu", {"approximate": False}), ("mish", {})],
