@@ -255,13 +255,12 @@ def identity(x: ArrayLike) -> Array:
     return x
 
 
-# ---- the exponential-linear family: f = x for x > 0, and f' on x ≤ 0 read from y
+# ---- the exponential-linear family: f = x for x > 0, and f' on x ≤ 0 read from y (selu: from x)
 
 
-def _exp_linear_derivative(y: Array, alpha: ArrayLike, scale: float = 1.0) -> Array:
-    """f' for f = λx (x > 0), λα(eˣ − 1) (x ≤ 0), λ = scale: there f' = λαeˣ = y + λα.
-    λα is rounded in y's dtype, as jax.nn's autodiff rounds it, so f'(0) matches bit for bit."""
-    return jnp.where(y > 0, scale, y + jnp.asarray(scale, y.dtype) * alpha)
+def _exp_linear_derivative(y: Array, alpha: ArrayLike) -> Array:
+    """f' for f = x (x > 0), α(eˣ − 1) (x ≤ 0): there f' = αeˣ = y + α."""
+    return jnp.where(y > 0, 1.0, y + alpha)
 
 
 def _elu(x: Array, alpha: ArrayLike) -> Array:

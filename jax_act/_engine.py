@@ -135,7 +135,8 @@ def check_array(fname: str, argname: str, value: Any) -> jax.Array:
 
 def _weak(value: Any) -> bool:
     """A Python number, or an array JAX made from one (weakly typed): no dtype of its own."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) or bool(getattr(value, "weak_type", False))
+    python_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return python_number or bool(getattr(value, "weak_type", False))
 
 
 def check_param(fname: str, argname: str, value: Any, shape: tuple[int, ...]) -> jax.Array:

@@ -1,8 +1,8 @@
 """Maps and reductions along an axis: softmax, log_softmax, softmin, logsumexp, logmeanexp.
 
-The maps keep one array for the backward pass: their output (log_softmax: the softmax). The reductions keep their input
-(their gradient is e^(x − max) / Σ e^(x − max), which y = lse alone cannot give) and their
-reduced output.
+The maps keep one array for the backward pass: their output (log_softmax: e^(x − max), whose
+quotient by its row sum is the softmax). The reductions keep their input (their gradient is
+e^(x − max) / Σ e^(x − max), which y = lse alone cannot give) and their reduced output.
 """
 
 from __future__ import annotations
@@ -149,8 +149,8 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
 
 
 @along_axis(
-    vjp=lambda s, g, axes: _log_softmax_product(s, g, axes, transpose=True),
-    jvp=lambda s, t, axes: _log_softmax_product(s, t, axes, transpose=False),
+    vjp=lambda e, g, axes: _log_softmax_product(e, g, axes, transpose=True),
+    jvp=lambda e, t, axes: _log_softmax_product(e, t, axes, transpose=False),
     keep=_exps,
     keeps="e^(x − max), from the forward pass (softmax S = e^y is it over its row sum)",
     formula="y_i = x_i − log Σ_j e^{x_j}",
@@ -171,11 +171,12 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
     softmax :math:`S = e^y` is it over its row sum; not ``exp(y)``: :math:`y` has rounded,
     and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's ``where`` mask when
     there is one. No exponential is evaluated in the backward pass. Half-precision input is
-    computed in float32, sums included, so a float16 row of any length has a finite gradient. Entries excluded by
-    ``where`` give :math:`-\infty` and gradient 0; a fully masked row gives :math:`-\infty`
-    and gradient 0. An entry equal to :math:`-\infty` gives :math:`-\infty` and the limit
-    of the derivative (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of
-    only :math:`-\infty` gives :math:`-\infty` (``jax.nn``: NaN) and gradient ``g``. A row
+    computed in float32, sums included, so a float16 row of any length has a finite
+    gradient. Entries excluded by ``where`` give :math:`-\infty` and gradient 0; a fully
+    masked row gives :math:`-\infty` and gradient 0. An entry equal to :math:`-\infty`
+    gives :math:`-\infty` and the limit of the derivative
+    (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of only
+    :math:`-\infty` gives :math:`-\infty` (``jax.nn``: NaN) and gradient ``g``. A row
     holding :math:`+\infty` or NaN gives NaN, as ``jax.nn``. Kinks: none.
 
     Args:
