@@ -652,7 +652,7 @@ def mish(x: ArrayLike) -> Array:
     The two terms of the derivative cancel at its root :math:`x_0 \approx -1.1924`: within
     0.3 of it the float32 derivative is :math:`(x - x_0)\,P(x - x_0)`, a fitted polynomial,
     with :math:`x - x_0` exact (about 2 ulps there, where the formula loses every digit;
-    elsewhere up to about 9 ulps for :math:`-2.5 < x < -0.8`, from the two terms' own
+    elsewhere up to about 9 ulps for :math:`-3.2 < x < -0.8`, from the two terms' own
     rounding). Kinks: none. The backward pass keeps only the input (autodiff of
     ``jax.nn.mish`` keeps five arrays). ``mish(-inf)`` is 0 with gradient 0.
 
