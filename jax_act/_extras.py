@@ -19,7 +19,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._activations import _TAIL, _logistic_and_complement
+from ._activations import _TAIL, _logistic_and_complement, _silu_derivative
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -486,11 +486,9 @@ _QUICK_GELU = 1.702
 
 
 def _quick_gelu_derivative(x: Array) -> Array:
-    """σ(z) (1 + z σ(−z)), z = 1.702 x; z·σ(z)σ(−z) → 0 at z = ±∞ is taken exactly.
-    σ(z) and σ(−z) from one exp, each to full relative precision (_logistic_and_complement)."""
-    z = jnp.asarray(_QUICK_GELU, x.dtype) * x
-    s, sc = _logistic_and_complement(z)  # the forward pass's σ, shared
-    return s * (1 + jnp.clip(z, -_TAIL, _TAIL) * sc)
+    """silu'(z) = σ(z)(1 + z σ(−z)), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z): the
+    same σ(z) as the forward pass, so XLA computes it once for both."""
+    return _silu_derivative(jnp.asarray(_QUICK_GELU, x.dtype) * x)
 
 
 @elementwise(
