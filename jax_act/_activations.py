@@ -35,9 +35,10 @@ def sigmoid(x: ArrayLike) -> Array:
 
     The backward pass keeps only the output :math:`y = \sigma(x)` ("when we backpropagate,
     p is already computed") and computes :math:`y(1-y)` from it. Where the output has
-    rounded to 1 (:math:`x \gtrsim 16.6` in float32, :math:`\gtrsim 8.3` in float16) the
-    gradient is therefore 0, exactly as in ``jax.nn`` and PyTorch; the true value there is
-    below the output dtype's epsilon. Kinks: none.
+    rounded to 1 (:math:`x \gtrsim 16.6` in float32) the gradient is therefore 0, exactly as
+    in ``jax.nn`` and PyTorch; the true value there is below the output dtype's epsilon.
+    (16-bit input: see the note below; ``jax.nn``'s gradient is 0 from :math:`x \approx 5.6`
+    on in bfloat16, :math:`7.6` in float16.) Kinks: none.
 
     Args:
       x: input array.

@@ -6,7 +6,10 @@ An elementwise activation is declared once, with :func:`elementwise`, as its for
 
 * ``derivative``: f' written in terms of what the forward pass saved (``saves``);
 * ``saves``: ``"output"`` (f' is a function of y = f(x), so the backward pass costs no memory
-  the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...);
+  the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...).
+  For float16/bfloat16 input an output-saving function keeps x instead (the same bytes) and
+  recomputes y in float32: f' read from a 16-bit y is not correctly rounded, and is 0 where y
+  has rounded to its limit (jax.nn's bfloat16 σ' from x ≈ 5.6 on);
 * ``partials``: for each differentiable parameter, ∂f/∂param as a function of ``(x, y, *params)``.
   The input is saved for these only when that parameter is actually differentiated
   (``symbolic_zeros`` tells the forward rule which inputs are perturbed).
@@ -177,6 +180,19 @@ def _is_zero(t: Any) -> bool:
 # --------------------------------------------------------------------------- public face
 
 
+HALF_NOTE = """Note:
+      float16/bfloat16 input: the backward pass keeps the input instead of {what} (the same
+      bytes) and computes {what} again in float32, so the gradient is rounded once; from a
+      16-bit copy it would not be (and would be 0 where the copy has rounded to its limit).
+      In a model this costs one 16-bit array per call, which the next layer does not share.
+    """
+
+
+def with_half_note(doc: str | None, what: str) -> str | None:
+    """``doc`` with :data:`HALF_NOTE` appended (as its last section)."""
+    return doc and doc.rstrip() + "\n\n    " + HALF_NOTE.format(what=what)
+
+
 def public_function(
     name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str]
 ) -> Callable[..., jax.Array]:
@@ -293,19 +309,29 @@ def elementwise(
             kw = dict(zip(pnames, up))  # by name: parameters may be keyword-only (softplus's beta)
             return forward(x.astype(cdt), **kw, **dict(opts)).astype(x.dtype)
 
+        def keeps_input(dtype: Any) -> bool:
+            # A 16-bit y has lost the bits f'(y) needs (bfloat16 σ is 1 from x ≈ 6 on, where
+            # σ' ≈ 2.5e-3): keep the 16-bit x instead, the same bytes, and recompute y in
+            # float32, so f' is rounded once. In a model this costs one 16-bit array that
+            # the next layer does not share.
+            return saves == "input" or (saves == "output" and jnp.dtype(dtype) in _HALF)
+
         def keep(x: jax.Array, y: jax.Array) -> jax.Array:
             """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
+            if keeps_input(x.dtype):
+                return x
             if saves == "output":
                 return y
-            if saves == "input":
-                return x
             return saves(x, y)
 
         def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
             cdt = compute_dtype(dtype)
             if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool;
                 s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
-            return derivative(s, *(p.astype(cdt) for p in params), **dict(opts))
+            up = [p.astype(cdt) for p in params]
+            if saves == "output" and keeps_input(dtype):  # s is x: y again, unrounded
+                s = forward(s, **dict(zip(pnames, up)), **dict(opts))
+            return derivative(s, *up, **dict(opts))
 
         def partial_of(pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]):
             cdt = compute_dtype((y if x is None else x).dtype)  # x and y share a dtype
@@ -344,7 +370,7 @@ def elementwise(
             y = twin_core(opts, xv, *pv)
             flags = tuple(p.perturbed for p in params)
             if not any(flags):  # the common case: keep only what f' needs
-                if saves == "input":
+                if keeps_input(xv.dtype):
                     # Without the barrier XLA may fuse the forward into the backward and keep
                     # an intermediate besides x (gelu in an MLP step: 12 bytes/element, not 4).
                     y, xv = jax.lax.optimization_barrier((y, xv))
@@ -403,7 +429,8 @@ def elementwise(
                     x = jnp.broadcast_to(x, shape)
                 return core(opts, x, *params)
 
-            return public_function(fname, impl, sig, forward.__doc__, static)
+            doc = with_half_note(forward.__doc__, "the output") if saves == "output" else forward.__doc__
+            return public_function(fname, impl, sig, doc, static)
 
         def bare_derivative(*args: Any, **kwargs: Any) -> jax.Array:
             prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
@@ -568,6 +595,7 @@ def along_axis(
     zero_masked: bool = False,
     keep: Callable[[jax.Array, tuple[int, ...]], jax.Array] | None = None,
     keeps: str = "output",
+    half_from_input: bool = True,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare a normalizing map along ``axis`` whose backward pass keeps one array: its
     output y, or what ``keep`` computes.
@@ -585,22 +613,47 @@ def along_axis(
     ``keep(x, axes)``: the array to keep instead of y, of y's shape, computed from the same
     (filled, widened) ``x`` as the forward body, so XLA shares what they have in common; the
     products then take it in place of y. ``keeps`` names it for the listing.
+    ``half_from_input``: for float16/bfloat16 input keep x instead (masked entries filled; the
+    same bytes) and compute that array again in float32 in the backward pass, as the
+    elementwise engine does: products read from a 16-bit y are not correctly rounded. False
+    where they are exact from it anyway (sparsemax reads only its support from y).
     """
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         name = forward.__name__
         sig = inspect.signature(forward)
 
+        def masked_out(x: jax.Array, mask: jax.Array | None) -> jax.Array:
+            # masked entries take no part: `fill`, whatever they held
+            return x if mask is None else jax.lax.select(mask, x, jnp.full_like(x, fill))
+
         def filled(x: jax.Array, mask: jax.Array | None) -> jax.Array:
-            if mask is not None:  # masked entries take no part: `fill`, whatever they held
-                x = jax.lax.select(mask, x, jnp.full_like(x, fill))
-            return x.astype(compute_dtype(x.dtype))
+            return masked_out(x, mask).astype(compute_dtype(x.dtype))
 
         def evaluate(axes: tuple[int, ...], x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
             return forward(filled(x, mask), axes).astype(x.dtype)
 
+        def from_input(dtype: Any) -> bool:
+            return half_from_input and dtype in _HALF
+
         def kept(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> jax.Array:
+            """What the products take: y, or what ``keep`` computes; in float32 from x, for a
+            16-bit input (``half_from_input``)."""
+            if from_input(y.dtype):
+                return (forward if keep is None else keep)(filled(*xs), axes)
             return y if keep is None else keep(filled(*xs), axes).astype(y.dtype)
+
+        def save(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> tuple:
+            # (+ the mask, for products that do not vanish on masked entries by themselves);
+            # a 16-bit input keeps x, masked entries filled (the same bytes as y): see `kept`
+            first = masked_out(*xs) if from_input(y.dtype) else kept(axes, xs, y)
+            return first, xs[1] if zero_masked else None
+
+        def pullback(axes: tuple[int, ...], res: tuple, g: jax.Array) -> tuple:
+            s = res[0]
+            if from_input(s.dtype):  # s is x: y (or keep's array) again, in float32
+                s = kept(axes, (s, None), s)
+            return masked(vjp, s, g, axes, res[1]).astype(g.dtype), None
 
         def up(*arrays: jax.Array) -> list[jax.Array]:
             return [a.astype(compute_dtype(a.dtype)) for a in arrays]
@@ -618,8 +671,8 @@ def along_axis(
         vjp_core, twin_core = custom_pair(
             evaluate,
             jvp=lambda axes, xs, y, ts: masked(jvp, kept(axes, xs, y), ts[0], axes, xs[1]).astype(y.dtype),
-            save=lambda axes, xs, y: (kept(axes, xs, y), xs[1] if zero_masked else None),  # (+ mask)
-            vjp=lambda axes, res, g: (masked(vjp, res[0], g, axes, res[1]).astype(res[0].dtype), None),
+            save=save,
+            vjp=pullback,
         )
 
         def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array, Any]:
@@ -633,7 +686,9 @@ def along_axis(
             def impl(*args: Any, **kwargs: Any) -> jax.Array:
                 return core(*prepare(name, args, kwargs))
 
-            return public_function(name, impl, sig, forward.__doc__, ("axis",))
+            what = "the output" if keep is None else keeps.split(",")[0]
+            doc = with_half_note(forward.__doc__, what) if half_from_input else forward.__doc__
+            return public_function(name, impl, sig, doc, ("axis",))
 
         def jacobian(*args: Any, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
@@ -644,7 +699,7 @@ def along_axis(
             y = kept(last, (xt, mt), evaluate(last, xt, mt))
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
             cols = jax.vmap(lambda e: masked(jvp, y, jnp.broadcast_to(e, y.shape), last, mt), out_axes=-1)(eye)
-            return cols.astype(y.dtype)
+            return cols.astype(xt.dtype)
 
         jacobian.__signature__ = sig  # type: ignore[attr-defined]
         jacobian.__name__ = f"{name}_jacobian"

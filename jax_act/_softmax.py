@@ -1,7 +1,8 @@
 """Maps and reductions along an axis: softmax, log_softmax, softmin, logsumexp, logmeanexp.
 
 The maps keep one array for the backward pass: their output (log_softmax: e^(x − max), whose
-quotient by its row sum is the softmax). The reductions keep their input (their gradient is
+quotient by its row sum is the softmax); for 16-bit input, the input, from which that array is
+computed again in float32 (see ``along_axis``). The reductions keep their input (their gradient is
 e^(x − max) / Σ e^(x − max), which y = lse alone cannot give) and their reduced output.
 """
 
@@ -170,9 +171,9 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
     The backward pass keeps one array, :math:`e^{x - \max x}` from the forward pass (the
     softmax :math:`S = e^y` is it over its row sum; not ``exp(y)``: :math:`y` has rounded,
     and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's ``where`` mask when
-    there is one. No exponential is evaluated in the backward pass. Half-precision input is
-    computed in float32, sums included, so a float16 row of any length has a finite
-    gradient. Entries excluded by ``where`` give :math:`-\infty` and gradient 0; a fully
+    there is one. No exponential is evaluated in the backward pass, except for half-precision
+    input (see the note below). Half-precision input is computed in float32, sums included,
+    so a float16 row of any length has a finite gradient. Entries excluded by ``where`` give :math:`-\infty` and gradient 0; a fully
     masked row gives :math:`-\infty` and gradient 0. An entry equal to :math:`-\infty`
     gives :math:`-\infty` and the limit of the derivative
     (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of only

@@ -101,20 +101,8 @@ def test_cli(tmp_path, capsys):
 
 
 # Rows where jax_act is worse than jax.nn, known and reported: {(case id, dtype): reason}.
-_SELU = "selu' = y + λα from the saved output, λα not rounded to the output dtype: a floor of 2.9e-4 (bf16) for x << 0"
-_HSILU = "hard_silu' = (2x + 3)/6 evaluated with a rounded 1/3: 7e-9 instead of 0 at x = -1.5, ~20 ulps near it"
-KNOWN_WORSE: dict[tuple[str, str], str] = {
-    **{("selu", d): _SELU for d in acc.DTYPES},
-    ("mish", "float32"): "max set by flushed subnormal intermediates (e^x at x < -87), as jax.nn; p99.9 is better",
-    ("log1mexp", "float32"): "value p99.9 1.96 vs 1.59 ulps (max equal): the branch switch",
-    **{("hard_silu", d): _HSILU for d in ("bfloat16", "float32", "float64")},
-    ("glu", "float32"): "gradient max 2.23 vs 1.89 ulps",
-    ("silu", "float64"): "gradient p99.9 10.6 vs 10.1 ulps (max equal)",
-    **{("log_softmax", d): "VJP g − e^y Σg from the saved y rounded to the output dtype: e^y inherits |y|·ulp"
-       for d in ("bfloat16", "float16", "float32")},
-    **{(n, d): "gradient exp(x − lse) from the rounded reduced output: relative error |x − lse|·eps (jax.nn: exp(x − max)/Σ)"
-       for n in ("logsumexp", "logmeanexp") for d in ("float32", "float64")},
-}
+# None at present (the last ones, selu, log_softmax and logsumexp among them, were fixed).
+KNOWN_WORSE: dict[tuple[str, str], str] = {}
 
 
 @pytest.mark.slow
