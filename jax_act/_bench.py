@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
+import importlib.util
 import inspect
 import json
 import math
@@ -268,8 +270,15 @@ def saved_bytes(c: dict, dt: np.dtype, n: int = 4096) -> dict:
 # --------------------------------------------------------------------------- the MLP step
 
 
-def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None]) -> list[dict]:
-    """One SGD step of an MLP (``depth`` layers of ``width``) with jax_act vs jax.nn activations.
+def have_flax() -> bool:
+    return importlib.util.find_spec("flax") is not None
+
+
+def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None],
+             model: str = "jax") -> list[dict]:
+    """One SGD step of an MLP (``depth`` layers of ``width``) with jax_act vs jax.nn activations:
+    ``model`` "jax" (plain matrices, no bias) or "flax" (``flax.nnx.Linear`` layers with bias
+    in an ``nnx.Sequential``, the step on its split state).
 
     Temp memory comes from the compiled step's ``memory_analysis()``; the marginal bytes per
     activation element are (temp − temp of the same MLP with the identity) / activation elements.
@@ -280,12 +289,20 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
     normal = lambda *shape: rng.standard_normal(shape, np.float32)  # noqa: E731
     x, target = jnp.asarray(normal(batch, width).astype(dt)), jnp.asarray(normal(batch, width).astype(dt))
 
-    def build(act: Fn, kwargs: dict) -> tuple[Fn, list[jax.Array]]:
-        params, d = [], width
-        for i in range(depth):  # an activation may change the width (glu halves it)
-            params.append(jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)))
-            d = jax.eval_shape(lambda h: act(h, **kwargs), jax.ShapeDtypeStruct((batch, width), dt)).shape[-1]
-        params.append(jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)))
+    def widths(act: Fn, kwargs: dict) -> list[int]:
+        """Each layer's input width: an activation may change it (glu halves it)."""
+        d = jax.eval_shape(lambda h: act(h, **kwargs), jax.ShapeDtypeStruct((batch, width), dt)).shape[-1]
+        return [width] + [d] * depth
+
+    def sgd(loss: Callable[[Any], jax.Array]) -> Fn:
+        def step(ps: Any) -> tuple[Any, jax.Array]:
+            value, grads = jax.value_and_grad(loss)(ps)
+            return jax.tree.map(lambda p, gp: p - (0.01 * gp).astype(p.dtype), ps, grads), value
+
+        return jax.jit(step)
+
+    def build(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
+        params = [jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)) for d in widths(act, kwargs)]
 
         def loss(ps: list[jax.Array]) -> jax.Array:
             h = x
@@ -293,11 +310,22 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
                 h = act(h @ w, **kwargs)
             return jnp.mean(((h @ ps[-1]) - target).astype(jnp.float32) ** 2)
 
-        def step(ps: list[jax.Array]) -> tuple[list[jax.Array], jax.Array]:
-            value, grads = jax.value_and_grad(loss)(ps)
-            return [p - (0.01 * gp).astype(p.dtype) for p, gp in zip(ps, grads)], value
+        return sgd(loss), params
 
-        return jax.jit(step), params
+    def build_flax(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
+        from flax import nnx
+
+        rngs, layers = nnx.Rngs(0), []
+        for d in widths(act, kwargs):
+            layers += [nnx.Linear(d, width, dtype=dt, param_dtype=dt, rngs=rngs), functools.partial(act, **kwargs)]
+        graph, state = nnx.split(nnx.Sequential(*layers[:-1]))  # no activation after the last
+
+        def loss(s: Any) -> jax.Array:
+            return jnp.mean((nnx.merge(graph, s)(x) - target).astype(jnp.float32) ** 2)
+
+        return sgd(loss), state
+
+    build = {"jax": build, "flax": build_flax}[model]
 
     def memory(step: Fn, params: list) -> dict:
         m = step.lower(params).compile().memory_analysis()
@@ -312,7 +340,7 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
     elems = batch * width * depth
     rows = []
     for c in todo:
-        progress(f"mlp {c['name']} {dtype}")
+        progress(f"mlp ({model}) {c['name']} {dtype}")
         out = jax.eval_shape(lambda h: c["ours"](h, **c["kwargs"]), jax.ShapeDtypeStruct((batch, width), dt))
         if out.ndim != 2:  # a reduction to one number per row (logsumexp) is no hidden layer
             continue
@@ -320,7 +348,7 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
         sb, pb = build(c["base"], c["kwargs"])
         mo, mb = memory(so, po), memory(sb, pb)
         timing = paired(so, sb, [(po,)], opt.budget, opt.max_samples)
-        row = dict(name=c["name"], baseline=c["baseline"], dtype=dtype, batch=batch, width=width, depth=depth,
+        row = dict(name=c["name"], baseline=c["baseline"], dtype=dtype, model=model, batch=batch, width=width, depth=depth,
                    step=timing, memory=dict(ours=mo, base=mb, identity=ident))
         if mo and mb and ident:
             row["marginal_bytes_per_element"] = {
@@ -382,12 +410,12 @@ def table(result: dict) -> str:
     if result.get("mlp"):
         m0 = result["mlp"][0]
         lines += ["", f"MLP training step: batch {m0['batch']}, width {m0['width']}, depth {m0['depth']}",
-                  f"{'activation':<16}{'dtype':<9}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
+                  f"{'activation':<16}{'dtype':<9}{'model':<6}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
                   f"{'temp MiB ours':>15}{'base':>7}{'B/elem ours':>12}{'base':>7}"]
         for m in result["mlp"]:
             mem, marg = m["memory"], m.get("marginal_bytes_per_element", {})
             lines.append(
-                f"{m['name']:<16}{m['dtype']:<9}{m['step']['ours']['median'] * 1e3:>9.2f}"
+                f"{m['name']:<16}{m['dtype']:<9}{m.get('model', 'jax'):<6}{m['step']['ours']['median'] * 1e3:>9.2f}"
                 f"{m['step']['base']['median'] * 1e3:>9.2f}{m['step']['ratio']['median']:>7.2f}"
                 f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>7.2f}"
                 f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
@@ -430,7 +458,7 @@ def markdown(result: dict) -> str:
     """One line per activation at the largest size (jit): the README's results table."""
     acts = result["activations"]
     top = max(r["size"] for a in acts for r in a["rows"])
-    mlp = {(m["name"], m["dtype"]): m for m in result.get("mlp", [])}
+    mlp = {(m["name"], m["dtype"]): m for m in result.get("mlp", []) if m.get("model", "jax") == "jax"}
     lines = ["| activation | baseline | fwd ratio | fwd+bwd ratio | fwd+bwd % of copy, ours / base | "
              "saved B/elem ours / base | MLP B/elem ours / base | MLP step ratio |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -501,6 +529,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mlp", nargs=3, type=int, default=[512, 128, 8], metavar=("BATCH", "WIDTH", "DEPTH"))
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP training-step rows")
     parser.add_argument("--mlp-only", action="store_true", help="only the MLP training-step rows")
+    parser.add_argument("--no-flax", action="store_true", help="no Flax (nnx) MLP rows even when flax is installed")
     parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
                                       "else jax_act_bench_<backend>.json)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
@@ -543,10 +572,12 @@ def run(args: argparse.Namespace) -> int:
             old = json.load(f)
         result["activations"], result["mlp"] = old["activations"], old.get("mlp", [])
     done = {(a["name"], a["dtype"]) for a in result["activations"]}
-    done_mlp = {(m["name"], m["dtype"]) for m in result["mlp"]}
+    done_mlp = {(m["name"], m["dtype"], m.get("model", "jax")) for m in result["mlp"]}
     jobs = [] if args.mlp_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d) not in done]
+    models = ["jax", "flax"] if have_flax() and not args.no_flax else ["jax"]
+    mlp_jobs = [] if args.no_mlp else [(d, m) for d in args.dtypes for m in models]
     total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
-    total += 0 if args.no_mlp else sum((c["name"], d) not in done_mlp for c, d in [(c, d) for d in args.dtypes for c in todo])
+    total += sum((c["name"], d, m) not in done_mlp for d, m in mlp_jobs for c in todo)
     count, t0 = [0], time.perf_counter()
 
     def progress(what: str) -> None:
@@ -563,10 +594,9 @@ def run(args: argparse.Namespace) -> int:
         result["activations"].append(
             bench_activation(c, dtype, sizes, args.modes, args.passes, args, progress))
         save()  # resumable: each finished activation is on disk
-    if not args.no_mlp:
-        for dtype in args.dtypes:
-            result["mlp"] += mlp_rows([c for c in todo if (c["name"], dtype) not in done_mlp], dtype, args, progress)
-            save()
+    for dtype, model in mlp_jobs:
+        result["mlp"] += mlp_rows([c for c in todo if (c["name"], dtype, model) not in done_mlp], dtype, args, progress, model)
+        save()
     result["environment"]["seconds"] = time.perf_counter() - t0
     save()
     print(file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from jax_act import _bench
 from jax_act._cli import main
@@ -34,10 +35,25 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
                 assert r[fig]["ratio"]["min"] <= r[fig]["ratio"]["median"] <= r[fig]["ratio"]["max"]
                 assert r[fig]["copy_GBps"] > 0
     assert {m["name"] for m in result["mlp"]} == {"sigmoid", "softmax"}
+    assert {m["model"] for m in result["mlp"]} == ({"jax", "flax"} if _bench.have_flax() else {"jax"})
     for m in result["mlp"]:
         assert m["memory"]["ours"]["temp_bytes"] >= 0
         assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
     assert "sigmoid" in capsys.readouterr().out
+
+
+def test_flax_model_rows(tmp_path):
+    """With flax installed, the MLP step is also measured as a flax.nnx model (``--no-flax``:
+    not); the marginal bytes of an output-saving activation match the plain model's."""
+    pytest.importorskip("flax")
+    out = tmp_path / "m.json"
+    assert main(["bench", "--only", "sigmoid", "gelu", *TINY, "--mlp-only", "--out", str(out)]) == 0
+    rows = {(m["name"], m["model"]): m for m in json.loads(out.read_text())["mlp"]}
+    assert set(rows) == {(n, k) for n in ("sigmoid", "gelu") for k in ("jax", "flax")}
+    for n in ("sigmoid", "gelu"):
+        assert rows[n, "flax"]["marginal_bytes_per_element"] == rows[n, "jax"]["marginal_bytes_per_element"]
+    assert main(["bench", "--only", "sigmoid", *TINY, "--mlp-only", "--no-flax", "--out", str(out)]) == 0
+    assert {m["model"] for m in json.loads(out.read_text())["mlp"]} == {"jax"}
 
 
 def test_saved_bytes_are_computed():
