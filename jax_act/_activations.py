@@ -91,6 +91,7 @@ def tanh(x: ArrayLike) -> Array:
 @elementwise(
     derivative=lambda y: (y > 0).astype(y.dtype),
     saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
     formula="relu(x) = max(x, 0)",
     derivative_text="relu'(x) = 1 if y > 0 else 0",
     kinks="relu'(0) = 0, as jax.nn and PyTorch",
@@ -915,6 +916,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
 @elementwise(
     derivative=lambda y: jnp.where((y > 0) & (y < 6), 1.0, 0.0),
     saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
     formula="relu6(x) = min(max(x, 0), 6)",
     derivative_text="1 if 0 < y < 6 else 0",
     kinks="relu6'(0) = relu6'(6) = 0, as jax.nn",
@@ -959,6 +961,7 @@ def _hard_sigmoid_reference(x: Array) -> Array:
 @elementwise(
     derivative=lambda y: jnp.where((y > 0) & (y < 1), 1 / 6, 0.0),
     saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
     formula="hard_sigmoid(x) = relu6(x + 3) / 6",
     derivative_text="1/6 if 0 < y < 1 else 0",
     kinks="hard_sigmoid'(±3) = 0, as jax.nn",

@@ -8,7 +8,7 @@ An elementwise activation is declared once, with :func:`elementwise`, as its for
 * ``saves``: ``"output"`` (f' is a function of y = f(x), so the backward pass costs no memory
   the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...).
   For float16/bfloat16 input an output-saving function keeps x instead (the same bytes) and
-  recomputes y in float32: f' read from a 16-bit y is not correctly rounded, and is 0 where y
+  recomputes y in float32 (unless ``half_from_input=False``): f' read from a 16-bit y is not correctly rounded, and is 0 where y
   has rounded to its limit (jax.nn's bfloat16 σ' from x ≈ 5.6 on);
 * ``partials``: for each differentiable parameter, ∂f/∂param as a function of ``(x, y, *params)``.
   The input is saved for these only when that parameter is actually differentiated
@@ -267,6 +267,7 @@ def elementwise(
     domain: tuple[float, float] = (-np.inf, np.inf),
     reference: Callable[..., jax.Array],
     partials_need: str = "xy",
+    half_from_input: bool = True,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
 
@@ -290,6 +291,10 @@ def elementwise(
       partials_need: which of ``x`` and ``y`` the ``partials`` read: ``"xy"`` (default),
         ``"x"`` or ``"y"``. Only those are kept when a parameter is differentiated; the other
         reaches the partials as ``None``.
+      half_from_input: with ``saves="output"``, keep x instead for float16/bfloat16 input and
+        compute y again in float32 (see the module docstring). False where f' reads only a
+        branch from y, which a 16-bit y gives exactly (relu, relu6, the shrinks), so the
+        next layer's copy of y serves.
     """
     partials = dict(partials or {})
     if partials_need not in ("xy", "x", "y"):
@@ -314,7 +319,7 @@ def elementwise(
             # σ' ≈ 2.5e-3): keep the 16-bit x instead, the same bytes, and recompute y in
             # float32, so f' is rounded once. In a model this costs one 16-bit array that
             # the next layer does not share.
-            return saves == "input" or (saves == "output" and jnp.dtype(dtype) in _HALF)
+            return saves == "input" or (saves == "output" and half_from_input and jnp.dtype(dtype) in _HALF)
 
         def keep(x: jax.Array, y: jax.Array) -> jax.Array:
             """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
@@ -429,7 +434,7 @@ def elementwise(
                     x = jnp.broadcast_to(x, shape)
                 return core(opts, x, *params)
 
-            doc = with_half_note(forward.__doc__, "the output") if saves == "output" else forward.__doc__
+            doc = with_half_note(forward.__doc__, "the output") if saves == "output" and half_from_input else forward.__doc__
             return public_function(fname, impl, sig, doc, static)
 
         def bare_derivative(*args: Any, **kwargs: Any) -> jax.Array:

@@ -291,6 +291,7 @@ def _outside_dead_zone(y: Array, lambd: Array) -> Array:
 @elementwise(
     derivative=_outside_dead_zone,
     saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
     partials={"lambd": lambda x, y, lambd: jnp.zeros_like(y)},  # 0 almost everywhere
     partials_need="y",
     formula="hard_shrink(x) = x if |x| > λ else 0",
@@ -337,6 +338,7 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
 @elementwise(
     derivative=_outside_dead_zone,
     saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
     partials={"lambd": lambda x, y, lambd: -jnp.sign(y)},
     partials_need="y",
     formula="soft_shrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0",
