@@ -268,6 +268,7 @@ def elementwise(
     reference: Callable[..., jax.Array],
     partials_need: str = "xy",
     half_from_input: bool = True,
+    derivative_from_input: Callable[..., jax.Array] | None = None,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
 
@@ -295,6 +296,10 @@ def elementwise(
         compute y again in float32 (see the module docstring). False where f' reads only a
         branch from y, which a 16-bit y gives exactly (relu, relu6, the shrinks), so the
         next layer's copy of y serves.
+      derivative_from_input: f' as a function of ``(x, *params, **static)``, used where an
+        output-saving function keeps x (16-bit input): float32's y saturates long before a
+        16-bit dtype's f' underflows (bfloat16 σ' is normal up to x ≈ 87, float32 σ is 1
+        from 16.6), and f' from x keeps every bit there.
     """
     partials = dict(partials or {})
     if partials_need not in ("xy", "x", "y"):
@@ -334,8 +339,10 @@ def elementwise(
             if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool;
                 s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
             up = [p.astype(cdt) for p in params]
-            if saves == "output" and keeps_input(dtype):  # s is x: y again, unrounded
-                s = forward(s, **dict(zip(pnames, up)), **dict(opts))
+            if saves == "output" and keeps_input(dtype):  # s is x
+                if derivative_from_input is not None:
+                    return derivative_from_input(s, *up, **dict(opts))
+                s = forward(s, **dict(zip(pnames, up)), **dict(opts))  # y again, unrounded
             return derivative(s, *up, **dict(opts))
 
         def partial_of(pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]):
