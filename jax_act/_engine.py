@@ -182,9 +182,10 @@ def _is_zero(t: Any) -> bool:
 
 HALF_NOTE = """Note:
       float16/bfloat16 input: the backward pass keeps the input instead of {what} (the same
-      bytes) and computes {what} again in float32, so the gradient is rounded once; from a
-      16-bit copy it would not be (and would be 0 where the copy has rounded to its limit).
-      In a model this costs one 16-bit array per call, which the next layer does not share.
+      bytes) and computes the derivative from it in float32, so the gradient is rounded once;
+      from a 16-bit copy of {what} it would not be (and would be 0 where the copy has rounded
+      to its limit). In a model this costs one 16-bit array per call, which the next layer
+      does not share.
     """
 
 
