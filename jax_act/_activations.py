@@ -19,9 +19,9 @@ __all__ = ["sigmoid", "tanh", "relu", "leaky_relu"]
 
 
 def _sigmoid_slope(x: Array) -> Array:
-    """σ'(x) = e/(1 + e)², e = e^(−|x|): from x, every bit down to the underflow."""
-    e = jnp.exp(-jnp.abs(x))
-    return e / jnp.square(1 + e)
+    """σ'(x) = σ(x)σ(−x) from x (``_sigmoid_pair``, below): every bit down to the underflow."""
+    s, c = _sigmoid_pair(x)
+    return s * c
 
 
 @elementwise(

@@ -301,7 +301,7 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
 
         return jax.jit(step)
 
-    def build(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
+    def build_jax(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
         params = [jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)) for d in widths(act, kwargs)]
 
         def loss(ps: list[jax.Array]) -> jax.Array:
@@ -325,7 +325,7 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
 
         return sgd(loss), state
 
-    build = {"jax": build, "flax": build_flax}[model]
+    build = {"jax": build_jax, "flax": build_flax}[model]
 
     def memory(step: Fn, params: list) -> dict:
         m = step.lower(params).compile().memory_analysis()

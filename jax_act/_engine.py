@@ -8,8 +8,9 @@ An elementwise activation is declared once, with :func:`elementwise`, as its for
 * ``saves``: ``"output"`` (f' is a function of y = f(x), so the backward pass costs no memory
   the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...).
   For float16/bfloat16 input an output-saving function keeps x instead (the same bytes) and
-  recomputes y in float32 (unless ``half_from_input=False``): f' read from a 16-bit y is not correctly rounded, and is 0 where y
-  has rounded to its limit (jax.nn's bfloat16 σ' from x ≈ 5.6 on);
+  recomputes y in float32 (unless ``half_from_input=False``): f' read from a 16-bit y is not
+  correctly rounded, and is 0 where y has rounded to its limit (jax.nn's bfloat16 σ' from
+  x ≈ 5.6 on). In a model this costs one 16-bit array the next layer does not share;
 * ``partials``: for each differentiable parameter, ∂f/∂param as a function of ``(x, y, *params)``.
   The input is saved for these only when that parameter is actually differentiated
   (``symbolic_zeros`` tells the forward rule which inputs are perturbed).
@@ -146,7 +147,7 @@ def check_param(fname: str, argname: str, value: Any, shape: tuple[int, ...]) ->
     """A float parameter (Python numbers are fine) that broadcasts against ``shape``."""
     arr = check_array(fname, argname, value)
     # Python numbers arrive weakly typed (a jit traces b=4 as a weak int): they are fine.
-    python_number = isinstance(value, (int, float)) or getattr(value, "weak_type", False)
+    python_number = _weak(value) or isinstance(value, bool)
     if not python_number and not jnp.issubdtype(arr.dtype, jnp.floating):
         raise TypeError(
             f"jax_act.{fname}: parameter {argname!r} must be a float array or a Python number, "
@@ -321,10 +322,7 @@ def elementwise(
             return forward(x.astype(cdt), **kw, **dict(opts)).astype(x.dtype)
 
         def keeps_input(dtype: Any) -> bool:
-            # A 16-bit y has lost the bits f'(y) needs (bfloat16 σ is 1 from x ≈ 6 on, where
-            # σ' ≈ 2.5e-3): keep the 16-bit x instead, the same bytes, and recompute y in
-            # float32, so f' is rounded once. In a model this costs one 16-bit array that
-            # the next layer does not share.
+            # 16-bit input of an output-saving function: x, y again in float32 (module docstring)
             return saves == "input" or (saves == "output" and half_from_input and jnp.dtype(dtype) in _HALF)
 
         def keep(x: jax.Array, y: jax.Array) -> jax.Array:
