@@ -6,9 +6,11 @@ it, else ``x``. They run in float32 for half-precision inputs (the engine upcast
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
+import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 from jax.scipy.special import ndtr
@@ -215,13 +217,73 @@ def _sigmoid_pair(t: Array) -> tuple[Array, Array]:
     return jnp.where(positive, big, small), jnp.where(positive, small, big)
 
 
-def _logistic_and_complement(x: Array) -> tuple[Array, Array]:
+def _logistic_and_complement(x: Array, lo: Array | float = 0.0) -> tuple[Array, Array]:
     """(σ(x), σ(−x)): σ(x) = 1/(1 + e^−x) term for term as ``lax.logistic`` (so a value
     built on it is jax.nn's, bit for bit), and σ(−x) from the same exp: e^−x σ(x) for x > 0,
-    where 1 − σ(x) would cancel."""
+    where 1 − σ(x) would cancel. With ``lo``, of x + lo (|lo| ≤ an ulp of x, from
+    ``_times``)."""
     e = jnp.exp(-x)
     s = 1 / (1 + e)
-    return s, jnp.where(x > 0, e * s, 1 - s)
+    sc = jnp.where(x > 0, e * s, 1 - s)
+    if isinstance(lo, float):
+        return s, sc
+    # σ' = σ(x)σ(−x): to first order in lo (e^−x·(1 − lo) instead costs XLA:CPU two more
+    # arrays kept per layer inside a model, measured)
+    return s * (1 + lo * sc), sc * (1 - lo * s)
+
+
+# ---- double-float arguments (float32): e^z amplifies z's rounding by |z|, up to 87·2⁻²⁴
+# relative at the underflow edge, so the derivatives of gelu and quick_gelu take z as hi + lo.
+
+
+def _split(v: Array) -> tuple[Array, Array]:
+    """v = hi + lo with 12 significant bits each (Veltkamp; |v| < 2¹¹⁵): products of halves
+    are exact. Arithmetic, not a bit mask: XLA:CPU materializes a bitcast inside a model's
+    backward pass (4 bytes per element more, measured)."""
+    t = v * 4097.0
+    hi = t - (t - v)
+    return hi, v - hi
+
+
+def _two_product(a: Array, b: Array) -> tuple[Array, Array | float]:
+    """a·b = p + e exactly (Dekker), p the rounded product (float32; other dtypes: e = 0)."""
+    p = a * b
+    if p.dtype != jnp.float32:
+        return p, 0.0
+    (ah, al), (bh, bl) = _split(a), _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _constant(c: float) -> tuple[Array, float]:
+    """c = hi + lo, hi a float32 behind a barrier (XLA would otherwise fold the constant
+    into the expressions that recover the rounding error of c + v or c·v)."""
+    hi = float(np.float32(c))
+    return lax.optimization_barrier(jnp.float32(hi)), c - hi
+
+
+def _times(c: float, x: Array) -> tuple[Array, Array | float]:
+    """c·x = hi + lo: hi is the rounded product, lo its error and c's own (float32; other
+    dtypes get lo = 0)."""
+    if x.dtype != jnp.float32:
+        return c * x, 0.0
+    c_hi, c_lo = _constant(c)
+    p, e = _two_product(c_hi, x)
+    return p, e + c_lo * x
+
+
+def _gelu_argument(x: Array) -> tuple[Array, Array | float]:
+    """2u = x·(k + k·0.044715·x²), k = 2√(2/π), as hi + lo (float32; other dtypes: lo = 0)."""
+    k = 2 * _SQRT_2_OVER_PI
+    if x.dtype != jnp.float32:
+        return k * (x + _GELU_CUBIC * x**3), 0.0
+    x2, x2_lo = _two_product(x, x)
+    m, m_lo = _times(k * _GELU_CUBIC, x2)
+    k_hi, k_lo = _constant(k)
+    q = k_hi + m  # k + m = q + q_lo exactly (Knuth's two-sum)
+    v = q - k_hi
+    q_lo = (k_hi - (q - v)) + (m - v)
+    z, z_lo = _two_product(x, q)
+    return z, z_lo + x * (q_lo + m_lo + k_lo + k * _GELU_CUBIC * x2_lo)
 
 
 def _softplus(z: Array) -> Array:
@@ -482,12 +544,44 @@ def _gelu_value(x: Array, approximate: bool = True) -> Array:
     return jnp.maximum(x, -_GELU_TAIL) * cdf  # the max keeps −inf out of −inf · 0
 
 
+# gelu'(x₀) = 0 at x₀ ≈ −0.7525 (approximate) and −0.7518 (exact) (tools/fit_roots.py)
+_GELU_ROOTS = {
+    True: _Root(
+        hi=-0.7524614334106445, lo=1.1339627903339533e-08, width=0.56, p0=(0.4304001033306122, -1.1638417340975593e-08),
+        p=(0.38751843571662903, -0.015782959759235382, -0.11394445598125458, -0.01661660149693489,
+           0.019681565463542938, 0.005236480385065079, -0.002416003728285432, -0.000836016668472439,
+           0.0002387283748248592),
+    ),
+    False: _Root(
+        hi=-0.7517915368080139, lo=1.211444988769017e-08, width=0.56, p0=(0.43149399757385254, -4.784073581731718e-09),
+        p=(0.38828498125076294, -0.018199753016233444, -0.11400822550058365, -0.014769580215215683,
+           0.019421417266130447, 0.004521775059401989, -0.0022371879313141108, -0.0006802795687690377,
+           0.00017772028513718396),
+    ),
+}
+
+
 def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
-    cdf, complement = _gelu_cdf(x, approximate)
-    x = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)  # beyond ±40 the term below is 0: no inf · 0
-    if approximate:  # s + x·s(1 − s)·(2u)', s = σ(2u)
-        return cdf + x * cdf * complement * (2 * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x))
-    return cdf + x * jnp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+    z = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)  # beyond ±40 the terms below are 0: no inf · 0
+    if approximate:  # s(1 + x·(2u)'·(1 − s)), s = σ(2u), 2u to more than float32 (_gelu_argument)
+        t, t_lo = _gelu_argument(z)
+        # σ(2u) of 2u < −64 scaled by e¹⁶ (exact: |2u| ≥ 64): it would flush to 0 below
+        # 2u ≈ −87.3, where f' ≈ 243·σ(2u) is still a normal float (down to x ≈ −10.35)
+        far = t < -64
+        s, sc = _logistic_and_complement(jnp.where(far, t + 16, t), t_lo)
+        k = 2 * _SQRT_2_OVER_PI
+        direct = s * (1 + z * (k + 3 * k * _GELU_CUBIC * z * z) * sc) * jnp.where(far, math.exp(-16), 1.0)
+    else:  # Φ(x) + x·φ(x), x² to more than float32
+        x2, x2_lo = _two_product(z, z)
+        # For x < −8, φ(x)·(x + Φ/φ) with Φ/φ = (1/|x|)(1 − 1/x² + 3/x⁴ − …) (to 1e-7 of it, a
+        # 1/x² share of f'), and φ scaled by e¹⁶ (exact: x²/2 ≥ 32) so that neither it nor Φ
+        # flushes to 0 where x·φ(x) is still a normal float (down to x ≈ −13.4).
+        tail = z < -8
+        phi = jnp.exp(jnp.where(tail, 16 - 0.5 * x2, -0.5 * x2)) * (1 - 0.5 * x2_lo) * _INV_SQRT_2PI
+        r = 1 / (z * z)
+        mills = (1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r * (1 - 9 * r))))) / -z
+        direct = jnp.where(tail, phi * (z + mills) * math.exp(-16), _gelu_cdf(x, False)[0] + z * phi)
+    return _near_root(x, direct, _GELU_ROOTS[approximate])
 
 
 def _gelu_reference(x: Array, approximate: bool = True) -> Array:
@@ -534,7 +628,17 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     exactly ±1 from :math:`|u| \approx 7.9`, which puts ``jax.nn``'s gradient 24 ulps off at
     :math:`x = 4.9`). :math:`s` and :math:`1 - s` come from one exponential without
     cancellation, and the derivative reuses the forward pass's (or its erfc). Kinks:
-    none. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
+    none. The float32 (and half-precision) gradient is within 4 ulps of the exact one
+    wherever that is a normal float (a dense sweep finds 4.0 at most; the exact form 5.4 on
+    :math:`-1.7 < x < -1.3`, its erfc's error amplified by the cancellation): within 0.56 of the root
+    of :math:`\mathrm{gelu}'` (:math:`x_0 \approx -0.752`), where the two terms cancel, it
+    is :math:`(x - x_0)P(x - x_0)`, a degree-9 fit with :math:`x - x_0` exact; in the left
+    tail the exponential's argument (:math:`2u`, or :math:`x^2/2`) is carried to 48 bits,
+    since its rounding would be amplified :math:`|2u|`-fold (up to 87: ``jax.nn`` has no
+    correct digit there); and down to :math:`x \approx -10.35` (:math:`-13.4` exact), where
+    :math:`\sigma(2u)` (:math:`\varphi`, :math:`\Phi`) fall below the normal range and XLA
+    flushes them to 0, they are scaled by :math:`e^{16}` first. On XLA:CPU, where this
+    kernel is compute-bound, the tanh form's forward+backward then takes 1.6–2.4× jax.nn's time. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
     arrays). Integer input is promoted to a float first (``gelu`` of an integer array equals
     ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0
     (``jax.nn`` gives NaN there).
@@ -561,9 +665,23 @@ def _silu_value(x: Array) -> Array:
     return jnp.maximum(x, -_TAIL) * s  # silu(−inf) = 0, not −inf · 0
 
 
+def _silu_prime(z: Array, lo: Array | float = 0.0) -> Array:
+    """σ(z)(1 + zσ(−z)) of z + lo, directly (it cancels at its root, z₀ ≈ −1.278)."""
+    s, sc = _logistic_and_complement(z, lo)  # as the forward pass: XLA computes σ once for both
+    zc = jnp.clip(z, -_TAIL, _TAIL)  # z·σ(−z) → 0 at ±inf, not inf · 0
+    return s * (1 + zc * sc if isinstance(lo, float) else (1 + zc * sc) + lo * sc)
+
+
+# silu'(x₀) = 0 at x₀ ≈ −1.278 (tools/fit_roots.py)
+_SILU_ROOT = _Root(
+    hi=-1.2784645557403564, lo=1.2979282537628478e-08, width=0.3, p0=(0.2178117036819458, 2.059083348271429e-09),
+    p=(0.14664879441261292, 0.01887480728328228, -0.015222660265862942, -0.006606170441955328,
+       0.00012692461314145476, 0.0007910953718237579, 0.0001804074418032542),
+)
+
+
 def _silu_derivative(x: Array) -> Array:
-    s, sc = _logistic_and_complement(x)  # as the forward pass: XLA computes σ once for both
-    return s * (1 + jnp.clip(x, -_TAIL, _TAIL) * sc)  # x·σ(−x) → 0 at ±inf, not inf · 0
+    return _near_root(x, _silu_prime(x), _SILU_ROOT)
 
 
 @elementwise(
@@ -585,9 +703,12 @@ def silu(x: ArrayLike) -> Array:
 
     The derivative reuses the forward pass's :math:`\sigma(x)`, and takes
     :math:`1 - \sigma(x) = \sigma(-x)` from the same exponential, so nothing cancels for
-    large positive :math:`x`. Near the root of :math:`\mathrm{silu}'` (:math:`x \approx
-    -1.278`) the sum :math:`1 + x\sigma(-x)` cancels: a few hundred float32 ulps of the
-    (tiny) gradient there, as ``jax.nn``.
+    large positive :math:`x`. Near the root of :math:`\mathrm{silu}'` (:math:`x_0 \approx
+    -1.278`) the sum :math:`1 + x\sigma(-x)` cancels (``jax.nn``'s float32 gradient is
+    hundreds of ulps off there), so within 0.3 of it a float32 (or half-precision) gradient
+    is :math:`(x - x_0)P(x - x_0)`, a degree-7 fit with :math:`x - x_0` exact: within 4 ulps
+    everywhere (on XLA:CPU, where this kernel is compute-bound, forward+backward then takes
+    1.2–1.3× jax.nn's time).
     :func:`swish` is the same function. Kinks: none. The backward pass keeps only the input.
     ``silu(-inf)`` is 0 with gradient 0 and ``silu(inf)`` is inf with gradient 1
     (``jax.nn`` gives NaN for both gradients).

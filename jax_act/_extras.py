@@ -19,7 +19,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._activations import _TAIL, _logistic_and_complement, _silu_derivative
+from ._activations import _TAIL, _Root, _logistic_and_complement, _near_root, _silu_prime, _times
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -487,10 +487,18 @@ squared_relu = relu2
 _QUICK_GELU = 1.702
 
 
+# f'(x₀) = 0 at x₀ = −1.278…/1.702 ≈ −0.7512 (tools/fit_roots.py)
+_QUICK_GELU_ROOT = _Root(
+    hi=-0.7511542439460754, lo=-1.1495213669832083e-08, width=0.18, p0=(0.37071552872657776, -5.5487223704631106e-09),
+    p=(0.42481282353401184, 0.09305959194898605, -0.12774056196212769, -0.09435069561004639,
+       0.0030859687831252813, 0.03271670266985893, 0.012687894515693188),
+)
+
+
 def _quick_gelu_derivative(x: Array) -> Array:
-    """silu'(z) = σ(z)(1 + z σ(−z)), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z): the
-    same σ(z) as the forward pass, so XLA computes it once for both."""
-    return _silu_derivative(jnp.asarray(_QUICK_GELU, x.dtype) * x)
+    """silu'(z), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z): the same σ(z) as the
+    forward pass, so XLA computes it once for both; at the root, a fit in x itself."""
+    return _near_root(x, _silu_prime(*_times(_QUICK_GELU, jnp.clip(x, -_TAIL, _TAIL))), _QUICK_GELU_ROOT)
 
 
 @elementwise(
@@ -510,7 +518,11 @@ def quick_gelu(x: ArrayLike) -> Array:
 
     (:math:`\sigma(z)\sigma(-z) = \sigma'(z)`, without the cancellation of
     :math:`1 - \sigma(z)`). Limits: :math:`f(-\infty) = 0`, :math:`f(+\infty) = +\infty`,
-    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none.
+    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none. The float32 gradient is
+    within 4 ulps wherever it is a normal float: :math:`z` is carried as a double-float
+    (:math:`e^{z}` would amplify its rounding :math:`|z|`-fold), and within 0.18 of the root
+    of :math:`f'` (:math:`x_0 \approx -0.751`) it is :math:`(x - x_0)P(x - x_0)`, a
+    degree-7 fit with :math:`x - x_0` exact.
 
     The backward pass keeps the input (f is not invertible).
 

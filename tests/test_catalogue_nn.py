@@ -412,17 +412,47 @@ def test_mish_of_large_input(dtype):
     np.testing.assert_array_equal(np.asarray(y[:5]), np.asarray(jax.nn.mish(x[:5])))
 
 
-def test_mish_gradient_keeps_its_digits_at_the_root_of_mish_prime():
-    # mish' = n/d + 4x·e(1 + e)/d² is a difference of equal terms at x₀ ≈ −1.1924: every
-    # float32 within ±1000 ulps of x₀ and a sweep of ±0.5 around it, against float64
-    # autodiff of the plain formula. Points within 2e-7 of x₀ are left out: there the float64
+# (function, its plain formula, the root x₀ of f', the left tail where f' is a normal float32)
+_ROOTED = {
+    "mish": (jax_act.mish, _mish, -1.1924312145154952, (-80.0, -1.5)),
+    "silu": (jax_act.silu, PLAIN["silu"], -1.2784645427610737, (-80.0, -1.5)),
+    "quick_gelu": (jax_act.quick_gelu, lambda x: x / (1 + jnp.exp(-1.702 * x)), -0.751154255441289, (-48.0, -1.0)),
+    "gelu": (jax_act.gelu, _gelu, -0.7524614220710163, (-10.3, -1.4)),
+    "gelu_exact": (functools.partial(jax_act.gelu, approximate=False), functools.partial(_gelu, approximate=False),
+                   -0.7517915246935645, (-13.4, -1.4)),
+}
+
+
+def _float32_gradient_errors(name, x):
+    """|jax_act's float32 f' − float64 autodiff of the plain formula| / |the latter|, at the
+    float32 points x where that is a normal float32."""
+    f, plain, _, _ = _ROOTED[name]
+    x = np.asarray(x, np.float32)  # not float64: with x64 on, numpy would promote the test away
+    g = np.asarray(jax.jit(jax.vmap(jax.grad(f)))(jnp.asarray(x)), np.float64)
+    t = np.asarray(jax.jit(jax.vmap(jax.grad(plain)))(jnp.asarray(x, F64)))
+    normal = np.abs(t) >= np.finfo(np.float32).tiny
+    return x[normal], g[normal], t[normal]
+
+
+@pytest.mark.parametrize("name", list(_ROOTED))
+def test_float32_gradient_keeps_its_digits_at_the_root_of_f_prime(name):
+    # f' is a difference of equal terms at x₀: every float32 within ±1000 ulps of x₀ and a
+    # sweep of ±0.8 around it. Points within 2e-7 of x₀ are left out: there the float64
     # oracle's own cancellation reaches float32 precision.
-    x0 = -1.1924312145154952
+    x0 = _ROOTED[name][2]
     near = np.float32(x0) + np.arange(-1000, 1001) * np.spacing(np.float32(x0))
-    x = np.concatenate([near, np.linspace(x0 - 0.5, x0 + 0.5, 20001)]).astype(np.float32)
-    x = x[np.abs(x.astype(np.float64) - x0) > 2e-7]
-    g = np.asarray(jax.vmap(jax.grad(jax_act.mish))(jnp.asarray(x)), np.float64)
-    t = np.asarray(jax.vmap(jax.grad(_mish))(jnp.asarray(x, F64)))
+    x = np.concatenate([near, np.linspace(x0 - 0.8, x0 + 0.8, 20001)]).astype(np.float32)
+    x, g, t = _float32_gradient_errors(name, x[np.abs(x.astype(np.float64) - x0) > 2e-7])
+    bad = np.abs(g - t) > K * np.finfo(np.float32).eps * np.abs(t)
+    assert not bad.any(), (x[bad][:5], g[bad][:5], t[bad][:5])
+
+
+@pytest.mark.parametrize("name", list(_ROOTED))
+def test_float32_gradient_keeps_its_digits_in_the_left_tail(name):
+    # e^z in f' amplifies the rounding of its argument z (1.702x, 2u, x²/2) by |z|, up to 87:
+    # a dense sweep down to where f' leaves the normal float32 range, relative error
+    lo, hi = _ROOTED[name][3]
+    x, g, t = _float32_gradient_errors(name, np.linspace(lo, hi, 40001))
     bad = np.abs(g - t) > K * np.finfo(np.float32).eps * np.abs(t)
     assert not bad.any(), (x[bad][:5], g[bad][:5], t[bad][:5])
 

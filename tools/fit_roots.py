@@ -10,9 +10,11 @@ P a polynomial fitted here at Chebyshev nodes of [−w, w] in 60-digit arithmeti
 and paste the output into the declarations (``_Root`` in jax_act/_activations.py).
 tests/test_catalogue_nn.py checks the result against an independent oracle.
 
-Only mish uses it: it is 2-3x faster than jax.nn's, so the ~16 flops and a select of the
-band fit in its budget. silu, gelu and quick_gelu would pay 15-40% of their backward pass on
-XLA:CPU for it (measured), where they are at parity with jax.nn; their fits are kept here.
+mish, silu, quick_gelu and both gelu forms use it. The band's select and 7-9 multiply-adds
+cost silu and gelu about half their backward pass again on XLA:CPU, where these kernels are
+compute-bound (on a GPU they are memory-bound); bench/README.md has the numbers. The widths:
+0.3 (0.56 for gelu, whose terms still cancel 2-3 fold where f' falls below 1/8 at x = -1.27; 0.18 for
+quick_gelu, 0.3 of silu's z = 1.702x).
 """
 import mpmath as mp
 import numpy as np
@@ -54,10 +56,10 @@ def gelu_tanh(x):
 # name: (f', a guess of the root, the half-width of the band)
 FUNCTIONS = {
     "silu": (silu, -1.28, 0.3),
-    "quick_gelu": (quick_gelu, -0.75, 0.3),
+    "quick_gelu": (quick_gelu, -0.75, 0.18),
     "mish": (mish, -1.19, 0.3),
-    "gelu_exact": (gelu_exact, -0.75, 0.3),
-    "gelu_tanh": (gelu_tanh, -0.75, 0.3),
+    "gelu_exact": (gelu_exact, -0.75, 0.56),
+    "gelu_tanh": (gelu_tanh, -0.75, 0.56),
 }
 
 
