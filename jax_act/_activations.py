@@ -530,18 +530,15 @@ def selu(x: ArrayLike) -> Array:
 # ---- gelu, silu, mish: not invertible, so the input alone is kept
 
 
-def _gelu_cdf(x: Array, approximate: bool) -> tuple[Array, Array | None]:
-    """The CDF factor: Φ(x) = ½erfc(−x/√2), or ½(1 + tanh u) = σ(2u) with its complement
-    σ(−2u) from the same exp. The forward pass and the derivative build the same
-    expressions, so XLA evaluates them once for both."""
+def _gelu_cdf(x: Array, approximate: bool) -> Array:
+    """The CDF factor: Φ(x) = ½erfc(−x/√2), or ½(1 + tanh u) = σ(2u)."""
     if approximate:
-        return _logistic_and_complement(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))
-    return 0.5 * lax.erfc(-x * _SQRT_HALF), None
+        return _logistic_and_complement(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x**3))[0]
+    return 0.5 * lax.erfc(-x * _SQRT_HALF)
 
 
 def _gelu_value(x: Array, approximate: bool = True) -> Array:
-    cdf, _ = _gelu_cdf(x, approximate)
-    return jnp.maximum(x, -_GELU_TAIL) * cdf  # the max keeps −inf out of −inf · 0
+    return jnp.maximum(x, -_GELU_TAIL) * _gelu_cdf(x, approximate)  # the max keeps −inf out of −inf · 0
 
 
 # gelu'(x₀) = 0 at x₀ ≈ −0.7525 (approximate) and −0.7518 (exact) (tools/fit_roots.py)
@@ -561,26 +558,31 @@ _GELU_ROOTS = {
 }
 
 
+# σ(2u), φ and Φ are scaled by e^_SHIFT where XLA would flush them to 0 while f' is still a
+# normal float; the shift is exact on the arguments it applies to (|2u| ≥ 64, x²/2 ≥ 32)
+_SHIFT = 16
+
+
 def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
     z = jnp.clip(x, -_GELU_TAIL, _GELU_TAIL)  # beyond ±40 the terms below are 0: no inf · 0
     if approximate:  # s(1 + x·(2u)'·(1 − s)), s = σ(2u), 2u to more than float32 (_gelu_argument)
         t, t_lo = _gelu_argument(z)
-        # σ(2u) of 2u < −64 scaled by e¹⁶ (exact: |2u| ≥ 64): it would flush to 0 below
-        # 2u ≈ −87.3, where f' ≈ 243·σ(2u) is still a normal float (down to x ≈ −10.35)
+        # σ(2u) of 2u < −64 scaled: it would flush to 0 below 2u ≈ −87.3, where
+        # f' ≈ 243·σ(2u) is still a normal float (down to x ≈ −10.35)
         far = t < -64
-        s, sc = _logistic_and_complement(jnp.where(far, t + 16, t), t_lo)
+        s, sc = _logistic_and_complement(jnp.where(far, t + _SHIFT, t), t_lo)
         k = 2 * _SQRT_2_OVER_PI
-        direct = s * (1 + z * (k + 3 * k * _GELU_CUBIC * z * z) * sc) * jnp.where(far, math.exp(-16), 1.0)
+        direct = s * (1 + z * (k + 3 * k * _GELU_CUBIC * z * z) * sc) * jnp.where(far, math.exp(-_SHIFT), 1.0)
     else:  # Φ(x) + x·φ(x), x² to more than float32
         x2, x2_lo = _two_product(z, z)
         # For x < −8, φ(x)·(x + Φ/φ) with Φ/φ = (1/|x|)(1 − 1/x² + 3/x⁴ − …) (to 1e-7 of it, a
-        # 1/x² share of f'), and φ scaled by e¹⁶ (exact: x²/2 ≥ 32) so that neither it nor Φ
-        # flushes to 0 where x·φ(x) is still a normal float (down to x ≈ −13.4).
+        # 1/x² share of f'), and φ scaled so that neither it nor Φ flushes to 0 where x·φ(x)
+        # is still a normal float (down to x ≈ −13.4).
         tail = z < -8
-        phi = jnp.exp(jnp.where(tail, 16 - 0.5 * x2, -0.5 * x2)) * (1 - 0.5 * x2_lo) * _INV_SQRT_2PI
+        phi = jnp.exp(jnp.where(tail, _SHIFT - 0.5 * x2, -0.5 * x2)) * (1 - 0.5 * x2_lo) * _INV_SQRT_2PI
         r = 1 / (z * z)
         mills = (1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r * (1 - 9 * r))))) / -z
-        direct = jnp.where(tail, phi * (z + mills) * math.exp(-16), _gelu_cdf(x, False)[0] + z * phi)
+        direct = jnp.where(tail, phi * (z + mills) * math.exp(-_SHIFT), _gelu_cdf(x, False) + z * phi)
     return _near_root(x, direct, _GELU_ROOTS[approximate])
 
 
@@ -638,7 +640,8 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     correct digit there); and down to :math:`x \approx -10.35` (:math:`-13.4` exact), where
     :math:`\sigma(2u)` (:math:`\varphi`, :math:`\Phi`) fall below the normal range and XLA
     flushes them to 0, they are scaled by :math:`e^{16}` first. On XLA:CPU, where this
-    kernel is compute-bound, the tanh form's forward+backward then takes 1.6–2.4× jax.nn's time. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
+    kernel is compute-bound, the tanh form's forward+backward then takes 1.6–2.4× jax.nn's
+    time. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
     arrays). Integer input is promoted to a float first (``gelu`` of an integer array equals
     ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0
     (``jax.nn`` gives NaN there).
@@ -667,7 +670,7 @@ def _silu_value(x: Array) -> Array:
 
 def _silu_prime(z: Array, lo: Array | float = 0.0) -> Array:
     """σ(z)(1 + zσ(−z)) of z + lo, directly (it cancels at its root, z₀ ≈ −1.278)."""
-    s, sc = _logistic_and_complement(z, lo)  # as the forward pass: XLA computes σ once for both
+    s, sc = _logistic_and_complement(z, lo)  # silu: the forward pass's σ, computed once for both
     zc = jnp.clip(z, -_TAIL, _TAIL)  # z·σ(−z) → 0 at ±inf, not inf · 0
     return s * (1 + zc * sc if isinstance(lo, float) else (1 + zc * sc) + lo * sc)
 

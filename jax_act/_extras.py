@@ -496,8 +496,8 @@ _QUICK_GELU_ROOT = _Root(
 
 
 def _quick_gelu_derivative(x: Array) -> Array:
-    """silu'(z), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z): the same σ(z) as the
-    forward pass, so XLA computes it once for both; at the root, a fit in x itself."""
+    """silu'(z), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z), with z as hi + lo
+    (``_times``); at the root, a fit in x itself."""
     return _near_root(x, _silu_prime(*_times(_QUICK_GELU, jnp.clip(x, -_TAIL, _TAIL))), _QUICK_GELU_ROOT)
 
 

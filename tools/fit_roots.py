@@ -11,10 +11,10 @@ and paste the output into the declarations (``_Root`` in jax_act/_activations.py
 tests/test_catalogue_nn.py checks the result against an independent oracle.
 
 mish, silu, quick_gelu and both gelu forms use it. The band's select and 7-9 multiply-adds
-cost silu and gelu about half their backward pass again on XLA:CPU, where these kernels are
-compute-bound (on a GPU they are memory-bound); bench/README.md has the numbers. The widths:
-0.3 (0.56 for gelu, whose terms still cancel 2-3 fold where f' falls below 1/8 at x = -1.27; 0.18 for
-quick_gelu, 0.3 of silu's z = 1.702x).
+cost time on XLA:CPU, where these kernels are compute-bound (on a GPU they are memory-bound):
+silu's forward+backward goes from 1.04-1.09 to 1.2-1.3x jax.nn's (bench/README.md). The
+widths: 0.3; 0.56 for gelu, whose terms still cancel 2-3 fold where f' falls below 1/8 at
+x = -1.27; 0.18 for quick_gelu, 0.3 of silu's z = 1.702x.
 """
 import mpmath as mp
 import numpy as np
