@@ -389,10 +389,10 @@ def mp_oracle(f: Callable[..., jax.Array], x: np.ndarray, *extra: np.ndarray) ->
 
     Evaluated at 40 and at 80 significant digits; where the two disagree or give exactly 0
     for an input below 1e-60 (cancellation in the plain formula, e.g. (e^x − e^−x) for tiny x)
-    the point is evaluated again (at most 400 points) with 60 + |log10 of the smallest input|
-    digits (at most 400), enough for the
+    the point is evaluated again (at most 400 points; any beyond come back as NaN, i.e. not
+    scored) with 60 + |log10 of the smallest input| digits (at most 400), enough for the
     cancellation between float64 inputs, and once more at twice that: points where those two
-    still disagree (terms like e^−1000 cancelling) come back as NaN, i.e. not scored."""
+    still disagree (terms like e^−1000 cancelling) come back as NaN too."""
     mp = _mp()
     if mp is None:
         raise Unsupported("mpmath is not installed")
@@ -417,7 +417,10 @@ def mp_oracle(f: Callable[..., jax.Array], x: np.ndarray, *extra: np.ndarray) ->
                 for a, b in zip(flat_lo[i], flat_hi[i])
             )
         ]
-        bad = bad[:400]  # a budget: the rest keep their 80-digit value
+        if len(bad) > 400:  # a budget: the rest are not trusted at 80 digits, so not scored
+            flat = hi.reshape(flat_hi.shape)
+            flat[bad[400:]] = mp.nan
+            bad = bad[:400]
         if bad and x.ndim:
             subs = [np.asarray(a)[bad] for a in (x, *extra)]
             nz = np.abs(subs[0][subs[0] != 0])

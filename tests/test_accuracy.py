@@ -68,6 +68,20 @@ def test_mp_oracle_is_exact_where_float64_is_not():
     assert abs(float(g[0]) / float(mpmath.exp(-700)) - 1) < 1e-12
 
 
+@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
+def test_mp_oracle_past_its_budget_scores_nothing_rather_than_a_wrong_value():
+    import mpmath
+
+    case = acc.cases(["tanh"])[0]
+    x = np.geomspace(1e-70, 1e-62, 450)  # every one cancels at 80 digits: 50 past the budget
+    got = acc.mp_oracle(lambda x: case.call(x, "reference"), x)
+    mpmath.mp.dps = 50
+    scored = [(v, g) for v, g in zip(x, got) if not mpmath.isnan(g)]
+    assert 400 <= len(scored) < len(x)
+    for v, g in scored:
+        assert abs(g - mpmath.tanh(v)) <= abs(mpmath.tanh(v)) * mpmath.mpf(10) ** -30, (v, g)
+
+
 def test_mp_oracle_unsupported_primitive_falls_back():
     with pytest.raises(acc.Unsupported):
         acc.mp_oracle(lambda x: jnp.sort(x), np.array([2.0, 1.0]))
