@@ -64,7 +64,7 @@ def sigmoid(x: ArrayLike) -> Array:
 
 
 @elementwise(
-    derivative=lambda y: (1 - y) * (1 + y),  # = 1 − y², without cancellation near |y| = 1
+    derivative=lambda y: jnp.where(jnp.abs(y) < 0.5, 1 - y * y, (1 - y) * (1 + y)),  # |y| ≥ ½: 1 ∓ y exact
     derivative_from_input=lambda x: 4 * _sigmoid_slope(2 * x),  # tanh x = 2σ(2x) − 1
     saves="output",
     formula="tanh(x) = (e^x − e^−x) / (e^x + e^−x)",
@@ -80,8 +80,15 @@ def tanh(x: ArrayLike) -> Array:
         \tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}, \qquad
         \tanh'(x) = 1 - \tanh^2(x) = (1 - y)(1 + y)
 
-    The backward pass keeps only the output and evaluates :math:`(1-y)(1+y)`, which avoids
-    the cancellation of :math:`1 - y^2`. Where the output has rounded to ±1
+    The backward pass keeps only the output and evaluates :math:`(1-y)(1+y)` where
+    :math:`|y| \ge \tfrac12` (:math:`1 \mp y` is exact there), :math:`1 - y^2` below. The
+    gradient from a saved output can be no better than the output, so in float32 (and half
+    precision, which computes in float32) the output is
+    :math:`x + x^3 Q(x^2)` on :math:`|x| < 0.55` (``tools/fit_tanh.py``) and
+    :math:`\pm(1 - 2/(e^{2|x|} + 1))` beyond: within about an ulp, where XLA's ``tanh`` (and
+    ``jax.nn.tanh``) is up to 4.6 ulps off, and the gradient within 2.3 against 4.6. (On
+    XLA:CPU, where this kernel is compute-bound, that costs time: see ``bench/README.md``.)
+    float64 is XLA's ``tanh``. Where the output has rounded to ±1
     (:math:`|x| \gtrsim 9` in float32) the gradient is 0, as in ``jax.nn``. Kinks: none.
 
     Args:
@@ -95,7 +102,7 @@ def tanh(x: ArrayLike) -> Array:
       >>> jax_act.tanh(jnp.array([-1.0, 0.0, 1.0]))
       Array([-0.7615942,  0.       ,  0.7615942], dtype=float32)
     """
-    return jnp.tanh(x)
+    return _tanh(x)
 
 
 @elementwise(
@@ -254,6 +261,13 @@ def _two_product(a: Array, b: Array) -> tuple[Array, Array | float]:
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
+def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
+    """a + b = s + e exactly (Knuth); a constant operand goes through ``_constant``."""
+    s = a + b
+    v = s - a
+    return s, (a - (s - v)) + (b - v)
+
+
 def _constant(c: float) -> tuple[Array, float]:
     """c = hi + lo, hi a float32 behind a barrier (XLA would otherwise fold the constant
     into the expressions that recover the rounding error of c + v or c·v)."""
@@ -279,11 +293,55 @@ def _gelu_argument(x: Array) -> tuple[Array, Array | float]:
     x2, x2_lo = _two_product(x, x)
     m, m_lo = _times(k * _GELU_CUBIC, x2)
     k_hi, k_lo = _constant(k)
-    q = k_hi + m  # k + m = q + q_lo exactly (Knuth's two-sum)
-    v = q - k_hi
-    q_lo = (k_hi - (q - v)) + (m - v)
+    q, q_lo = _two_sum(k_hi, m)
     z, z_lo = _two_product(x, q)
     return z, z_lo + x * (q_lo + m_lo + k_lo + k * _GELU_CUBIC * x2_lo)
+
+
+def _horner(t: Array, coefficients: tuple[float, ...]) -> Array:
+    """c₀ + t·(c₁ + t·(c₂ + …))."""
+    p = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        p = c + t * p
+    return p
+
+
+# 1/k!, k = 2 … 12: Taylor through t¹² is exact to 2⁻³⁰ of the result on (−ln 2, ln 3)
+_EXPM1_TAYLOR = tuple(1 / math.factorial(k) for k in range(2, 13))
+
+
+def _expm1(t: Array) -> Array:
+    """eᵗ − 1 within about an ulp in float32, in two thirds of the time of XLA's expm1 (up to
+    5.4 ulps off on |t| < ½): t + t²·P(t) on (−ln 2, ln 3), where eᵗ − 1 would lose bits to
+    the subtraction, else eᵗ − 1 (eᵗ ≤ ½ or ≥ 3: exp's error stays within an ulp of the
+    result). float64 keeps XLA's (within 4 float64 ulps)."""
+    if t.dtype == jnp.float64:
+        return jnp.expm1(t)
+    small = (t > -0.6931471805599453) & (t < 1.0986122886681098)
+    u = jnp.where(small, t, 0.0)
+    return jnp.where(small, jnp.copysign(u + u * u * _horner(u, _EXPM1_TAYLOR), u), jnp.exp(t) - 1)  # −0 stays −0
+
+
+# tools/fit_tanh.py: (tanh x − x)/x³ ≈ Q(x²) on |x| < 0.55, within 3.0e-11 of tanh x
+_TANH_SERIES = (
+    -0.33333332711036423, 0.1333329335436459, -0.053959611580613916,
+    0.021782625000245408, -0.008413468341950574, 0.0023953687582899982,
+)
+_TANH_CUT = 0.55  # tanh ≥ ½ from here: 1 − t is exact-ish and t's error is at most half an ulp
+
+
+def _tanh(x: Array) -> Array:
+    """tanh x within about an ulp in float32 (XLA's is up to 4.6 ulps off, and f' = 1 − y²
+    inherits that): x + x³Q(x²) on |x| < 0.55, else ±(1 − 2/(e^2|x| + 1)). float64 keeps
+    XLA's (float64 ulps, not float32 ones)."""
+    if x.dtype == jnp.float64:
+        return jnp.tanh(x)
+    a = jnp.abs(x)
+    small = a < _TANH_CUT
+    u = jnp.where(small, a, 0.0)
+    s = u * u
+    big = 1 - 2 / (jnp.exp(2 * a) + 1)  # 1 at a = inf; NaN stays NaN
+    return jnp.copysign(jnp.where(small, u + u * s * _horner(s, _TANH_SERIES), big), x)
 
 
 def _softplus(z: Array) -> Array:
@@ -314,10 +372,7 @@ def _near_root(x: Array, fprime: Array, root: _Root) -> Array:
     # the barrier keeps XLA from folding (x − hi) − lo into x − (hi + lo), which rounds to x − hi
     hi, lo = lax.optimization_barrier((jnp.float32(root.hi), jnp.float32(root.lo)))
     d = (x - hi) - lo
-    t = root.p[-1]
-    for c in reversed(root.p[:-1]):  # Horner
-        t = c + d * t
-    return jnp.where(jnp.abs(d) <= root.width, d * (root.p0[0] + (root.p0[1] + d * t)), fprime)
+    return jnp.where(jnp.abs(d) <= root.width, d * (root.p0[0] + (root.p0[1] + d * _horner(d, root.p))), fprime)
 
 
 def _keep_nothing(x: Array, y: Array) -> None:
@@ -368,7 +423,7 @@ def _exp_linear_derivative(y: Array, alpha: ArrayLike) -> Array:
 
 def _elu(x: Array, alpha: ArrayLike) -> Array:
     # the double where: the unused branch sees 0, so elu(1e4) cannot overflow into inf · 0
-    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.where(x > 0, 0, x)))
+    return jnp.where(x > 0, x, alpha * _expm1(jnp.where(x > 0, 0, x)))
 
 
 def _elu_reference(x: Array, alpha: ArrayLike) -> Array:
@@ -378,7 +433,7 @@ def _elu_reference(x: Array, alpha: ArrayLike) -> Array:
 @elementwise(
     derivative=_exp_linear_derivative,
     saves="output",
-    partials={"alpha": lambda x, y, alpha: jnp.expm1(jnp.where(x > 0, 0, x))},
+    partials={"alpha": lambda x, y, alpha: _expm1(jnp.where(x > 0, 0, x))},
     formula="elu(x) = x if x > 0 else α(eˣ − 1)",
     derivative_text="1 if y > 0 else y + α; ∂/∂α = eˣ − 1 if x ≤ 0 else 0",
     kinks="elu'(0) = α (the x ≤ 0 branch), as jax.nn",
@@ -425,7 +480,7 @@ def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
 
 def _celu_dalpha(x: Array, y: Array, alpha: Array) -> Array:
     t = jnp.minimum(x, 0) / alpha  # ∂/∂α α(e^t − 1) with t = x/α: e^t − 1 − t·e^t
-    return jnp.expm1(t) - t * jnp.exp(t)
+    return _expm1(t) - t * jnp.exp(t)
 
 
 @elementwise(
@@ -472,7 +527,7 @@ def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
       >>> jax_act.celu(jnp.array([-1.0, 0.0, 1.0]), alpha=2.0)
       Array([-0.78693867,  0.        ,  1.        ], dtype=float32)
     """
-    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha))
+    return jnp.where(x > 0, x, alpha * _expm1(jnp.minimum(x, 0) / alpha))
 
 
 def _selu_derivative(x: Array) -> Array:
@@ -747,18 +802,30 @@ def _mish_reference(x: Array) -> Array:
 
 # mish'(x₀) = 0 at x₀ ≈ −1.192 (tools/fit_roots.py)
 _MISH_ROOT = _Root(
-    hi=-1.1924312114715576, lo=-3.0439375464652585e-09, width=0.3, p0=(0.2669479250907898, -1.1166377156257568e-08),
-    p=(0.2047312706708908, 0.041907865554094315, -0.02027183026075363, -0.01582360826432705,
-       -0.003360232338309288, 0.0011369077255949378, 0.0009818865219131112),
+    hi=-1.1924312114715576, lo=-3.0439375464652585e-09, width=0.36, p0=(0.2669479250907898, -1.1569572855307797e-08),
+    p=(0.2047312706708908, 0.04190795123577118, -0.020271847024559975, -0.015826189890503883,
+       -0.003359721740707755, 0.0011557048419490457, 0.0009781632106751204),
 )
 
 
 def _mish_derivative(x: Array) -> Array:
     e, n, d = _mish_parts(x)  # f' = n/d + 4x·e(1 + e)/d²
+    x = jnp.clip(x, -_TAIL, 40.0)
     # 4x·e before any division: e/d alone falls below the normal range (and is flushed to 0
     # on XLA:CPU) where f' itself is still a normal float
-    direct = n / d + (4 * jnp.clip(x, -_TAIL, 40.0) * e / d) * ((1 + e) / d)
-    return _near_root(x, direct, _MISH_ROOT)
+    direct = n / d + (4 * x * e / d) * ((1 + e) / d)
+    # x < −0.4: the two terms cancel 2–3 fold on (−3.2, −0.8) and their roundings add up (9
+    # ulps in float32). Over one denominator f' = e·b/h², h = d/2 = 1 + δ, δ = e(1 + e/2),
+    # b = (1 + x) + e(1.5 + x + e(1 + e/4)) (b cancels only at the root), with 1 + x and
+    # 1 + δ carried as hi + lo: their roundings were most of what was left.
+    one, _ = _constant(1.0)
+    delta = e * (1 + 0.5 * e)
+    h = one + delta
+    h_lo = delta - (h - one)  # exact (Fast2Sum: δ < 1.5 has 1's exponent or less)
+    s, s_lo = _two_sum(one, x)
+    b = s + (s_lo + e * ((1.5 + x) + e * (1 + 0.25 * e)))
+    left = e * b / (h * h) * (1 - 2 * h_lo / h)
+    return _near_root(x, jnp.where(x < -0.4, left, direct), _MISH_ROOT)
 
 
 @elementwise(
@@ -784,10 +851,13 @@ def mish(x: ArrayLike) -> Array:
     The exponential is taken of :math:`x` clipped to :math:`[-1000, 40]` (beyond which the
     results have reached their limits), so ``mish(1e3)`` is 1000 and nothing overflows.
     The two terms of the derivative cancel at its root :math:`x_0 \approx -1.1924`: within
-    0.3 of it the float32 derivative is :math:`(x - x_0)\,P(x - x_0)`, a fitted polynomial,
-    with :math:`x - x_0` exact (about 2 ulps there, where the formula loses every digit;
-    elsewhere up to about 9 ulps for :math:`-3.2 < x < -0.8`, from the two terms' own
-    rounding). Kinks: none. The backward pass keeps only the input (autodiff of
+    0.36 of it the float32 derivative is :math:`(x - x_0)\,P(x - x_0)`, a fitted polynomial,
+    with :math:`x - x_0` exact (about 2 ulps there, where the formula loses every digit).
+    For :math:`x < -0.4` they also cancel 2–3 fold, so there it is taken over one
+    denominator, :math:`e\,b/h^2` with :math:`h = 1 + e(1 + e/2)` and
+    :math:`b = (1 + x) + e(1.5 + x + e(1 + e/4))`, :math:`1 + x` and :math:`h` carried to
+    twice the precision: within 4 ulps everywhere (the two terms as they come were 9 ulps
+    off). Kinks: none. The backward pass keeps only the input (autodiff of
     ``jax.nn.mish`` keeps five arrays). ``mish(-inf)`` is 0 with gradient 0.
 
     Args:
@@ -810,7 +880,7 @@ def mish(x: ArrayLike) -> Array:
 
 
 def _softplus_derivative(y: Array, beta: Array, threshold: float | None = None) -> Array:
-    slope = -jnp.expm1(-beta * y)  # σ(βx) = 1 − e^(−βy)
+    slope = -_expm1(-beta * y)  # σ(βx) = 1 − e^(−βy)
     return slope if threshold is None else jnp.where(beta * y > threshold, 1.0, slope)
 
 
@@ -879,7 +949,7 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0, threshold: float | None = N
 
 
 @elementwise(
-    derivative=lambda y: -jnp.expm1(y),  # σ(−x) = 1 − e^y
+    derivative=lambda y: -_expm1(y),  # σ(−x) = 1 − e^y
     saves="output",
     formula="log_sigmoid(x) = log σ(x) = −log(1 + e^(−x))",
     derivative_text="1 − e^y = σ(−x)",
@@ -912,7 +982,7 @@ def log_sigmoid(x: ArrayLike) -> Array:
 
 
 @elementwise(
-    derivative=lambda x: 1 / jnp.expm1(x),
+    derivative=lambda x: 1 / _expm1(x),
     saves="input",
     formula="log1mexp(x) = log(1 − e^(−x)), x > 0",
     derivative_text="1 / (eˣ − 1)",
@@ -951,7 +1021,7 @@ def log1mexp(x: ArrayLike) -> Array:
       Array([-0.93275213, -0.45867515, -0.00676075], dtype=float32)
     """
     cut = 1.5 if x.dtype == jnp.float64 else 0.6931471805599453  # float64 log1p: see above
-    return jnp.where(x < cut, jnp.log(-jnp.expm1(-x)), jnp.log1p(-jnp.exp(-x)))
+    return jnp.where(x < cut, jnp.log(-_expm1(-x)), jnp.log1p(-jnp.exp(-x)))
 
 
 @elementwise(
@@ -1023,7 +1093,11 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     where the value is :math:`10^{-4}`). Kinks: none.
 
     The backward pass keeps only the output. The input is kept as well only when ``b`` is
-    differentiated.
+    differentiated. For :math:`x < 0`, :math:`y^2/(y^2 + b/4)` doubles the relative error
+    of :math:`y` (up to 2.7 ulps in float32, as ``jax.nn``'s), so the float32 gradient there
+    is within about 5 ulps, not 4. Carrying :math:`x^2 + b`, its root and the quotient as
+    double-floats gives a correctly rounded :math:`y` and 3.5 ulps, but costs 5× the forward's
+    time on XLA:CPU (no fused multiply-add in JAX), so it is not done.
 
     Args:
       x: input array.

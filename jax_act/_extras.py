@@ -19,7 +19,16 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._activations import _TAIL, _Root, _logistic_and_complement, _near_root, _silu_prime, _times
+from ._activations import (
+    _TAIL,
+    _Root,
+    _horner,
+    _logistic_and_complement,
+    _near_root,
+    _silu_prime,
+    _tanh,
+    _times,
+)
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -389,20 +398,17 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
 # x cosh x − sinh x = Σ_{k≥1} 2k x^{2k+1} / (2k+1)!: positive terms, no cancellation. Eleven
 # terms leave a relative truncation error below 1e-17 for |x| < 2 (float64's eps is 1.1e-16).
 _TANH_SHRINK_CUT = 2.0
-_TANH_SHRINK_SERIES = tuple(2 * k / math.factorial(2 * k + 1) for k in range(11, 0, -1))  # highest first
+_TANH_SHRINK_SERIES = tuple(2 * k / math.factorial(2 * k + 1) for k in range(1, 12))
 
 
 def _tanh_shrink_small(x: Array) -> Array:
     """x − tanh x for |x| < 2, as (x cosh x − sinh x) / cosh x by the series."""
     x2 = x * x
-    p = jnp.zeros_like(x)
-    for c in _TANH_SHRINK_SERIES:
-        p = p * x2 + jnp.asarray(c, x.dtype)
-    return x * x2 * p / jnp.cosh(x)
+    return x * x2 * _horner(x2, _TANH_SHRINK_SERIES) / jnp.cosh(x)
 
 
 @elementwise(
-    derivative=lambda x: jnp.square(jnp.tanh(x)),
+    derivative=lambda x: jnp.square(_tanh(x)),
     saves="input",  # f is invertible, but not in closed form
     formula="tanh_shrink(x) = x − tanh x",
     derivative_text="tanh_shrink'(x) = tanh² x",
@@ -434,7 +440,7 @@ def tanh_shrink(x: ArrayLike) -> Array:
       >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.001, 3.0]))
       Array([-1.0359724e+00,  3.3333328e-10,  2.0049453e+00], dtype=float32)
     """
-    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - jnp.tanh(x))
+    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - _tanh(x))
 
 
 # --------------------------------------------------------------------------- modern extras
