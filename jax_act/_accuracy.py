@@ -119,9 +119,10 @@ class Case:
 
 
 def cases(names: list[str] | None = None, *, all_params: bool = True) -> list[Case]:
-    """One :class:`Case` per activation and test parameter set (only the first set when
-    ``all_params`` is False). Activations whose signature cannot be filled generically are
-    skipped (see :func:`uncallable`)."""
+    """One :class:`Case` per activation and test parameter set (when ``all_params`` is False,
+    the first set and those that only choose a formula, such as gelu's ``approximate``).
+    Activations whose signature cannot be filled generically are skipped (see
+    :func:`uncallable`)."""
     out = []
     for name in names if names is not None else list(REGISTRY):
         act = REGISTRY[name]
@@ -142,7 +143,8 @@ def _build(act: Activation, all_params: bool) -> list[Case] | None:
     names = list(sig.parameters)
     rest = sig.parameters
     out = []
-    for tp in spec.test_params if all_params else spec.test_params[:1]:
+    first, *more = spec.test_params
+    for tp in [first, *(tp for tp in more if all_params or set(tp) <= set(spec.static))]:
         options: dict[str, Any] = {}
         params: dict[str, Any] = {}
         if spec.kind == "reduction" and "axis" in rest:
@@ -211,15 +213,32 @@ def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
     if mp is None:
         raise Unsupported("mpmath is not installed")
     vec = lambda f: np.vectorize(f, otypes=[object])  # noqa: E731
-    to_mp = vec(lambda v: mp.mpf(float(v)) if not isinstance(v, (bool, np.bool_)) else bool(v))
+    # A float64 constant that is the rounding of one of these stands for it: jax's ndtr
+    # scales by a float64 √½ and erfc's derivative by −2/√π, and their last bit, multiplied
+    # by x² (or by the cancellation at a root of f'), moved the oracle by hundreds of float64
+    # ulps (exact gelu' at x = −18 and near its root)
+    exact = (
+        lambda: mp.pi, lambda: mp.sqrt(2), lambda: mp.sqrt(0.5), lambda: mp.sqrt(mp.pi), lambda: 1 / mp.sqrt(mp.pi),
+        lambda: 2 / mp.sqrt(mp.pi), lambda: mp.sqrt(2 * mp.pi), lambda: 1 / mp.sqrt(2 * mp.pi),
+        lambda: mp.sqrt(2 / mp.pi), lambda: mp.ln2, lambda: mp.log(2 * mp.pi) / 2,
+    )
+    known = {float(c()): c for c in exact}
 
-    def mpf_array(a: Any) -> np.ndarray:
+    def constant(v: float) -> Any:
+        c = known.get(abs(v))
+        return mp.mpf(v) if c is None else (c() if v > 0 else -c())
+
+    to_mp = vec(lambda v: mp.mpf(float(v)) if not isinstance(v, (bool, np.bool_)) else bool(v))
+    to_mp_constant = vec(lambda v: constant(float(v)) if not isinstance(v, (bool, np.bool_)) else bool(v))
+
+    def mpf_array(a: Any, snap: bool = False) -> np.ndarray:
+        """``a`` as mpmath numbers; ``snap``: a constant of the formula (see ``known``)."""
         a = np.asarray(a)
         if a.dtype == object:
             return a
         if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
             return a
-        return to_mp(a.astype(np.float64)) if a.size else a.astype(object)
+        return (to_mp_constant if snap else to_mp)(a.astype(np.float64)) if a.size else a.astype(object)
 
     def safe(f):
         def g(v):
@@ -265,7 +284,8 @@ def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
         "tanh": vec(mp.tanh),
         "logistic": vec(lambda v: 1 / (1 + mp.exp(-v))),
         "erf": vec(mp.erf),
-        "erfc": vec(mp.erfc),
+        # mpmath overflows a float on erfc(1e300); past 1e100 it is below 10^(−10^200): 0
+        "erfc": vec(lambda v: mp.erfc(v) if v < 1e100 else mp.mpf(0)),
         "sqrt": safe(lambda v: mp.sqrt(v) if v >= 0 else mp.nan),
         "rsqrt": safe(lambda v: 1 / mp.sqrt(v) if v > 0 else (mp.inf if v == 0 else mp.nan)),
         "cbrt": vec(mp.cbrt),
@@ -303,11 +323,11 @@ def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
 
         def read(v):
             if type(v).__name__ == "Literal":
-                return mpf_array(v.val)
+                return mpf_array(v.val, snap=True)
             return env[v]
 
         for var, val in zip(jaxpr.constvars, consts):
-            env[var] = mpf_array(val)
+            env[var] = mpf_array(val, snap=True)
         for var, val in zip(jaxpr.invars, vals):
             env[var] = val
         for eqn in jaxpr.eqns:
@@ -710,7 +730,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", default=None, metavar="PATH", help="also write every figure as JSON to PATH")
     parser.add_argument("--points", type=int, default=20000, help="grid size for float32 (16-bit types: every value)")
     parser.add_argument("--mp-points", type=int, default=2000, help="grid size for float64 (all evaluated in mpmath)")
-    parser.add_argument("--all-params", action="store_true", help="every test parameter set, not only the first")
+    parser.add_argument("--all-params", action="store_true", help="every test parameter set, not only the first (and the formula choices)")
 
 
 def _fmt(v: float) -> str:

@@ -370,12 +370,19 @@ def check_activation(
     domain = domain or (-np.inf, np.inf)
     params = tuple(params or ({},))
     name = act.spec.name if act else getattr(fn, "__name__", "fn")
+    static = act.spec.static if act else ()
     with _compat.enable_x64():
-        return [
-            row
-            for pset in params
-            for row in _check_pset(act, name, fn, reference, twin, _accepts(jax_nn, pset), tuple(dtypes), pset, kink_points, domain, finite_differences)
-        ]
+        rows = []
+        for pset in params:
+            # a static option (gelu's approximate) selects a formula: bound, not traced
+            bind = functools.partial(_bind, {k: v for k, v in pset.items() if k in static})
+            traced = {k: v for k, v in pset.items() if k not in static}
+            rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(_accepts(jax_nn, pset)), tuple(dtypes), traced, kink_points, domain, finite_differences, pset)
+        return rows
+
+
+def _bind(options: dict, f: Callable | None) -> Callable | None:
+    return functools.partial(f, **options) if f is not None and options else f
 
 
 def _accepts(other: Callable | None, pset: dict) -> Callable | None:
@@ -395,9 +402,10 @@ def _f64(a: jax.Array) -> np.ndarray:
     return np.asarray(a.astype(jnp.float64))
 
 
-def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_points, domain, finite_differences) -> list[Row]:
-    """Rows for one parameter set. Every dtype's samples (with the kinks), edges and an empty
-    array go through each function in one compile (fn, the float64 reference, jax.nn)."""
+def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_points, domain, finite_differences, label) -> list[Row]:
+    """Rows for one parameter set (``label``: it with the static options bound into the
+    functions). Every dtype's samples (with the kinks), edges and an empty array go through
+    each function in one compile (fn, the float64 reference, jax.nn)."""
     n = len(dtypes)
     samples, xk, edges = [], [], []
     for dtype in dtypes:
@@ -417,7 +425,7 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
     try:
         ours = [tuple(map(_f64, o)) for o in _vjp_many(fn, ins, gd, pss)]
     except Exception as e:  # noqa: BLE001 - a row that cannot run fails, with the reason
-        return [Row(name, d, dict(pset), np.inf, np.inf, None, np.nan, None, [f"raised {type(e).__name__}: {e}"]) for d in dtypes]
+        return [Row(name, d, dict(label), np.inf, np.inf, None, np.nan, None, [f"raised {type(e).__name__}: {e}"]) for d in dtypes]
     with np.errstate(all="ignore"):  # the naive oracle may overflow at the edges: judged there
         refs = [tuple(map(_f64, o)) for o in _vjp_many(reference, tuple(x.astype(jnp.float64) for x in ins[: 2 * n]), tuple(jnp.asarray(g) for g in gs[: 2 * n]), p64 + p64)]
     nns = [tuple(map(_f64, o)) for o in _vjp_many(jax_nn, ins[: 2 * n], gd[: 2 * n], pss[: 2 * n])] if jax_nn is not None else None
@@ -483,7 +491,7 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
         nn_saved = bytes_saved(jax_nn, xb, **ps[i]) if jax_nn is not None else None
         if nn_saved is not None and saved > nn_saved:
             problems.append(f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}")
-        rows.append(Row(name, dtype, dict(pset), ev, eg, vs, saved, nn_saved, problems))
+        rows.append(Row(name, dtype, dict(label), ev, eg, vs, saved, nn_saved, problems))
     return rows
 
 
@@ -508,14 +516,15 @@ def _partials_problems(fn: Callable, reference: Callable, x: np.ndarray, pset: d
 
 def format_rows(rows: Sequence[Row]) -> str:
     """A fixed-width table of rows, as ``jax-act check`` prints it."""
-    head = f"{'activation':<22} {'dtype':<9} {'value err':>9} {'grad err':>9} {'vs jax.nn':>9} {'saved B/el':>10} {'jax.nn B/el':>11}  result"
+    labels = [r.name + ("" if not r.params else "(" + ",".join(f"{k}={v}" for k, v in r.params.items()) + ")") for r in rows]
+    w = max([22, *map(len, labels)])
+    head = f"{'activation':<{w}} {'dtype':<9} {'value err':>9} {'grad err':>9} {'vs jax.nn':>9} {'saved B/el':>10} {'jax.nn B/el':>11}  result"
     lines = [head, "-" * len(head)]
-    for r in rows:
-        label = r.name + ("" if not r.params else "(" + ",".join(f"{k}={v}" for k, v in r.params.items()) + ")")
+    for r, label in zip(rows, labels):
         nn = "-" if r.vs_jax_nn is None else f"{r.vs_jax_nn:9.2f}"
         nnb = "-" if r.jax_nn_bytes is None else f"{r.jax_nn_bytes:g}"
         verdict = "pass" if r.passed else "FAIL: " + "; ".join(r.problems)
         lines.append(
-            f"{label:<22.22} {r.dtype:<9} {r.value_err:9.2f} {r.grad_err:9.2f} {nn:>9} {r.bytes_saved:>10g} {nnb:>11}  {verdict}"
+            f"{label:<{w}} {r.dtype:<9} {r.value_err:9.2f} {r.grad_err:9.2f} {nn:>9} {r.bytes_saved:>10g} {nnb:>11}  {verdict}"
         )
     return "\n".join(lines)

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.scipy.special import ndtr
 
 from jax_act import _accuracy as acc
 from jax_act._cli import main
@@ -66,6 +67,23 @@ def test_mp_oracle_is_exact_where_float64_is_not():
     sig = acc.cases(["sigmoid"])[0]
     g = acc.mp_oracle(lambda x, w: jax.vjp(lambda x: sig.call(x, "reference"), x)[1](w)[0], np.array([700.0]), np.ones(1))
     assert abs(float(g[0]) / float(mpmath.exp(-700)) - 1) < 1e-12
+
+
+@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
+def test_mp_oracle_reads_a_rounded_constant_as_the_number_it_rounds_but_not_an_input():
+    # exact gelu's reference is x·ndtr(x): jax's ndtr multiplies by a float64 √½, whose
+    # last bit, times x², moved Φ(−18) by 10⁻¹⁴ of itself; erfc' multiplies by −2/√π
+    import mpmath
+
+    x = np.array([-18.0, np.sqrt(0.5)])  # an input equal to float64 √½ stays that float
+    got = acc.mp_oracle(lambda x: x * ndtr(x), x)
+    mpmath.mp.dps = 50
+    want = [v * mpmath.ncdf(v) for v in map(mpmath.mpf, x)]
+    for g, w in zip(got, want):
+        assert abs(g - w) <= abs(w) * mpmath.mpf(10) ** -30, (g, w)
+    g = acc.mp_oracle(lambda x, w: jax.vjp(lambda x: x * ndtr(x), x)[1](w)[0], x[:1], np.ones(1))
+    v = mpmath.mpf(x[0])
+    assert abs(g[0] / (mpmath.ncdf(v) + v * mpmath.npdf(v)) - 1) < mpmath.mpf(10) ** -30
 
 
 @pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
