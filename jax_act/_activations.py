@@ -207,7 +207,6 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 _SQRT_2_OVER_PI = 0.7978845608028654  # √(2/π)
 _GELU_CUBIC = 0.044715
 _SQRT_HALF = 0.7071067811865476  # √½
-_INV_SQRT_2PI = 0.3989422804014327  # 1/√(2π)
 # Beyond these magnitudes every derivative below has rounded to its limit (0 or 1) in float64,
 # so clipping the input there changes no result and keeps ±inf out of `inf · 0`.
 _TAIL = 1000.0
@@ -244,18 +243,20 @@ def _logistic_and_complement(x: Array, lo: Array | float = 0.0) -> tuple[Array, 
 
 
 def _split(v: Array) -> tuple[Array, Array]:
-    """v = hi + lo with 12 significant bits each (Veltkamp; |v| < 2¹¹⁵): products of halves
-    are exact. Arithmetic, not a bit mask: XLA:CPU materializes a bitcast inside a model's
-    backward pass (4 bytes per element more, measured)."""
-    t = v * 4097.0
+    """v = hi + lo with 12 significant bits each in float32 (|v| < 2¹¹⁵), 26 in float64
+    (Veltkamp): products of halves are exact. Arithmetic, not a bit mask: XLA:CPU
+    materializes a bitcast inside a model's backward pass (4 bytes per element more,
+    measured)."""
+    t = v * (134217729.0 if v.dtype == jnp.float64 else 4097.0)  # 2²⁷ + 1, 2¹² + 1
     hi = t - (t - v)
     return hi, v - hi
 
 
 def _two_product(a: Array, b: Array) -> tuple[Array, Array | float]:
-    """a·b = p + e exactly (Dekker), p the rounded product (float32; other dtypes: e = 0)."""
+    """a·b = p + e exactly (Dekker), p the rounded product (float32 and float64; other
+    dtypes: e = 0)."""
     p = a * b
-    if p.dtype != jnp.float32:
+    if p.dtype not in (jnp.float32, jnp.float64):
         return p, 0.0
     (ah, al), (bh, bl) = _split(a), _split(b)
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
@@ -352,25 +353,29 @@ def _softplus(z: Array) -> Array:
 class _Root(NamedTuple):
     """A root x₀ = hi + lo of f' (hi, lo float32), and f'(x) = d·P(d) with d = x − x₀ on
     |d| ≤ width: P(d) = p0[0] + (p0[1] + d·(p[0] + d·(p[1] + …))), fitted to 2⁻²⁸ relative
-    in 60-digit arithmetic by ``tools/fit_roots.py`` (P's constant term is kept as hi + lo)."""
+    in 60-digit arithmetic by ``tools/fit_roots.py`` (P's constant term is kept as hi + lo).
+    ``float64``: the same for float64 (fitted to 2⁻⁵⁶ on a narrower band)."""
 
     hi: float
     lo: float
     width: float
     p0: tuple[float, float]
     p: tuple[float, ...]
+    float64: "_Root | None" = None
 
 
 def _near_root(x: Array, fprime: Array, root: _Root) -> Array:
-    """f' with the cancellation at its root taken out (float32; half precision computes in
-    float32). Near x₀ the direct formula is a difference of nearly equal terms and keeps only
-    their absolute error (mish's: millions of ulps of the tiny f'); d = (x − hi) − lo is
-    exact there (x − hi by Sterbenz's lemma), so d·P(d) is good to about an ulp. float64
-    keeps the direct formula: its cancellation costs float64 ulps, not float32 ones."""
-    if x.dtype != jnp.float32:
+    """f' with the cancellation at its root taken out (float32 and float64; half precision
+    computes in float32). Near x₀ the direct formula is a difference of nearly equal terms
+    and keeps only their absolute error (mish's: millions of ulps of the tiny f'); d =
+    (x − hi) − lo is exact there (x − hi by Sterbenz's lemma), so d·P(d) is good to about an
+    ulp."""
+    if x.dtype == jnp.float64:
+        root = root.float64
+    elif x.dtype != jnp.float32:
         return fprime
     # the barrier keeps XLA from folding (x − hi) − lo into x − (hi + lo), which rounds to x − hi
-    hi, lo = lax.optimization_barrier((jnp.float32(root.hi), jnp.float32(root.lo)))
+    hi, lo = lax.optimization_barrier((jnp.asarray(root.hi, x.dtype), jnp.asarray(root.lo, x.dtype)))
     d = (x - hi) - lo
     return jnp.where(jnp.abs(d) <= root.width, d * (root.p0[0] + (root.p0[1] + d * _horner(d, root.p))), fprime)
 
@@ -593,7 +598,11 @@ def _gelu_cdf(x: Array, approximate: bool) -> Array:
 
 
 def _gelu_value(x: Array, approximate: bool = True) -> Array:
-    return jnp.maximum(x, -_GELU_TAIL) * _gelu_cdf(x, approximate)  # the max keeps −inf out of −inf · 0
+    z = jnp.maximum(x, -_GELU_TAIL)  # keeps −inf out of −inf · 0
+    if approximate:
+        return z * _gelu_cdf(x, approximate)
+    e, e_lo, scale, m = _normal_parts(z)  # erfc loses x²/2 ulps (and flushes): Φ = φ·m below
+    return jnp.where(z < _mills_from(z), z * (e * (m + m * e_lo)) * scale, z * _gelu_cdf(x, False))
 
 
 # gelu'(x₀) = 0 at x₀ ≈ −0.7525 (approximate) and −0.7518 (exact) (tools/fit_roots.py)
@@ -603,12 +612,24 @@ _GELU_ROOTS = {
         p=(0.38751843571662903, -0.015782959759235382, -0.11394445598125458, -0.01661660149693489,
            0.019681565463542938, 0.005236480385065079, -0.002416003728285432, -0.000836016668472439,
            0.0002387283748248592),
+        float64=_Root(
+            hi=-0.7524614220710163, lo=3.635560509207687e-17, width=0.1, p0=(0.4304000910248585, 2.0290302699499068e-17),
+            p=(0.38751844613578895, -0.015782853521848085, -0.11394448308095896, -0.01661932834298743,
+               0.01968230945980896, 0.00526105922712525, -0.0024227318355653127, -0.0009274366599130296,
+               0.00026392565126548444, 0.0001237751163378552, -3.477916894058047e-05),
+        ),
     ),
     False: _Root(
         hi=-0.7517915368080139, lo=1.211444988769017e-08, width=0.56, p0=(0.43149399757385254, -4.784073581731718e-09),
         p=(0.38828498125076294, -0.018199753016233444, -0.11400822550058365, -0.014769580215215683,
            0.019421417266130447, 0.004521775059401989, -0.0022371879313141108, -0.0006802795687690377,
            0.00017772028513718396),
+        float64=_Root(
+            hi=-0.7517915246935645, lo=1.4956759177009883e-17, width=0.1, p0=(0.4314939923140469, 2.7312463225573985e-17),
+            p=(0.388284982990552, -0.018199676398671115, -0.1140082332972217, -0.014771522148212625,
+               0.01942167983818729, 0.004539228365593178, -0.0022395380673160973, -0.0007448242283400444,
+               0.00018633960016076087, 8.592734525129281e-05, -1.1201395750896431e-05),
+        ),
     ),
 }
 
@@ -616,6 +637,44 @@ _GELU_ROOTS = {
 # σ(2u), φ and Φ are scaled by e^_SHIFT where XLA would flush them to 0 while f' is still a
 # normal float; the shift is exact on the arguments it applies to (|2u| ≥ 64, x²/2 ≥ 32)
 _SHIFT = 16
+
+
+_LOG_SQRT_2PI = 0.9189385332046727  # ln √(2π)
+
+# The Mills ratio m(t) = Φ(−t)/φ(t) on 1.3 ≤ t ≤ 8, for float32 exact gelu' below its root band
+_MILLS_FROM, _MILLS_CENTER = 1.3, 4.65
+# tools/fit_mills.py: m(t) ≈ P(t − 4.65) on [1.3, 8.0], within 2.4e-08 of m
+_MILLS = (
+    0.2062430132376728, -0.04097001168356289, 0.00786625129499057, -0.0014639009267695953,
+    0.00026473284141121, -4.665810544521737e-05, 7.99713313657408e-06, -1.318477399824419e-06,
+    2.2010607404007686e-07, -4.047425743222278e-08, 5.85133405190704e-09, -2.910524971826177e-10,
+    7.948133947659427e-11, -4.919640430719126e-11, 6.285356505212806e-12,
+)
+
+
+def _normal_parts(z: Array) -> tuple[Array, Array, Array, Array]:
+    """φ(z) = e·(1 + e_lo)·scale, with ln φ = −z²/2 − ln√(2π) carried to more than the dtype
+    and e scaled by e¹⁶ (scale = e⁻¹⁶; the shift is exact) below −8, so that φ does not
+    flush to 0 where z·φ(z) is still a normal float (down to −13.4 in float32, −38 in
+    float64); and m = Φ(z)/φ(z), the Mills ratio of −z, for z < −1.3 (float32): the fitted
+    _MILLS down to −8, the asymptotic series 1/|z| · (1 − 1/z² + 3/z⁴ − …) below (to 1e-7
+    of m, itself a 1/z² share of z + m). XLA drops whichever its caller does not use."""
+    z2, z2_lo = _two_product(z, z)
+    c, c_lo = _constant(_LOG_SQRT_2PI)
+    s, s_err = _two_sum(-0.5 * z2, -c)
+    far = z < -8
+    e = jnp.exp(jnp.where(far, s + _SHIFT, s))
+    r = 1 / (z * z)
+    series = (1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r * (1 - 9 * r))))) / -z
+    m = jnp.where(far, series, _horner(-z - _MILLS_CENTER, _MILLS))
+    return e, s_err - (0.5 * z2_lo + c_lo), jnp.where(far, math.exp(-_SHIFT), 1.0), m
+
+
+def _mills_from(z: Array) -> float:
+    """Where gelu and gelu' switch to φ·m: float32 below its root band; float64 only from −30,
+    where m's series alone is within 1e-17 of x + m, and erfc's Φ flushes to 0 before
+    x·φ(x) does (x ≈ −37.6)."""
+    return -30.0 if z.dtype == jnp.float64 else -_MILLS_FROM
 
 
 def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
@@ -628,16 +687,11 @@ def _gelu_derivative(x: Array, approximate: bool = True) -> Array:
         s, sc = _logistic_and_complement(jnp.where(far, t + _SHIFT, t), t_lo)
         k = 2 * _SQRT_2_OVER_PI
         direct = s * (1 + z * (k + 3 * k * _GELU_CUBIC * z * z) * sc) * jnp.where(far, math.exp(-_SHIFT), 1.0)
-    else:  # Φ(x) + x·φ(x), x² to more than float32
-        x2, x2_lo = _two_product(z, z)
-        # For x < −8, φ(x)·(x + Φ/φ) with Φ/φ = (1/|x|)(1 − 1/x² + 3/x⁴ − …) (to 1e-7 of it, a
-        # 1/x² share of f'), and φ scaled so that neither it nor Φ flushes to 0 where x·φ(x)
-        # is still a normal float (down to x ≈ −13.4).
-        tail = z < -8
-        phi = jnp.exp(jnp.where(tail, _SHIFT - 0.5 * x2, -0.5 * x2)) * (1 - 0.5 * x2_lo) * _INV_SQRT_2PI
-        r = 1 / (z * z)
-        mills = (1 - r * (1 - 3 * r * (1 - 5 * r * (1 - 7 * r * (1 - 9 * r))))) / -z
-        direct = jnp.where(tail, phi * (z + mills) * math.exp(-_SHIFT), _gelu_cdf(x, False) + z * phi)
+    else:  # Φ(x) + x·φ(x); float32 below the root band φ(x)·(x + m), m = Φ/φ: no erfc
+        # (float32's loses x²/2 ulps to its own x²) and no cancelling sum
+        e, e_lo, scale, m = _normal_parts(z)
+        below = e * (z + (m + (z + m) * e_lo)) * scale  # 1 + e_lo folded into m, the smaller term
+        direct = jnp.where(z < _mills_from(z), below, _gelu_cdf(x, False) + z * (e + e * e_lo) * scale)
     return _near_root(x, direct, _GELU_ROOTS[approximate])
 
 
@@ -658,6 +712,7 @@ def _gelu_reference(x: Array, approximate: bool = True) -> Array:
     kinks="none (smooth)",
     jax_nn="gelu",
     reference=_gelu_reference,
+    test_params=({}, {"approximate": False}),
 )
 def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     r"""Gaussian error linear unit.
@@ -684,19 +739,29 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     :math:`1 + \tanh u` cancels, and does not saturate early (XLA's float32 tanh returns
     exactly ±1 from :math:`|u| \approx 7.9`, which puts ``jax.nn``'s gradient 24 ulps off at
     :math:`x = 4.9`). :math:`s` and :math:`1 - s` come from one exponential without
-    cancellation, and the derivative reuses the forward pass's (or its erfc). Kinks:
-    none. The float32 (and half-precision) gradient is within 4 ulps of the exact one
-    wherever that is a normal float (a dense sweep finds 4.0 at most; the exact form 5.4 on
-    :math:`-1.7 < x < -1.3`, its erfc's error amplified by the cancellation): within 0.56 of the root
-    of :math:`\mathrm{gelu}'` (:math:`x_0 \approx -0.752`), where the two terms cancel, it
-    is :math:`(x - x_0)P(x - x_0)`, a degree-9 fit with :math:`x - x_0` exact; in the left
-    tail the exponential's argument (:math:`2u`, or :math:`x^2/2`) is carried to 48 bits,
-    since its rounding would be amplified :math:`|2u|`-fold (up to 87: ``jax.nn`` has no
-    correct digit there); and down to :math:`x \approx -10.35` (:math:`-13.4` exact), where
-    :math:`\sigma(2u)` (:math:`\varphi`, :math:`\Phi`) fall below the normal range and XLA
-    flushes them to 0, they are scaled by :math:`e^{16}` first. On XLA:CPU, where this
-    kernel is compute-bound, the tanh form's forward+backward then takes 1.6–2.4× jax.nn's
-    time. The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
+    cancellation, and the derivative reuses the forward pass's. Kinks: none. The float32
+    (and half-precision) gradient is within 4 ulps of the exact one wherever that is a
+    normal float (a dense sweep finds 4.0 at most; the exact form 3.2): within 0.56 of the
+    root of :math:`\mathrm{gelu}'` (:math:`x_0 \approx -0.752`), where the two terms cancel,
+    it is :math:`(x - x_0)P(x - x_0)`, a degree-9 fit with :math:`x - x_0` exact (float64:
+    degree 11 within 0.1); in the left tail the exponential's argument (:math:`2u`, or
+    :math:`x^2/2`) is carried to 48 bits, since its rounding would be amplified
+    :math:`|2u|`-fold (up to 87: ``jax.nn`` has no correct digit there); and down to
+    :math:`x \approx -10.35` (:math:`-13.4` exact), where :math:`\sigma(2u)`
+    (:math:`\varphi`) fall below the normal range and XLA flushes them to 0, they are scaled
+    by :math:`e^{16}` first.
+
+    The exact form below the root band (float32; float64 from :math:`x = -30`) computes
+    :math:`\Phi(x) = \varphi(x)\,m(-x)`, :math:`m` the Mills ratio (a degree-14 fit down to
+    :math:`-8`, ``tools/fit_mills.py``, its asymptotic series below), and
+    :math:`\mathrm{gelu}'(x) = \varphi(x)\,(x + m(-x))`: XLA's erfc rounds its own
+    :math:`x^2` and loses :math:`x^2/2` ulps (``jax.nn``'s exact gelu value is 156 ulps off
+    at the 99.9th percentile in float32), and :math:`\Phi + x\varphi` cancels two-fold near
+    :math:`x = -1.6` (5.5 ulps from erfc). Within 4 ulps (value) and 2.1 (gradient) on the
+    accuracy grid, at the cost of a polynomial and an exponential in the forward pass.
+
+    On XLA:CPU, where this kernel is compute-bound, the tanh form's forward+backward takes
+    1.6–2.4× jax.nn's time, the exact form's 1.1× (its forward 1.5×). The backward pass keeps only the input (autodiff of ``jax.nn.gelu`` keeps five
     arrays). Integer input is promoted to a float first (``gelu`` of an integer array equals
     ``gelu`` of the same values as floats). ``gelu(±inf)`` is ``±inf``/0 with gradient 1/0
     (``jax.nn`` gives NaN there).
@@ -735,6 +800,12 @@ _SILU_ROOT = _Root(
     hi=-1.2784645557403564, lo=1.2979282537628478e-08, width=0.3, p0=(0.2178117036819458, 2.059083348271429e-09),
     p=(0.14664879441261292, 0.01887480728328228, -0.015222660265862942, -0.006606170441955328,
        0.00012692461314145476, 0.0007910953718237579, 0.0001804074418032542),
+    float64=_Root(
+        hi=-1.2784645427610737, lo=-1.0946994183093437e-16, width=0.1, p0=(0.2178117057198001, -4.544873864580968e-18),
+        p=(0.1466487969969469, 0.018874814223785168, -0.015222655223190322, -0.006606589140639698,
+           0.000126627411913386, 0.0007985225215159298, 0.00018570673056222373, -4.097855931535944e-05,
+           -2.9674903969927525e-05),
+    ),
 )
 
 
@@ -805,6 +876,12 @@ _MISH_ROOT = _Root(
     hi=-1.1924312114715576, lo=-3.0439375464652585e-09, width=0.36, p0=(0.2669479250907898, -1.1569572855307797e-08),
     p=(0.2047312706708908, 0.04190795123577118, -0.020271847024559975, -0.015826189890503883,
        -0.003359721740707755, 0.0011557048419490457, 0.0009781632106751204),
+    float64=_Root(
+        hi=-1.1924312145154952, lo=-4.8484829848031044e-17, width=0.1, p0=(0.2669479140495345, 1.5332340637165753e-17),
+        p=(0.20473126408010586, 0.04190782104360988, -0.020271822716684235, -0.015821126561737377,
+           -0.0033606849270352026, 0.001092405542646119, 0.0009898181072206021, 0.0002541290367331526,
+           -4.196247797481917e-05, -5.5800031972061555e-05, -1.7211991616637986e-05),
+    ),
 )
 
 
@@ -1063,17 +1140,34 @@ def soft_sign(x: ArrayLike) -> Array:
     return jnp.where(jnp.isinf(x), jnp.sign(x), x / (jnp.abs(x) + 1))
 
 
-def _squareplus_derivative(y: Array, b: Array) -> Array:
-    y2 = jnp.square(jnp.minimum(y, 1e15))  # y²/(y² + b/4) is exactly 1 from y = 1e15 on,
-    return y2 / (y2 + 0.25 * b)  # and y² must not overflow into inf/inf
+def _squareplus_root(x: Array, b: Array) -> tuple[Array, Array]:
+    """x² + b and its root, |x| where x² overflows (√ is |x| to the last bit there): one
+    expression for the forward and backward passes, which XLA then computes once."""
+    s = x * x + b
+    return s, jnp.where(jnp.isinf(s), jnp.abs(x), jnp.sqrt(s))
+
+
+def _squareplus_derivative(x: Array, b: Array) -> Array:
+    s, r = _squareplus_root(x, b)
+    q = jnp.where(jnp.isinf(s), jnp.sign(x), x / r)  # ±inf: ±1, not inf/inf
+    a = jnp.abs(x)
+    # (1 + q)/2 cancels below q = −½; there (r − |x|)(r + |x|) = b gives (b/2)/(r² + |x|r),
+    # with s for r² (one rounding fewer), and b/(4x²) as a product where s overflows (XLA
+    # rewrites (p/a)/a as p/(a·a), which overflows too; max(a, 1) keeps that unused branch's
+    # own derivative finite at 0, or f'' would be NaN there). Selecting numerator and
+    # denominator for a single division measured 1.6–2× slower on XLA:CPU.
+    m = jnp.maximum(a, 1.0)
+    tail = jnp.where(jnp.isinf(s), (0.5 * b / m) * (0.5 / m), (0.5 * b) / (s + a * r))
+    return jnp.where(q > -0.5, 0.5 + 0.5 * q, tail)  # above −½ the subtraction is exact
 
 
 @elementwise(
     derivative=_squareplus_derivative,
-    saves="output",
-    partials={"b": lambda x, y, b: 1 / (4 * y + b / y)},  # y/(4y² + b) = 1/(4√(x² + b))
+    saves="input",
+    partials={"b": lambda x, y, b: 0.25 / _squareplus_root(x, b)[1]},
+    partials_need="x",
     formula="squareplus(x) = (x + √(x² + b)) / 2",
-    derivative_text="y² / (y² + b/4); ∂/∂b = y / (4y² + b)",
+    derivative_text="(1 + x/√(x² + b)) / 2 = (b/2) / (x² + b + |x|√(x² + b)) for x < 0; ∂/∂b = 1 / (4√(x² + b))",
     kinks="none (smooth) for b > 0",
     jax_nn="squareplus",
     reference=lambda x, b=4: jnp.where(x > 0, (x + jnp.sqrt(x * x + b)) / 2, b / (2 * (jnp.sqrt(x * x + b) - x))),
@@ -1084,20 +1178,23 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
 
     .. math::
         \mathrm{squareplus}(x) = \frac{x + \sqrt{x^2 + b}}{2}, \qquad
-        \mathrm{squareplus}'(x) = \frac{y^2}{y^2 + b/4}, \qquad
-        \frac{\partial\,\mathrm{squareplus}}{\partial b} = \frac{y}{4y^2 + b}
+        \mathrm{squareplus}'(x) = \frac12\Bigl(1 + \frac{x}{\sqrt{x^2 + b}}\Bigr), \qquad
+        \frac{\partial\,\mathrm{squareplus}}{\partial b} = \frac{1}{4\sqrt{x^2 + b}}
 
-    (from :math:`\sqrt{x^2 + b} = y + b/(4y)`). Evaluated as
-    :math:`\max(x, 0) + \frac{b/2}{\sqrt{x^2 + b} + |x|}`, which equals the formula but does
-    not cancel for negative :math:`x` (``jax.nn`` returns 0 at :math:`x = -10^4` in float32,
-    where the value is :math:`10^{-4}`). Kinks: none.
+    Evaluated as :math:`\max(x, 0) + \frac{b/2}{\sqrt{x^2 + b} + |x|}`, which equals the
+    formula but does not cancel for negative :math:`x` (``jax.nn`` returns 0 at
+    :math:`x = -10^4` in float32, where the value is :math:`10^{-4}`); the gradient, likewise,
+    as :math:`\frac{b/2}{x^2 + b + |x|\sqrt{x^2 + b}}` for :math:`x < -\sqrt{b/3}`.
+    Kinks: none.
 
-    The backward pass keeps only the output. The input is kept as well only when ``b`` is
-    differentiated. For :math:`x < 0`, :math:`y^2/(y^2 + b/4)` doubles the relative error
-    of :math:`y` (up to 2.7 ulps in float32, as ``jax.nn``'s), so the float32 gradient there
-    is within about 5 ulps, not 4. Carrying :math:`x^2 + b`, its root and the quotient as
-    double-floats gives a correctly rounded :math:`y` and 3.5 ulps, but costs 5× the forward's
-    time on XLA:CPU (no fused multiply-add in JAX), so it is not done.
+    The backward pass keeps the input, not the output. The derivative can be written from
+    the output, :math:`y^2/(y^2 + b/4)`, but for :math:`x < 0` that doubles the relative
+    error of :math:`y`: about 6 ulps in float32, and still 3.9 from a correctly rounded
+    :math:`y`. From :math:`x` it is within 2.5 ulps. It is one array either way, as in
+    isolation; inside a model the next layer would have shared :math:`y`, so it costs 4
+    bytes per float32 element there (``jax.nn`` keeps 8). On XLA:CPU the backward's
+    divisions make forward+backward 1.2–2.2× ``jax.nn``'s time (``bench/README.md``).
+    ``squareplus(±inf)`` is ±inf/0 with gradient 1/0; the second derivative there is NaN.
 
     Args:
       x: input array.
@@ -1112,8 +1209,7 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
       >>> jax_act.squareplus(jnp.array([-1.0, 0.0, 1.0]))
       Array([0.618034, 1.      , 1.618034], dtype=float32)
     """
-    x2 = x * x  # where it overflows (|x| > 1.8e19 in float32), √(x² + b) is |x| to the last bit
-    root = jnp.where(jnp.isinf(x2), jnp.abs(x), jnp.sqrt(x2 + b))
+    _, root = _squareplus_root(x, b)
     return jnp.maximum(x, 0) + (0.5 * b) / (root + jnp.abs(x))  # x → −∞: b/(4|x|), not 0
 
 

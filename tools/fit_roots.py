@@ -7,7 +7,9 @@ P a polynomial fitted here at Chebyshev nodes of [−w, w] in 60-digit arithmeti
 
     python tools/fit_roots.py        # needs mpmath; prints the _Root(...) constants
 
-and paste the output into the declarations (``_Root`` in jax_act/_activations.py).
+and paste the output into the declarations (``_Root`` in jax_act/_activations.py); each
+float32 root carries a float64 one (``float64=``), fitted to 2⁻⁵⁶ on ±0.1 of the root,
+where float64's direct formula is thousands of its ulps off too.
 tests/test_catalogue_nn.py checks the result against an independent oracle.
 
 mish, silu, quick_gelu and both gelu forms use it. The band's select and 7-9 multiply-adds
@@ -62,13 +64,16 @@ FUNCTIONS = {
     "gelu_exact": (gelu_exact, -0.75, 0.56),
     "gelu_tanh": (gelu_tanh, -0.75, 0.56),
 }
+# float64 keeps the direct formula's error in float64 ulps, a few outside ±0.1 of the root
+WIDTH_FLOAT64 = 0.1
 
 
-def fit(fp, guess, width, tol=2.0**-28):
+def fit(fp, guess, width, dtype=np.float32):
+    tol = 2.0**-28 if dtype == np.float32 else 2.0**-56
     x0 = mp.findroot(fp, mp.mpf(guess))
-    hi = np.float32(float(x0))
-    lo = np.float32(float(x0 - mp.mpf(float(hi))))
-    root = mp.mpf(float(hi)) + mp.mpf(float(lo))  # the root as float32 computes d from it
+    hi = dtype(float(x0))
+    lo = dtype(float(x0 - mp.mpf(float(hi))))
+    root = mp.mpf(float(hi)) + mp.mpf(float(lo))  # the root as the dtype computes d from it
 
     def p(d):
         return fp(root + d) / d if d != 0 else mp.diff(fp, root)
@@ -81,15 +86,21 @@ def fit(fp, guess, width, tol=2.0**-28):
         worst = max(abs(sum(coeffs[j] * t**j for j in range(degree + 1)) / p(t) - 1) for t in grid if t != 0)
         if worst < tol:
             break
-    c0_hi = np.float32(float(coeffs[0]))
-    c0_lo = np.float32(float(coeffs[0] - mp.mpf(float(c0_hi))))
-    rest = [float(np.float32(float(c))) for c in coeffs[1:]]
+    c0_hi = dtype(float(coeffs[0]))
+    c0_lo = dtype(float(coeffs[0] - mp.mpf(float(c0_hi))))
+    rest = [float(dtype(float(c))) for c in coeffs[1:]]
     return float(x0), hi, lo, c0_hi, c0_lo, rest, degree, float(worst)
+
+
+def _print(name, dtype, width, fitted, field=""):
+    x0, hi, lo, c0_hi, c0_lo, rest, degree, worst = fitted
+    pad = " " * len(field)
+    print(f"{pad}# {name} ({np.dtype(dtype).name}): x0 = {x0!r}, degree {degree}, fit error {worst:.2g} (relative)")
+    print(f"{field}_Root(hi={float(hi)!r}, lo={float(lo)!r}, width={width}, p0=({float(c0_hi)!r}, {float(c0_lo)!r}),")
+    print(f"{pad}      p=({', '.join(repr(c) for c in rest)}))")
 
 
 if __name__ == "__main__":
     for name, (fp, guess, width) in FUNCTIONS.items():
-        x0, hi, lo, c0_hi, c0_lo, rest, degree, worst = fit(fp, guess, width)
-        print(f"# {name}: x0 = {x0!r}, degree {degree}, fit error {worst:.2g} (relative)")
-        print(f"_Root(hi={float(hi)!r}, lo={float(lo)!r}, width={width}, p0=({float(c0_hi)!r}, {float(c0_lo)!r}),")
-        print(f"      p=({', '.join(repr(c) for c in rest)}))")
+        _print(name, np.float32, width, fit(fp, guess, width))
+        _print(name, np.float64, WIDTH_FLOAT64, fit(fp, guess, WIDTH_FLOAT64, np.float64), "    float64=")
