@@ -269,8 +269,10 @@ def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
             return mp.nan
         return mp.log(v)
 
-    def log1p(v):
-        return log(1 + v) if v != -1 else -mp.inf
+    def log1p(v):  # not log(1 + v): 1 + e^−256 is 1 at 80 digits (mish's oracle lost eˣ there)
+        if v == -1:
+            return -mp.inf
+        return mp.nan if v < -1 or mp.isnan(v) else mp.log1p(v)
 
     unary = {
         "neg": lambda a: -a,

@@ -641,7 +641,7 @@ _SHIFT = 16
 
 _LOG_SQRT_2PI = 0.9189385332046727  # ln √(2π)
 
-# The Mills ratio m(t) = Φ(−t)/φ(t) on 1.3 ≤ t ≤ 8, for float32 exact gelu' below its root band
+# The Mills ratio m(t) = Φ(−t)/φ(t) on 1.3 ≤ t ≤ 8, for exact gelu below its root band (float32)
 _MILLS_FROM, _MILLS_CENTER = 1.3, 4.65
 # tools/fit_mills.py: m(t) ≈ P(t − 4.65) on [1.3, 8.0], within 2.4e-08 of m
 _MILLS = (
@@ -656,9 +656,10 @@ def _normal_parts(z: Array) -> tuple[Array, Array, Array, Array]:
     """φ(z) = e·(1 + e_lo)·scale, with ln φ = −z²/2 − ln√(2π) carried to more than the dtype
     and e scaled by e¹⁶ (scale = e⁻¹⁶; the shift is exact) below −8, so that φ does not
     flush to 0 where z·φ(z) is still a normal float (down to −13.4 in float32, −38 in
-    float64); and m = Φ(z)/φ(z), the Mills ratio of −z, for z < −1.3 (float32): the fitted
-    _MILLS down to −8, the asymptotic series 1/|z| · (1 − 1/z² + 3/z⁴ − …) below (to 1e-7
-    of m, itself a 1/z² share of z + m). XLA drops whichever its caller does not use."""
+    float64); and m = Φ(z)/φ(z), the Mills ratio of −z, for z < −1.3: the fitted _MILLS
+    (float32 accuracy) down to −8, the asymptotic series 1/|z| · (1 − 1/z² + 3/z⁴ − …) below
+    (to 1.5e-7 of m at −8, 2e-14 from −30, where float64 starts using it; m itself is a 1/z²
+    share of z + m). XLA drops whichever its caller does not use."""
     z2, z2_lo = _two_product(z, z)
     c, c_lo = _constant(_LOG_SQRT_2PI)
     s, s_err = _two_sum(-0.5 * z2, -c)

@@ -87,6 +87,19 @@ def test_mp_oracle_reads_a_rounded_constant_as_the_number_it_rounds_but_not_an_i
 
 
 @pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
+def test_mp_oracle_log1p_keeps_a_tiny_argument():
+    # softplus(−300) = log1p(e^−300): 1 + e^−300 would round to 1 even at 80 digits
+    import mpmath
+
+    x = np.array([-300.0, -0.5, 3.0])
+    got = acc.mp_oracle(lambda x: jnp.log1p(jnp.exp(x)), x)
+    mpmath.mp.dps = 50
+    for v, g in zip(x, got):
+        w = mpmath.log1p(mpmath.exp(mpmath.mpf(v)))
+        assert abs(g - w) <= abs(w) * mpmath.mpf(10) ** -30, (v, g, w)
+
+
+@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
 def test_mp_oracle_past_its_budget_scores_nothing_rather_than_a_wrong_value():
     import mpmath
 
