@@ -228,8 +228,8 @@ def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
         c = known.get(abs(v))
         return mp.mpf(v) if c is None else (c() if v > 0 else -c())
 
-    to_mp = vec(lambda v: mp.mpf(float(v)) if not isinstance(v, (bool, np.bool_)) else bool(v))
-    to_mp_constant = vec(lambda v: constant(float(v)) if not isinstance(v, (bool, np.bool_)) else bool(v))
+    to_mp = vec(lambda v: mp.mpf(float(v)))  # float64 only: mpf_array keeps bools and integers
+    to_mp_constant = vec(lambda v: constant(float(v)))
 
     def mpf_array(a: Any, snap: bool = False) -> np.ndarray:
         """``a`` as mpmath numbers; ``snap``: a constant of the formula (see ``known``)."""
