@@ -4,6 +4,11 @@ Every activation is a jitted ``jax.custom_vjp`` function with jax.nn's name, sig
 defaults and values. From the same declaration come its forward-mode twin
 (``jax_act.forward_mode.<name>``, a ``custom_jvp`` that works under ``jax.jvp``,
 ``jax.jacfwd`` and ``jax.linearize``) and its bare derivative (``jax_act.derivative(f)``).
+
+Each takes a keyword-only ``accuracy``: "default" (the cheapest closed form at least as
+accurate as jax.nn: never more memory, never slower) or "highest" (the best numerics we can
+write, at a stated cost); None means the scoped default of ``with jax_act.accuracy(...)`` or
+``jax_act.set_accuracy(...)``, read when the function is traced.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Callable
 from . import _activations, _extras, _gated, _softmax, _sparse
 from ._activations import *  # noqa: F403
 from ._engine import REGISTRY as _REGISTRY
-from ._engine import Activation, Spec, along_axis, elementwise, lookup
+from ._engine import LEVELS, Activation, Spec, accuracy, along_axis, elementwise, get_accuracy, lookup, set_accuracy
 from ._extras import *  # noqa: F403
 from ._gated import *  # noqa: F403
 from ._softmax import *  # noqa: F403
@@ -50,6 +55,10 @@ def derivative(name_or_fn: str | Callable) -> Callable:
 from . import forward_mode, losses, testing  # noqa: E402
 
 __all__ = [
+    "LEVELS",
+    "accuracy",
+    "get_accuracy",
+    "set_accuracy",
     "Activation",
     "Spec",
     "along_axis",

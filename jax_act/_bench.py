@@ -38,6 +38,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._engine import LEVELS
+
 Fn = Callable[..., jax.Array]
 ROW_LEN = 1024  # length of the normalized axis for softmax-like ("reduction") activations
 VMAP_BATCH = 8  # leading batch axis for the vmap rows
@@ -46,8 +48,9 @@ VMAP_BATCH = 8  # leading batch axis for the vmap rows
 # --------------------------------------------------------------------------- what to bench
 
 
-def cases(only: list[str] | None) -> list[dict[str, Any]]:
-    """One entry per activation: our function, the baseline, and how to feed them."""
+def cases(only: list[str] | None, level: str = "default") -> list[dict[str, Any]]:
+    """One entry per activation: our function at accuracy ``level``, the baseline, and how
+    to feed them."""
     import jax_act
     from jax_act._engine import REGISTRY
 
@@ -57,12 +60,9 @@ def cases(only: list[str] | None) -> list[dict[str, Any]]:
         act = REGISTRY[jax_act.spec(name).name]
         spec = act.spec
         kwargs = _required_params(act.fn, spec)
-        if spec.jax_nn and hasattr(jax.nn, spec.jax_nn):
-            base, base_name = getattr(jax.nn, spec.jax_nn), f"jax.nn.{spec.jax_nn}"
-        else:
-            base, base_name = act.reference, "reference formula"
-        out.append(dict(name=spec.name, kind=spec.kind, ours=act.fn, base=base, baseline=base_name,
-                        kwargs=kwargs, domain=tuple(float(d) for d in spec.domain)))
+        base, base_name = act.compared_with()
+        out.append(dict(name=spec.name, kind=spec.kind, ours=functools.partial(act.fn, accuracy=level), base=base,
+                        baseline=base_name, kwargs=kwargs, domain=tuple(float(d) for d in spec.domain), level=level))
     return out
 
 
@@ -235,8 +235,8 @@ def bench_activation(c: dict, dtype: str, sizes: list[int], modes: list[str], pa
                     row[fig]["copy_GBps"] = copy_gbs
                 rows.append(row)
             del xs, gs, xs_host, gs_host
-    return dict(name=c["name"], kind=c["kind"], baseline=c["baseline"], dtype=dtype, kwargs=c["kwargs"],
-                saved=saved_bytes(c, dt), rows=rows)
+    return dict(name=c["name"], kind=c["kind"], level=c["level"], baseline=c["baseline"], dtype=dtype,
+                kwargs=c["kwargs"], saved=saved_bytes(c, dt), rows=rows)
 
 
 def _copy(x: jax.Array, g: jax.Array) -> jax.Array:
@@ -267,67 +267,77 @@ def saved_bytes(c: dict, dt: np.dtype, n: int = 4096) -> dict:
     return out
 
 
-# --------------------------------------------------------------------------- the MLP step
+# --------------------------------------------------------------------------- model steps
 
 
 def have_flax() -> bool:
     return importlib.util.find_spec("flax") is not None
 
 
-def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None],
-             model: str = "jax") -> list[dict]:
-    """One SGD step of an MLP (``depth`` layers of ``width``) with jax_act vs jax.nn activations:
-    ``model`` "jax" (plain matrices, no bias) or "flax" (``flax.nnx.Linear`` layers with bias
-    in an ``nnx.Sequential``, the step on its split state).
+def model_shapes(opt: argparse.Namespace) -> list[Any]:
+    """The models to step: the MLP of ``--mlp``, then the first transformer and gated MLP of
+    ``_models.SHAPES`` (``--models`` chooses among "mlp", "flax", "transformer", "gated_mlp")."""
+    from . import _models
 
-    Temp memory comes from the compiled step's ``memory_analysis()``; the marginal bytes per
-    activation element are (temp − temp of the same MLP with the identity) / activation elements.
-    """
     batch, width, depth = opt.mlp
+    shapes = []
+    for kind in opt.models:
+        if kind in ("mlp", "flax"):
+            shapes.append((kind, _models.Shape("mlp", batch=batch, width=width, depth=depth)))
+        else:
+            shapes.append((kind, next(s for s in _models.SHAPES if s.kind == kind)))
+    return shapes
+
+
+def _fits(c: dict, kind: str) -> bool:
+    """Whether an activation has a place in a model: gated units in the gated MLP, softmax in
+    the transformer's attention, shape-preserving activations in the MLPs."""
+    if c["kind"] == "gated":
+        return kind == "gated_mlp"
+    if c["kind"] == "reduction":
+        return kind == "transformer" and c["name"] == "softmax"
+    return kind != "gated_mlp"
+
+
+def _flax_mlp(shape: Any, act: Fn, dtype: Any) -> tuple[Fn, Any]:
+    """The MLP as a flax.nnx model: ``nnx.Linear`` layers with bias in an ``nnx.Sequential``,
+    the SGD step on its split state."""
+    from flax import nnx
+
+    from . import _models
+
     dt = jnp.dtype(dtype)
     rng = np.random.default_rng(1)
-    normal = lambda *shape: rng.standard_normal(shape, np.float32)  # noqa: E731
-    x, target = jnp.asarray(normal(batch, width).astype(dt)), jnp.asarray(normal(batch, width).astype(dt))
+    x = jnp.asarray(rng.standard_normal((shape.batch, shape.width), np.float32).astype(dt))
+    target = jnp.asarray(rng.standard_normal((shape.batch, shape.width), np.float32).astype(dt))
+    rngs, layers = nnx.Rngs(0), []
+    for _ in range(shape.depth + 1):
+        layers += [nnx.Linear(shape.width, shape.width, dtype=dt, param_dtype=dt, rngs=rngs), act]
+    graph, state = nnx.split(nnx.Sequential(*layers[:-1]))  # no activation after the last
 
-    def widths(act: Fn, kwargs: dict) -> list[int]:
-        """Each layer's input width: an activation may change it (glu halves it)."""
-        d = jax.eval_shape(lambda h: act(h, **kwargs), jax.ShapeDtypeStruct((batch, width), dt)).shape[-1]
-        return [width] + [d] * depth
+    def loss(s: Any) -> jax.Array:
+        return jnp.mean((nnx.merge(graph, s)(x) - target).astype(jnp.float32) ** 2)
 
-    def sgd(loss: Callable[[Any], jax.Array]) -> Fn:
-        def step(ps: Any) -> tuple[Any, jax.Array]:
-            value, grads = jax.value_and_grad(loss)(ps)
-            return jax.tree.map(lambda p, gp: p - (0.01 * gp).astype(p.dtype), ps, grads), value
+    return _models._sgd(loss), state
 
-        return jax.jit(step)
 
-    def build_jax(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
-        params = [jnp.asarray((normal(d, width) / np.sqrt(d)).astype(dt)) for d in widths(act, kwargs)]
+def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None],
+               kind: str, shape: Any) -> list[dict]:
+    """One SGD step of a model (``_models``; ``kind`` "flax": the MLP as a flax.nnx model) with
+    jax_act (at each case's accuracy level) against jax.nn's activation (softmax: in the
+    attention).
 
-        def loss(ps: list[jax.Array]) -> jax.Array:
-            h = x
-            for w in ps[:-1]:
-                h = act(h @ w, **kwargs)
-            return jnp.mean(((h @ ps[-1]) - target).astype(jnp.float32) ** 2)
+    Temp memory comes from the compiled step's ``memory_analysis()``; the marginal bytes per
+    activation element are (temp − temp of the same model with the identity) / activation
+    elements. Step time is the median of paired ratios, interleaved."""
+    from . import _models
 
-        return sgd(loss), params
+    def build(act: Fn, softmax: Fn | None = None) -> tuple[Fn, Any]:
+        if kind == "flax":
+            return _flax_mlp(shape, act, dtype)
+        return _models.build(shape, act, dtype, softmax=softmax)
 
-    def build_flax(act: Fn, kwargs: dict) -> tuple[Fn, Any]:
-        from flax import nnx
-
-        rngs, layers = nnx.Rngs(0), []
-        for d in widths(act, kwargs):
-            layers += [nnx.Linear(d, width, dtype=dt, param_dtype=dt, rngs=rngs), functools.partial(act, **kwargs)]
-        graph, state = nnx.split(nnx.Sequential(*layers[:-1]))  # no activation after the last
-
-        def loss(s: Any) -> jax.Array:
-            return jnp.mean((nnx.merge(graph, s)(x) - target).astype(jnp.float32) ** 2)
-
-        return sgd(loss), state
-
-    build = {"jax": build_jax, "flax": build_flax}[model]
-
-    def memory(step: Fn, params: list) -> dict:
+    def memory(step: Fn, params: Any) -> dict:
         m = step.lower(params).compile().memory_analysis()
         if m is None:  # some backends do not report it
             return {}
@@ -335,22 +345,25 @@ def mlp_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Ca
             m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes)
         return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
 
-    ident_step, ident_params = build(lambda h: h, {})
-    ident = memory(ident_step, ident_params)
-    elems = batch * width * depth
+    ident = memory(*build(_models.identity_for(shape.kind)))
     rows = []
     for c in todo:
-        progress(f"mlp ({model}) {c['name']} {dtype}")
-        out = jax.eval_shape(lambda h: c["ours"](h, **c["kwargs"]), jax.ShapeDtypeStruct((batch, width), dt))
-        if out.ndim != 2:  # a reduction to one number per row (logsumexp) is no hidden layer
+        if not _fits(c, "mlp" if kind == "flax" else kind):
             continue
-        so, po = build(c["ours"], c["kwargs"])
-        sb, pb = build(c["base"], c["kwargs"])
+        progress(f"{kind} {c['name']} {dtype} {c['level']}")
+        ours = functools.partial(c["ours"], **c["kwargs"])
+        base = functools.partial(c["base"], **c["kwargs"])
+        if c["name"] == "softmax":  # the attention's; the MLP's activation is relu on both sides
+            (so, po), (sb, pb) = build(jax.nn.relu, ours), build(jax.nn.relu, base)
+        else:
+            (so, po), (sb, pb) = build(ours), build(base)
         mo, mb = memory(so, po), memory(sb, pb)
         timing = paired(so, sb, [(po,)], opt.budget, opt.max_samples)
-        row = dict(name=c["name"], baseline=c["baseline"], dtype=dtype, model=model, batch=batch, width=width, depth=depth,
+        row = dict(name=c["name"], baseline=c["baseline"], dtype=dtype, model=kind, shape=shape.label,
+                   batch=shape.batch, width=shape.width, depth=shape.depth, level=c["level"],
                    step=timing, memory=dict(ours=mo, base=mb, identity=ident))
-        if mo and mb and ident:
+        elems = shape.activation_elements()
+        if mo and mb and ident and c["name"] != "softmax":
             row["marginal_bytes_per_element"] = {
                 k: (m["temp_bytes"] - ident["temp_bytes"]) / elems for k, m in (("ours", mo), ("base", mb))}
         rows.append(row)
@@ -382,97 +395,118 @@ def _cpu_model() -> str:
         return platform.processor() or "cpu"
 
 
+def _label(a: dict) -> str:
+    """An activation row's name, with its accuracy level where it is not the default."""
+    return a["name"] + ("" if a.get("level", "default") == "default" else f" [{a['level']}]")
+
+
 def table(result: dict) -> str:
     """The readable table: in-kernel µs, ratio (in-kernel and per call), % of copy roofline."""
     env = result["environment"]
     lines = [f"jax_act bench  {env['date']}  {env['backend']} ({env['device']})  jax {env['jax']}  "
              f"jaxlib {env['jaxlib']}", f"command: {env['command']}",
              "ratio = median of paired jax_act/baseline time ratios (< 1: jax_act faster); "
-             "roof = achieved bytes/s ÷ same-size copy kernel", ""]
-    head = (f"{'activation':<16}{'dtype':<9}{'size':>5} {'mode':<5}{'pass':<8}{'ours µs':>10}{'base µs':>10}"
+             "roof = achieved bytes/s ÷ same-size copy kernel; [highest] = accuracy=\"highest\"", ""]
+    w = max([26, *(len(_label(a)) + 2 for a in result["activations"])])
+    head = (f"{'activation':<{w}}{'dtype':<9}{'size':>5} {'mode':<5}{'pass':<8}{'ours µs':>10}{'base µs':>10}"
             f"{'ratio':>7}{'[min':>6}{'max]':>6}{'call':>7}{'roof':>6}{'base':>6}  {'compile ms o/b':>14}")
     lines.append(head)
     for a in result["activations"]:
         for r in a["rows"]:
             k, p = r["in_kernel"], r["per_call"]
             lines.append(
-                f"{a['name']:<16}{a['dtype']:<9}{'2^' + str(r['log2']):>5} {r['mode']:<5}{r['pass_']:<8}"
+                f"{_label(a):<{w}}{a['dtype']:<9}{'2^' + str(r['log2']):>5} {r['mode']:<5}{r['pass_']:<8}"
                 f"{k['ours']['median'] * 1e6:>10.1f}{k['base']['median'] * 1e6:>10.1f}"
                 f"{k['ratio']['median']:>7.2f}{k['ratio']['min']:>6.2f}{k['ratio']['max']:>6.2f}"
                 f"{p['ratio']['median']:>7.2f}{k['ours']['roofline']:>6.0%}{k['base']['roofline']:>6.0%}"
                 f"  {p['compile_s']['ours'] * 1e3:>6.0f}/{p['compile_s']['base'] * 1e3:<6.0f}")
-    lines += ["", f"{'activation':<16}{'dtype':<9}{'baseline':<26}{'saved B/elem ours':>18}{'base':>7}"]
+    lines += ["", f"{'activation':<{w}}{'dtype':<9}{'baseline':<26}{'saved B/elem ours':>18}{'base':>7}"]
     for a in result["activations"]:
         s = a["saved"]
-        lines.append(f"{a['name']:<16}{a['dtype']:<9}{a['baseline']:<26}"
+        lines.append(f"{_label(a):<{w}}{a['dtype']:<9}{a['baseline']:<26}"
                      f"{s['ours']['bytes_per_element']:>18.2f}{s['base']['bytes_per_element']:>7.2f}")
     lines += ["", *summary(result)]
-    if result.get("mlp"):
-        m0 = result["mlp"][0]
-        lines += ["", f"MLP training step: batch {m0['batch']}, width {m0['width']}, depth {m0['depth']}",
-                  f"{'activation':<16}{'dtype':<9}{'model':<6}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
-                  f"{'temp MiB ours':>15}{'base':>7}{'B/elem ours':>12}{'base':>7}"]
-        for m in result["mlp"]:
+    models = result.get("models", [])
+    if models:
+        lines += ["", "Training steps (SGD, compiled): step time as paired ratio; temp MiB from memory_analysis(); "
+                  "B/elem = (temp − identity model's temp) / activation elements",
+                  f"{'activation':<{w}}{'dtype':<9}{'model':<34}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
+                  f"{'temp MiB ours':>15}{'base':>8}{'ident':>8}{'B/elem ours':>12}{'base':>7}"]
+        for m in models:
             mem, marg = m["memory"], m.get("marginal_bytes_per_element", {})
+            model = ("flax " if m["model"] == "flax" else "") + m.get("shape", m["model"])
             lines.append(
-                f"{m['name']:<16}{m['dtype']:<9}{m.get('model', 'jax'):<6}{m['step']['ours']['median'] * 1e3:>9.2f}"
+                f"{_label(m):<{w}}{m['dtype']:<9}{model:<34}{m['step']['ours']['median'] * 1e3:>9.2f}"
                 f"{m['step']['base']['median'] * 1e3:>9.2f}{m['step']['ratio']['median']:>7.2f}"
-                f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>7.2f}"
+                f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>8.2f}"
+                f"{mem['identity'].get('temp_bytes', 0) / 2**20:>8.2f}"
                 f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
     return "\n".join(lines)
 
 
 def summary(result: dict) -> list[str]:
-    """Headline: fwd+bwd at the largest size, and every row where jax_act is slower."""
+    """Headline per level: fwd+bwd at the largest size, every row where jax_act is slower,
+    and every model step that needs more memory than the baseline's."""
     out = []
     acts = result["activations"]
-    if not acts or not acts[0]["rows"]:
-        return out
-    top = max(r["size"] for r in acts[0]["rows"])
-    head = [r for a in acts for r in a["rows"] if r["size"] == top and r["mode"] == "jit" and r["pass_"] == "fwd+bwd"]
-    if head:
-        ratios = [r["in_kernel"]["ratio"]["median"] for r in head]
-        out.append(f"fwd+bwd at 2^{int(math.log2(top))} (jit, in kernel): geometric mean ratio "
-                   f"{math.exp(statistics.mean(map(math.log, ratios))):.2f} over {len(head)} activations; "
-                   f"jax_act ≥ 80% of copy roofline for {sum(r['in_kernel']['ours']['roofline'] >= 0.8 for r in head)}, "
-                   f"baseline for {sum(r['in_kernel']['base']['roofline'] >= 0.8 for r in head)}")
-    slow = [(a["name"], a["dtype"], r) for a in acts for r in a["rows"] if r["in_kernel"]["ratio"]["median"] > 1.0]
-    out.append(f"rows where jax_act is slower in kernel (ratio > 1.00): {len(slow)} of "
-               f"{sum(len(a['rows']) for a in acts)}; with the per-call ratio also > 1.05:")
-    for name, dtype, r in sorted(slow, key=lambda t: -t[2]["in_kernel"]["ratio"]["median"]):
-        if r["per_call"]["ratio"]["median"] > 1.05:
-            out.append(f"  {name} {dtype} 2^{r['log2']} {r['mode']} {r['pass_']}: in kernel "
-                       f"{r['in_kernel']['ratio']['median']:.2f}, per call {r['per_call']['ratio']['median']:.2f}")
-    more = [f"{a['name']} {a['dtype']} ({a['saved']['ours']['bytes_per_element']:.2f} vs "
-            f"{a['saved']['base']['bytes_per_element']:.2f})" for a in acts
-            if a["saved"]["ours"]["bytes_per_element"] > a["saved"]["base"]["bytes_per_element"]]
-    out.append("keeps more bytes/element for the backward pass than the baseline: " + (", ".join(more) or "none"))
-    worse = [f"{m['name']} ({m['memory']['ours']['temp_bytes'] / 2**20:.2f} vs {m['memory']['base']['temp_bytes'] / 2**20:.2f} MiB)"
-             for m in result.get("mlp", []) if m["memory"].get("ours", {}).get("temp_bytes", 0)
-             > m["memory"].get("base", {}).get("temp_bytes", 0)]
-    out.append("MLP step with more temp memory than the baseline: " + (", ".join(worse) or "none"))
+    for level in sorted({a.get("level", "default") for a in acts}):
+        mine = [a for a in acts if a.get("level", "default") == level and a["rows"]]
+        if not mine:
+            continue
+        top = max(r["size"] for a in mine for r in a["rows"])
+        for pass_ in ("fwd", "fwd+bwd"):
+            head = [r for a in mine for r in a["rows"] if r["size"] == top and r["mode"] == "jit" and r["pass_"] == pass_]
+            if head:
+                ratios = [r["in_kernel"]["ratio"]["median"] for r in head]
+                out.append(f"[{level}] {pass_} at 2^{int(math.log2(top))} (jit, in kernel): geometric mean ratio "
+                           f"{math.exp(statistics.mean(map(math.log, ratios))):.2f} over {len(head)} activations; "
+                           f"jax_act ≥ 80% of copy roofline for {sum(r['in_kernel']['ours']['roofline'] >= 0.8 for r in head)}, "
+                           f"baseline for {sum(r['in_kernel']['base']['roofline'] >= 0.8 for r in head)}")
+        slow = [(a["name"], a["dtype"], r) for a in mine for r in a["rows"] if r["in_kernel"]["ratio"]["median"] > 1.0]
+        out.append(f"[{level}] rows where jax_act is slower in kernel (ratio > 1.00): {len(slow)} of "
+                   f"{sum(len(a['rows']) for a in mine)}; with the per-call ratio also > 1.05:")
+        for name, dtype, r in sorted(slow, key=lambda t: -t[2]["in_kernel"]["ratio"]["median"]):
+            if r["per_call"]["ratio"]["median"] > 1.05:
+                out.append(f"  {name} {dtype} 2^{r['log2']} {r['mode']} {r['pass_']}: in kernel "
+                           f"{r['in_kernel']['ratio']['median']:.2f}, per call {r['per_call']['ratio']['median']:.2f}")
+        more = [f"{a['name']} {a['dtype']} ({a['saved']['ours']['bytes_per_element']:.2f} vs "
+                f"{a['saved']['base']['bytes_per_element']:.2f})" for a in mine
+                if a["saved"]["ours"]["bytes_per_element"] > a["saved"]["base"]["bytes_per_element"]]
+        out.append(f"[{level}] keeps more bytes/element for the backward pass than the baseline: " + (", ".join(more) or "none"))
+    for level in sorted({m.get("level", "default") for m in result.get("models", [])}):
+        mine = [m for m in result["models"] if m.get("level", "default") == level]
+        worse = [f"{m['name']} {m['dtype']} {m.get('shape', m['model'])} ({m['memory']['ours']['temp_bytes'] / 2**20:.2f} vs "
+                 f"{m['memory']['base']['temp_bytes'] / 2**20:.2f} MiB)" for m in mine
+                 if m["memory"].get("ours", {}).get("temp_bytes", 0) > m["memory"].get("base", {}).get("temp_bytes", 0)]
+        slower = [m for m in mine if m["step"]["ratio"]["median"] > 1.0]
+        ratios = [m["step"]["ratio"]["median"] for m in mine]
+        out.append(f"[{level}] model steps: {len(mine)}, geometric mean step-time ratio "
+                   f"{math.exp(statistics.mean(map(math.log, ratios))):.2f}, {len(slower)} slower than the baseline; "
+                   f"more temp memory than the baseline: " + (", ".join(worse) or "none"))
     return out
 
 
 def markdown(result: dict) -> str:
-    """One line per activation at the largest size (jit): the README's results table."""
+    """One line per activation and level at the largest size (jit): the README's results table."""
     acts = result["activations"]
     top = max(r["size"] for a in acts for r in a["rows"])
-    mlp = {(m["name"], m["dtype"]): m for m in result.get("mlp", []) if m.get("model", "jax") == "jax"}
-    lines = ["| activation | baseline | fwd ratio | fwd+bwd ratio | fwd+bwd % of copy, ours / base | "
-             "saved B/elem ours / base | MLP B/elem ours / base | MLP step ratio |",
+    models = {}
+    for m in result.get("models", []):
+        models.setdefault((m["name"], m["dtype"], m.get("level", "default")), []).append(m)
+    lines = ["| activation | level | baseline | fwd ratio | fwd+bwd ratio | saved B/elem ours / base | "
+             "model steps: temp ≤ base | model step ratio (max) |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for a in acts:
         row = {r["pass_"]: r for r in a["rows"] if r["size"] == top and r["mode"] == "jit"}
-        fwd, fb, m = row.get("fwd"), row.get("fwd+bwd"), mlp.get((a["name"], a["dtype"]))
+        fwd, fb = row.get("fwd"), row.get("fwd+bwd")
+        ms = [m for m in models.get((a["name"], a["dtype"], a.get("level", "default")), []) if m["memory"].get("ours")]
         cell = lambda r: f"{r['in_kernel']['ratio']['median']:.2f} ({r['per_call']['ratio']['median']:.2f})" if r else "–"  # noqa: E731
-        roof = f"{fb['in_kernel']['ours']['roofline']:.0%} / {fb['in_kernel']['base']['roofline']:.0%}" if fb else "–"
         sv = a["saved"]
-        marg = m.get("marginal_bytes_per_element", {}) if m else {}
+        ok = sum(m["memory"]["ours"]["temp_bytes"] <= m["memory"]["base"]["temp_bytes"] for m in ms)
         lines.append(
-            f"| {a['name']} | {a['baseline']} | {cell(fwd)} | {cell(fb)} | {roof} | "
+            f"| {a['name']} | {a.get('level', 'default')} | {a['baseline']} | {cell(fwd)} | {cell(fb)} | "
             f"{sv['ours']['bytes_per_element']:.2f} / {sv['base']['bytes_per_element']:.2f} | "
-            + (f"{marg['ours']:.2f} / {marg['base']:.2f} | {m['step']['ratio']['median']:.2f} |" if marg else "– | – |"))
+            + (f"{ok} of {len(ms)} | {max(m['step']['ratio']['median'] for m in ms):.2f} |" if ms else "– | – |"))
     return "\n".join(lines)
 
 
@@ -500,7 +534,7 @@ def chart(result: dict, path: str) -> bool:
                             label=f"{label} {pass_}")
                 ax_b.semilogx(n, [r["in_kernel"][key]["GBps"] for r in rows], style, color=colour)
             ax_b.semilogx(n, [r["in_kernel"]["copy_GBps"] for r in rows], ":", color="grey")
-        ax_t.set_title(f"{a['name']} {a['dtype']}: µs (in kernel)", fontsize=9)
+        ax_t.set_title(f"{_label(a)} {a['dtype']}: µs (in kernel)", fontsize=9)
         ax_b.set_title("GB/s (grey: copy kernel)", fontsize=9)
         ax_t.legend(fontsize=6)
     fig.tight_layout()
@@ -526,10 +560,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-samples", type=int, help="most paired samples per figure (default 200; quick 15)")
     parser.add_argument("--loop-time", type=float, default=None,
                         help="in-kernel loop: reps ≈ this many seconds ÷ one call (default 0.02; quick 0.005)")
+    parser.add_argument("--accuracy", nargs="+", choices=LEVELS, default=["default"],
+                        help="accuracy levels to bench jax_act at (default: default; both: default highest)")
     parser.add_argument("--mlp", nargs=3, type=int, default=[512, 128, 8], metavar=("BATCH", "WIDTH", "DEPTH"))
-    parser.add_argument("--no-mlp", action="store_true", help="skip the MLP training-step rows")
-    parser.add_argument("--mlp-only", action="store_true", help="only the MLP training-step rows")
-    parser.add_argument("--no-flax", action="store_true", help="no Flax (nnx) MLP rows even when flax is installed")
+    parser.add_argument("--models", nargs="+", choices=["mlp", "flax", "transformer", "gated_mlp"],
+                        help="training-step models (default: mlp transformer gated_mlp, and flax when installed)")
+    parser.add_argument("--no-models", action="store_true", help="skip the training-step rows")
+    parser.add_argument("--models-only", action="store_true", help="only the training-step rows")
     parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
                                       "else jax_act_bench_<backend>.json)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
@@ -561,28 +598,33 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or (os.path.join("bench", "results", f"{backend}.json") if os.path.isdir("bench")
                        else f"jax_act_bench_{backend}.json")
     try:
-        todo = cases(args.only)
+        # activation by activation, every level in turn (an interrupted run has them side by side)
+        todo = [c for same in zip(*(cases(args.only, level) for level in args.accuracy)) for c in same]
     except (ValueError, KeyError) as e:
         print(f"jax-act bench: {e}", file=sys.stderr)
         return 2
-    result: dict[str, Any] = dict(environment=environment(argv), activations=[], mlp=[])
+    args.models = args.models or ["mlp", "transformer", "gated_mlp", *(["flax"] if have_flax() else [])]
+    result: dict[str, Any] = dict(environment=environment(argv), activations=[], models=[])
     result["environment"].update(sizes=sizes, options=vars(args))
     if args.resume and os.path.exists(out):
         with open(out) as f:
             old = json.load(f)
-        result["activations"], result["mlp"] = old["activations"], old.get("mlp", [])
-    done = {(a["name"], a["dtype"]) for a in result["activations"]}
-    done_mlp = {(m["name"], m["dtype"], m.get("model", "jax")) for m in result["mlp"]}
-    jobs = [] if args.mlp_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d) not in done]
-    models = ["jax", "flax"] if have_flax() and not args.no_flax else ["jax"]
-    mlp_jobs = [] if args.no_mlp else [(d, m) for d in args.dtypes for m in models]
+        result["activations"], result["models"] = old["activations"], old.get("models", [])
+    done = {(a["name"], a["dtype"], a.get("level", "default")) for a in result["activations"]}
+    done_models = {(m["name"], m["dtype"], m.get("level", "default"), m["model"]) for m in result["models"]}
+    jobs = [] if args.models_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
+    shapes = [] if args.no_models else model_shapes(args)
+    model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
+                  for d in args.dtypes for kind, shape in shapes]
     total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
-    total += sum((c["name"], d, m) not in done_mlp for d, m in mlp_jobs for c in todo)
+    total += sum(_fits(c, "mlp" if kind == "flax" else kind) for _, kind, _, cs in model_jobs for c in cs)
     count, t0 = [0], time.perf_counter()
+    tty = sys.stderr.isatty()
 
     def progress(what: str) -> None:
         count[0] += 1
-        print(f"\r[{count[0]}/{total}] {time.perf_counter() - t0:6.0f}s  {what:<48}", end="", file=sys.stderr, flush=True)
+        line = f"[{count[0]}/{total}] {time.perf_counter() - t0:6.0f}s  {what:<48}"
+        print("\r" + line if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
     def save() -> None:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -594,8 +636,8 @@ def run(args: argparse.Namespace) -> int:
         result["activations"].append(
             bench_activation(c, dtype, sizes, args.modes, args.passes, args, progress))
         save()  # resumable: each finished activation is on disk
-    for dtype, model in mlp_jobs:
-        result["mlp"] += mlp_rows([c for c in todo if (c["name"], dtype, model) not in done_mlp], dtype, args, progress, model)
+    for dtype, kind, shape, cs in model_jobs:
+        result["models"] += model_rows(cs, dtype, args, progress, kind, shape)
         save()
     result["environment"]["seconds"] = time.perf_counter() - t0
     save()

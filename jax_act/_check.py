@@ -12,13 +12,15 @@ import time
 import jax
 
 from . import testing
-from ._engine import REGISTRY, lookup
+from ._engine import LEVELS, REGISTRY, lookup
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", help="activations to check (default: all)")
     parser.add_argument("--dtypes", default=",".join(testing.DTYPES), help="comma-separated (default: %(default)s)")
     parser.add_argument("--no-fd", action="store_true", help="skip the finite-difference checks")
+    parser.add_argument("--accuracy", choices=LEVELS, default="default",
+                        help="the accuracy level to check (default: %(default)s)")
     parser.add_argument(
         "--jobs", type=int, default=0,
         help="worker processes on CPU, where compiling dominates (default: one per core; "
@@ -26,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _check(name: str, dtypes: list[str], fd: bool) -> list[testing.Row]:
-    return testing.check_activation(name, dtypes=dtypes, finite_differences=fd)
+def _check(name: str, dtypes: list[str], fd: bool, level: str) -> list[testing.Row]:
+    return testing.check_activation(name, dtypes=dtypes, finite_differences=fd, accuracy=level)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,10 +39,11 @@ def run(args: argparse.Namespace) -> int:
     if jax.default_backend() != "cpu" or len(names) < 2:
         jobs = 1  # one process owns an accelerator
     start = time.perf_counter()
+    print(f"accuracy level: {args.accuracy}")
     print(testing.format_rows([]))  # the header
     rows: list[testing.Row] = []
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) if jobs > 1 else _Inline() as pool:
-        results = pool.map(_check, names, [dtypes] * len(names), [not args.no_fd] * len(names))
+        results = pool.map(_check, names, [dtypes] * len(names), [not args.no_fd] * len(names), [args.accuracy] * len(names))
         for i, (name, new) in enumerate(zip(names, results)):
             if sys.stderr.isatty():  # a counter while it runs; rows go to stdout
                 print(f"[{i + 1}/{len(names)}] {name:<24}", file=sys.stderr, end="\r", flush=True)
@@ -48,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
             rows += new
     failed = [r for r in rows if not r.passed]
     print(
-        f"\n{len(rows) - len(failed)}/{len(rows)} rows passed, {len(names)} activations x {len(dtypes)} dtypes; "
+        f"\n{len(rows) - len(failed)}/{len(rows)} rows passed, {len(names)} activations x {len(dtypes)} dtypes "
+        f"at accuracy level {args.accuracy!r}; "
         f"backend {jax.default_backend()} ({jax.devices()[0].device_kind}), jax {jax.__version__}, "
         f"{time.perf_counter() - start:.0f} s. Errors are in units of eps(dtype) (|Δ| ≤ {testing.TOLERANCE:g}·eps·(|want|+1) passes)."
     )

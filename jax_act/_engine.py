@@ -1,19 +1,21 @@
 """The engine: one declaration in; a jitted ``custom_vjp`` function, its forward-mode twin and
-its bare derivative out.
+its bare derivative out, at each accuracy level.
 
 An elementwise activation is declared once, with :func:`elementwise`, as its forward formula
 (a plain function whose signature and docstring become the public ones) plus
 
 * ``derivative``: f' written in terms of what the forward pass saved (``saves``);
 * ``saves``: ``"output"`` (f' is a function of y = f(x), so the backward pass costs no memory
-  the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...).
-  For float16/bfloat16 input an output-saving function keeps x instead (the same bytes) and
-  recomputes y in float32 (unless ``half_from_input=False``): f' read from a 16-bit y is not
-  correctly rounded, and is 0 where y has rounded to its limit (jax.nn's bfloat16 σ' from
-  x ≈ 5.6 on). In a model this costs one 16-bit array the next layer does not share;
+  the next layer does not already keep) or ``"input"`` (f is not invertible: gelu, silu, ...);
 * ``partials``: for each differentiable parameter, ∂f/∂param as a function of ``(x, y, *params)``.
   The input is saved for these only when that parameter is actually differentiated
-  (``symbolic_zeros`` tells the forward rule which inputs are perturbed).
+  (``symbolic_zeros`` tells the forward rule which inputs are perturbed);
+* ``highest``: what ``accuracy="highest"`` computes differently (own kernels from
+  ``jax_act._kernels``; for 16-bit input of an output-saving function, the input kept and y
+  computed again in float32, so the gradient is rounded once).
+
+Every public function takes a keyword-only ``accuracy`` ("default", "highest", or None for the
+scoped default of :func:`accuracy` / :func:`set_accuracy`), read when the call is traced.
 
 Non-elementwise functions (softmax, ...) declare their own ``custom_vjp`` beside their formula
 and call :func:`register` and :func:`public_function` to get the same public face.
@@ -21,10 +23,13 @@ and call :func:`register` and :func:`public_function` to get the same public fac
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
 import inspect
-from typing import Any, Callable, Literal, Sequence
+import types
+from typing import Any, Callable, Iterator, Literal, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -34,6 +39,48 @@ from jax.custom_derivatives import SymbolicZero
 Saves = Literal["output", "input"]
 
 _HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+
+
+# --------------------------------------------------------------------------- accuracy levels
+
+LEVELS = ("default", "highest")
+_SCOPED: contextvars.ContextVar[str | None] = contextvars.ContextVar("jax_act_accuracy", default=None)
+_GLOBAL = {"level": "default"}
+
+
+def check_level(fname: str, level: Any) -> str:
+    """``level`` as one of :data:`LEVELS`, or an error naming the function and ``accuracy``."""
+    if level is None:
+        return get_accuracy()
+    if not isinstance(level, str):
+        raise TypeError(f"jax_act.{fname}: argument 'accuracy' must be one of {LEVELS} or None, got {level!r:.40}")
+    if level not in LEVELS:
+        raise ValueError(f"jax_act.{fname}: argument 'accuracy' must be one of {LEVELS} or None, got {level!r}")
+    return level
+
+
+def get_accuracy() -> str:
+    """The accuracy level a call with ``accuracy=None`` uses now: the innermost
+    :func:`accuracy` scope's, else the global one (:func:`set_accuracy`; initially "default")."""
+    return _SCOPED.get() or _GLOBAL["level"]
+
+
+def set_accuracy(level: str) -> None:
+    """Set the global default accuracy level ("default" or "highest")."""
+    _GLOBAL["level"] = check_level("set_accuracy", level if level is not None else "default")
+
+
+@contextlib.contextmanager
+def accuracy(level: str) -> Iterator[str]:
+    """A scope in which calls with ``accuracy=None`` use ``level``.
+
+    The level is read when a function is *traced*: a function jitted by the caller keeps the
+    level that was in effect when it was traced, for as long as JAX reuses that trace."""
+    token = _SCOPED.set(check_level("accuracy", level))
+    try:
+        yield level
+    finally:
+        _SCOPED.reset(token)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +101,11 @@ class Spec:
     smooth: bool = True  # C^2 everywhere (higher-order checks apply)
     test_params: tuple[dict[str, Any], ...] = ({},)  # parameter sets the kit checks
     domain: tuple[float, float] = (-np.inf, np.inf)  # where f is defined (log1mexp: x < 0)
+    saves_highest: str | None = None  # what accuracy="highest" keeps, where it differs
+
+    def saved(self, level: str = "default") -> str:
+        """What the backward pass keeps at ``level``."""
+        return self.saves_highest if level == "highest" and self.saves_highest else self.saves
 
 
 @dataclasses.dataclass
@@ -65,6 +117,18 @@ class Activation:
     forward_mode: Callable[..., jax.Array]  # custom_jvp twin
     derivative: Callable[..., jax.Array]  # bare f'(x) (elementwise) or Jacobian
     reference: Callable[..., jax.Array]  # the plain formula: the kit's oracle under jax.grad
+    rules: dict[str, "Rule"] | None = None  # elementwise: how each accuracy level computes it
+    baseline: Callable[..., jax.Array] | None = None  # jax.nn's way where jax.nn has no such name
+
+    def compared_with(self) -> tuple[Callable[..., jax.Array], str]:
+        """What the default level is measured against: jax.nn's function, else the same
+        formula written with jax.nn, else the plain reference formula (under autodiff)."""
+        nn = getattr(jax.nn, self.spec.jax_nn, None) if self.spec.jax_nn else None
+        if nn is not None:
+            return nn, f"jax.nn.{self.spec.jax_nn}"
+        if self.baseline is not None:
+            return self.baseline, self.baseline.__doc__ or "the formula with jax.nn"
+        return self.reference, "reference formula"
 
 
 REGISTRY: dict[str, Activation] = {}
@@ -105,6 +169,16 @@ def compute_dtype(dtype: Any) -> np.dtype:
     """Half precision is computed in float32 and rounded once at the end."""
     dtype = jnp.dtype(dtype)
     return jnp.dtype(jnp.float32) if dtype in _HALF else dtype
+
+
+def widen(x: jax.Array) -> jax.Array:
+    """``x`` in its compute dtype. A 16-bit input goes through an optimization barrier first:
+    XLA may otherwise drop the rounding of a float32 producer (a matmul) to 16 bits, feed the
+    unrounded float32 array in, and keep it for the backward pass (measured: 2 bytes per
+    element more than jax.nn in a bfloat16 MLP step for leaky_relu, hard_tanh, threshold)."""
+    if x.dtype in _HALF:
+        x = jax.lax.optimization_barrier(x)
+    return x.astype(compute_dtype(x.dtype))
 
 
 def inexact_dtype(dtype: Any) -> np.dtype:
@@ -182,32 +256,37 @@ def _is_zero(t: Any) -> bool:
 
 
 HALF_NOTE = """Note:
-      float16/bfloat16 input: the backward pass keeps the input instead of {what} (the same
-      bytes) and computes the derivative from it in float32, so the gradient is rounded once;
-      from a 16-bit copy of {what} it would not be (and would be 0 where the copy has rounded
-      to its limit). In a model this costs one 16-bit array per call, which the next layer
-      does not share.
+      float16/bfloat16 input at {level} accuracy level: the backward pass keeps the input
+      instead of {what} (the same bytes) and computes the derivative from it in float32, so
+      the gradient is rounded once; from a 16-bit copy of {what} it would not be (and would
+      be 0 where the copy has rounded to its limit). In a model this costs one 16-bit array
+      per call, which the next layer does not share.
     """
 
 
-def with_half_note(doc: str | None, what: str) -> str | None:
+def with_half_note(doc: str | None, what: str, level: str = "every") -> str | None:
     """``doc`` with :data:`HALF_NOTE` appended (as its last section)."""
-    return doc and doc.rstrip() + "\n\n    " + HALF_NOTE.format(what=what)
+    level = "the highest" if level == "highest" else level
+    return doc and doc.rstrip() + "\n\n    " + HALF_NOTE.format(what=what, level=level)
 
 
 def public_function(
     name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str]
 ) -> Callable[..., jax.Array]:
     """Jit ``impl`` (validation runs once, at trace time) and give it the public name,
-    signature and docstring. Arguments jit cannot even trace get a clear TypeError."""
+    signature and docstring, plus the keyword-only ``accuracy``: resolved here, when the call
+    is traced (None: :func:`get_accuracy`), and passed to ``impl`` as a static argument.
+    Arguments jit cannot even trace get a clear TypeError."""
+    signature = with_accuracy(signature)
     impl.__signature__ = signature  # type: ignore[attr-defined]
     impl.__name__ = impl.__qualname__ = name
-    jitted = jax.jit(impl, static_argnames=tuple(static))
-    static = tuple(static)
+    static = (*static, "accuracy")
+    jitted = jax.jit(impl, static_argnames=static)
 
     @functools.wraps(impl)
-    def fn(*args: Any, **kwargs: Any) -> jax.Array:
-        if static and any(isinstance(v, list) for v in kwargs.values()):
+    def fn(*args: Any, accuracy: str | None = None, **kwargs: Any) -> jax.Array:
+        kwargs["accuracy"] = check_level(name, accuracy)
+        if any(isinstance(v, list) for v in kwargs.values()):
             kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
         try:
             return jitted(*args, **kwargs)
@@ -220,12 +299,24 @@ def public_function(
     return fn
 
 
+def with_accuracy(sig: inspect.Signature) -> inspect.Signature:
+    """``sig`` with a keyword-only ``accuracy=None`` last (jax.nn's positional signature kept)."""
+    if "accuracy" in sig.parameters:
+        return sig
+    params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    extra = [p for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD]
+    level = inspect.Parameter("accuracy", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="str | None")
+    return sig.replace(parameters=[*params, level, *extra])
+
+
 def _explain_bad_call(name: str, sig: inspect.Signature, args: tuple, kwargs: dict, err: Exception) -> None:
     try:
         bound = sig.bind(*args, **kwargs)
     except TypeError as e:
         raise TypeError(f"jax_act.{name}: {e}") from err
     for argname, value in bound.arguments.items():
+        if argname == "accuracy":  # checked before the call
+            continue
         if argname == "axis":
             if isinstance(value, (list, dict, set)):
                 raise TypeError(f"jax_act.{name}: argument 'axis' must be an int or a tuple of ints") from err
@@ -269,8 +360,10 @@ def elementwise(
     domain: tuple[float, float] = (-np.inf, np.inf),
     reference: Callable[..., jax.Array],
     partials_need: str = "xy",
-    half_from_input: bool = True,
+    half_from_input: bool = False,
     derivative_from_input: Callable[..., jax.Array] | None = None,
+    barrier: bool | Literal["half"] = True,
+    highest: dict[str, Any] | None = None,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``.
 
@@ -295,17 +388,28 @@ def elementwise(
         ``"x"`` or ``"y"``. Only those are kept when a parameter is differentiated; the other
         reaches the partials as ``None``.
       half_from_input: with ``saves="output"``, keep x instead for float16/bfloat16 input and
-        compute y again in float32 (see the module docstring). False where f' reads only a
-        branch from y, which a 16-bit y gives exactly (relu, relu6, the shrinks), so the
-        next layer's copy of y serves.
+        compute y again in float32 (see the module docstring): the gradient is then rounded
+        once, but in a model x is an array the next layer does not share. The default level
+        keeps the 16-bit output, as jax.nn does; ``highest`` sets this where it pays.
       derivative_from_input: f' as a function of ``(x, *params, **static)``, used where an
         output-saving function keeps x (16-bit input): float32's y saturates long before a
         16-bit dtype's f' underflows (bfloat16 σ' is normal up to x ≈ 87, float32 σ is 1
         from 16.6), and f' from x keeps every bit there.
+      barrier: for a rule that keeps x, pass x and y through an optimization barrier (see
+        ``_elementwise_cores``); False where the barrier itself made XLA keep more, "half" to
+        keep it for 16-bit input only (log1mexp: it costs an array in a float32 transformer
+        step and saves one in a bfloat16 MLP step).
+      highest: what ``accuracy="highest"`` does differently, as overrides of the fields of
+        :class:`Rule` (``forward``, ``derivative``, ``saves``, ``half_from_input``,
+        ``derivative_from_input``). The arguments above (and the decorated formula) are the
+        default level: the cheapest closed form at least as accurate as jax.nn.
     """
     partials = dict(partials or {})
     if partials_need not in ("xy", "x", "y"):
         raise ValueError(f"jax_act.elementwise: partials_need must be 'xy', 'x' or 'y', got {partials_need!r}")
+    unknown = set(highest or {}) - {f.name for f in dataclasses.fields(Rule)}
+    if unknown:
+        raise TypeError(f"jax_act.elementwise: highest= takes {[f.name for f in dataclasses.fields(Rule)]}, got {sorted(unknown)}")
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         name = forward.__name__
@@ -314,100 +418,12 @@ def elementwise(
         pnames = tuple(p for p in rest if p not in static)
         if set(pnames) != set(partials):
             raise TypeError(f"jax_act.{name}: partials {sorted(partials)} != parameters {sorted(pnames)}")
+        default = Rule(forward, derivative, saves, half_from_input, derivative_from_input, barrier)
+        rules = {"default": default, "highest": dataclasses.replace(default, **(highest or {}))}
+        cores = {"default": _elementwise_cores(default, pnames, partials, partials_need)}
+        cores["highest"] = cores["default"] if not highest else _elementwise_cores(rules["highest"], pnames, partials, partials_need)
 
-        def evaluate(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
-            cdt = compute_dtype(x.dtype)
-            up = [p.astype(cdt) for p in params]
-            kw = dict(zip(pnames, up))  # by name: parameters may be keyword-only (softplus's beta)
-            return forward(x.astype(cdt), **kw, **dict(opts)).astype(x.dtype)
-
-        def keeps_input(dtype: Any) -> bool:
-            # 16-bit input of an output-saving function: x, y again in float32 (module docstring)
-            return saves == "input" or (saves == "output" and half_from_input and jnp.dtype(dtype) in _HALF)
-
-        def keep(x: jax.Array, y: jax.Array) -> jax.Array:
-            """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
-            if keeps_input(x.dtype):
-                return x
-            if saves == "output":
-                return y
-            return saves(x, y)
-
-        def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
-            cdt = compute_dtype(dtype)
-            if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool;
-                s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
-            up = [p.astype(cdt) for p in params]
-            if saves == "output" and keeps_input(dtype):  # s is x
-                if derivative_from_input is not None:
-                    return derivative_from_input(s, *up, **dict(opts))
-                s = forward(s, **dict(zip(pnames, up)), **dict(opts))  # y again, unrounded
-            return derivative(s, *up, **dict(opts))
-
-        def partial_of(pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]):
-            cdt = compute_dtype((y if x is None else x).dtype)  # x and y share a dtype
-            up = [p.astype(cdt) for p in params]
-            x, y = (None if a is None else a.astype(cdt) for a in (x, y))
-            return partials[pname](x, y, *up, **dict(opts))
-
-        # ---- forward-mode twin: custom_jvp from the same closed form
-        @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-        def twin_core(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
-            return evaluate(opts, x, *params)
-
-        def twin_jvp(opts: tuple, primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
-            x, *params = primals
-            tx, *tps = tangents
-            y = twin_core(opts, x, *params)  # recursive: higher orders use the closed form too
-            cdt = compute_dtype(y.dtype)
-            ty = jnp.zeros(y.shape, cdt)
-            if not _is_zero(tx):
-                s = keep(jnp.broadcast_to(x, y.shape), y)
-                ty = ty + fprime(opts, s, params, y.dtype) * tx.astype(cdt)
-            for pname, tp in zip(pnames, tps):
-                if not _is_zero(tp):
-                    ty = ty + partial_of(pname, opts, x, y, params) * tp.astype(cdt)
-            return y, ty.astype(y.dtype)
-
-        twin_core.defjvp(twin_jvp, symbolic_zeros=True)
-
-        # ---- reverse mode: custom_vjp, saving `saves` (and x only for differentiated params)
-        @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-        def vjp_core(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
-            return evaluate(opts, x, *params)
-
-        def vjp_fwd(opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
-            xv, pv = x.value, [p.value for p in params]
-            y = twin_core(opts, xv, *pv)
-            flags = tuple(p.perturbed for p in params)
-            if not any(flags):  # the common case: keep only what f' needs
-                if keeps_input(xv.dtype):
-                    # Without the barrier XLA may fuse the forward into the backward and keep
-                    # an intermediate besides x (gelu in an MLP step: 12 bytes/element, not 4).
-                    y, xv = jax.lax.optimization_barrier((y, xv))
-                return y, (keep(xv, y), None, None, pv, flags)
-            # partials need x and/or y too (``partials_need``)
-            return y, (keep(xv, y), xv if "x" in partials_need else None, y if "y" in partials_need else None, pv, flags)
-
-        def vjp_bwd(opts: tuple, res: tuple, g: Any) -> tuple:
-            s, x, y, params, flags = res
-            if _is_zero(g):
-                return (None,) * (1 + len(params))
-            dtype = g.dtype  # = x's dtype: the core sees x already promoted
-            g = g.astype(compute_dtype(dtype))
-            dx = (g * fprime(opts, s, params, dtype)).astype(dtype)  # x has y's shape (see make)
-            outs: list[Any] = [dx]
-            for pname, p, perturbed in zip(pnames, params, flags):
-                if not perturbed:
-                    outs.append(None)
-                    continue
-                dp = g * partial_of(pname, opts, x, y, params)
-                outs.append(unbroadcast(dp, p.shape).astype(p.dtype))
-            return tuple(outs)
-
-        vjp_core.defvjp(vjp_fwd, vjp_bwd, symbolic_zeros=True)
-
-        # ---- public faces: argument checks and dtype promotion, then the core
+        # ---- public faces: argument checks and dtype promotion, then the level's core
         def prepare(args: tuple, kwargs: dict, fname: str):
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -425,45 +441,39 @@ def elementwise(
             # precision: leaky_relu(bf16, 0.01) multiplies by 0.01, not by its bfloat16 rounding
             # (0.0100098), so the result is rounded once, from the exact product
             params = [p.astype(compute_dtype(dtype) if _weak(values[n]) else dtype) for n, p in zip(pnames, params)]
-            return (x, params), None, opts
+            # a parameter larger than x: broadcast x first, so the core sees one shape
+            # and jax's transpose of broadcast_to reduces dx.
+            shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
+            return (jnp.broadcast_to(x, shape), params), None, opts
 
-        def make(core: Callable, fname: str) -> Callable[..., jax.Array]:
-            def impl(*args: Any, **kwargs: Any) -> jax.Array:
-                prepared, direct, opts = prepare(args, kwargs, fname)
+        def make(face: str) -> Callable[..., jax.Array]:
+            def impl(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
+                prepared, direct, opts = prepare(args, kwargs, name)
                 if prepared is None:
                     return direct
                 x, params = prepared
-                shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
-                # a parameter larger than x: broadcast x first, so the core sees one shape
-                # and jax's transpose of broadcast_to reduces dx.
-                if x.shape != shape:
-                    x = jnp.broadcast_to(x, shape)
-                return core(opts, x, *params)
+                return getattr(cores[accuracy], face)(opts, x, *params)
 
-            doc = with_half_note(forward.__doc__, "the output") if saves == "output" and half_from_input else forward.__doc__
-            return public_function(fname, impl, sig, doc, static)
+            return public_function(name, impl, sig, _level_doc(forward.__doc__, rules), static)
 
-        def bare_derivative(*args: Any, **kwargs: Any) -> jax.Array:
+        def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
             if prepared is None:  # integer input: f' as a float array
                 x = check_array(name, xname, args[0] if args else kwargs[xname])
                 prepared = (x.astype(inexact_dtype(x.dtype)), [])
             x, params = prepared
-            shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
-            x = jnp.broadcast_to(x, shape)
-            s = keep(x, twin_core(opts, x, *params))  # differentiable by the closed form too
-            return jnp.broadcast_to(fprime(opts, s, params, x.dtype), shape).astype(x.dtype)
+            c = cores[accuracy]
+            s = c.keep(x, c.twin(opts, x, *params))  # differentiable by the closed form too
+            return jnp.broadcast_to(c.fprime(opts, s, params, x.dtype), x.shape).astype(x.dtype)
 
-        bare_derivative.__signature__ = sig  # type: ignore[attr-defined]
         bare_derivative.__name__ = f"{name}_derivative"
-        bare_derivative.__doc__ = f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}."
         spec = Spec(
             name=name,
             kind="elementwise",
             formula=formula,
             derivative=derivative_text,
             kinks=kinks,
-            saves=saves if isinstance(saves, str) else (saves.__doc__ or saves.__name__).strip(),
+            saves=_saves_text(default),
             params=pnames,
             static=tuple(static),
             aliases=tuple(aliases),
@@ -472,19 +482,149 @@ def elementwise(
             smooth=smooth,
             test_params=tuple(test_params),
             domain=domain,
+            saves_highest=_saves_text(rules["highest"]),
         )
         act = register(
             Activation(
                 spec=spec,
-                fn=make(vjp_core, name),
-                forward_mode=make(twin_core, name),
-                derivative=jax.jit(bare_derivative, static_argnames=tuple(static)),
+                fn=make("vjp"),
+                forward_mode=make("twin"),
+                derivative=public_function(
+                    f"{name}_derivative", bare_derivative, sig,
+                    f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}.", static),
                 reference=reference,
+                rules=rules,
             )
         )
         return act.fn
 
     return declare
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """How one accuracy level computes an elementwise activation (see :func:`elementwise`)."""
+
+    forward: Callable[..., jax.Array]
+    derivative: Callable[..., jax.Array]
+    saves: Saves | Callable[[jax.Array, jax.Array], jax.Array]
+    half_from_input: bool = False
+    derivative_from_input: Callable[..., jax.Array] | None = None
+    barrier: bool | Literal["half"] = True  # keep x through a barrier ("half": 16-bit input only)
+
+    def keeps_input(self, dtype: Any) -> bool:
+        """Whether the backward pass keeps x: always for ``saves="input"``; for an
+        output-saving rule with ``half_from_input``, for 16-bit input (y again in float32)."""
+        half = self.saves == "output" and self.half_from_input and jnp.dtype(dtype) in _HALF
+        return self.saves == "input" or half
+
+
+def _saves_text(rule: Rule) -> str:
+    if not isinstance(rule.saves, str):
+        return (rule.saves.__doc__ or rule.saves.__name__).strip()
+    return rule.saves + (" (16-bit input: the input)" if rule.saves == "output" and rule.half_from_input else "")
+
+
+def _level_doc(doc: str | None, rules: dict[str, Rule]) -> str | None:
+    """The docstring, with the half-precision note where an output-saving level keeps x."""
+    if any(r.saves == "output" and r.half_from_input for r in rules.values()):
+        level = "highest" if not rules["default"].half_from_input else "every"
+        return with_half_note(doc, "the output", level)
+    return doc
+
+
+def _elementwise_cores(rule: Rule, pnames: tuple[str, ...], partials: dict, partials_need: str) -> Any:
+    """The ``custom_vjp`` core, its ``custom_jvp`` twin, and what they keep and differentiate
+    with, for one :class:`Rule`. Both cores are called as ``core(opts, x, *params)``."""
+    forward, derivative, saves = rule.forward, rule.derivative, rule.saves
+
+    def evaluate(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+        cdt = compute_dtype(x.dtype)
+        up = [p.astype(cdt) for p in params]
+        kw = dict(zip(pnames, up))  # by name: parameters may be keyword-only (softplus's beta)
+        return forward(widen(x), **kw, **dict(opts)).astype(x.dtype)
+
+    def keep(x: jax.Array, y: jax.Array) -> jax.Array:
+        """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
+        if rule.keeps_input(x.dtype):
+            return x
+        if saves == "output":
+            return y
+        return saves(x, y)
+
+    def fprime(opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
+        cdt = compute_dtype(dtype)
+        if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool;
+            s = s.astype(cdt)  # None: a callable `saves` kept nothing (f' is constant)
+        up = [p.astype(cdt) for p in params]
+        if saves == "output" and rule.keeps_input(dtype):  # s is x
+            if rule.derivative_from_input is not None:
+                return rule.derivative_from_input(s, *up, **dict(opts))
+            s = forward(s, **dict(zip(pnames, up)), **dict(opts))  # y again, unrounded
+        return derivative(s, *up, **dict(opts))
+
+    def partial_of(pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]):
+        cdt = compute_dtype((y if x is None else x).dtype)  # x and y share a dtype
+        up = [p.astype(cdt) for p in params]
+        x, y = (None if a is None else a.astype(cdt) for a in (x, y))
+        return partials[pname](x, y, *up, **dict(opts))
+
+    # ---- forward-mode twin: custom_jvp from the same closed form
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def twin(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+        return evaluate(opts, x, *params)
+
+    def twin_jvp(opts: tuple, primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
+        x, *params = primals
+        tx, *tps = tangents
+        y = twin(opts, x, *params)  # recursive: higher orders use the closed form too
+        cdt = compute_dtype(y.dtype)
+        ty = jnp.zeros(y.shape, cdt)
+        if not _is_zero(tx):
+            ty = ty + fprime(opts, keep(x, y), params, y.dtype) * tx.astype(cdt)
+        for pname, tp in zip(pnames, tps):
+            if not _is_zero(tp):
+                ty = ty + partial_of(pname, opts, x, y, params) * tp.astype(cdt)
+        return y, ty.astype(y.dtype)
+
+    twin.defjvp(twin_jvp, symbolic_zeros=True)
+
+    # ---- reverse mode: custom_vjp, saving `saves` (and x only for differentiated params)
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+    def vjp(opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+        return evaluate(opts, x, *params)
+
+    def vjp_fwd(opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
+        xv, pv = x.value, [p.value for p in params]
+        y = twin(opts, xv, *pv)
+        flags = tuple(p.perturbed for p in params)
+        if not any(flags):  # the common case: keep only what f' needs
+            if rule.keeps_input(xv.dtype) and (rule.barrier is True or (rule.barrier == "half" and xv.dtype in _HALF)):
+                # Without the barrier XLA may fuse the forward into the backward and keep
+                # an intermediate besides x (gelu in an MLP step: 12 bytes/element, not 4).
+                y, xv = jax.lax.optimization_barrier((y, xv))
+            return y, (keep(xv, y), None, None, pv, flags)
+        # partials need x and/or y too (``partials_need``)
+        return y, (keep(xv, y), xv if "x" in partials_need else None, y if "y" in partials_need else None, pv, flags)
+
+    def vjp_bwd(opts: tuple, res: tuple, g: Any) -> tuple:
+        s, x, y, params, flags = res
+        if _is_zero(g):
+            return (None,) * (1 + len(params))
+        dtype = g.dtype  # = x's dtype: the core sees x already promoted
+        g = g.astype(compute_dtype(dtype))
+        dx = (g * fprime(opts, s, params, dtype)).astype(dtype)  # x has y's shape (see prepare)
+        outs: list[Any] = [dx]
+        for pname, p, perturbed in zip(pnames, params, flags):
+            if not perturbed:
+                outs.append(None)
+                continue
+            dp = g * partial_of(pname, opts, x, y, params)
+            outs.append(unbroadcast(dp, p.shape).astype(p.dtype))
+        return tuple(outs)
+
+    vjp.defvjp(vjp_fwd, vjp_bwd, symbolic_zeros=True)
+    return types.SimpleNamespace(vjp=vjp, twin=twin, keep=keep, fprime=fprime)
 
 
 # --------------------------------------------------------------------------- reductions
@@ -644,28 +784,6 @@ def along_axis(
         def evaluate(axes: tuple[int, ...], x: jax.Array, mask: jax.Array | None = None) -> jax.Array:
             return forward(filled(x, mask), axes).astype(x.dtype)
 
-        def from_input(dtype: Any) -> bool:
-            return half_from_input and dtype in _HALF
-
-        def kept(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> jax.Array:
-            """What the products take: y, or what ``keep`` computes; in float32 from x, for a
-            16-bit input (``half_from_input``)."""
-            if from_input(y.dtype):
-                return (forward if keep is None else keep)(filled(*xs), axes)
-            return y if keep is None else keep(filled(*xs), axes).astype(y.dtype)
-
-        def save(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> tuple:
-            # (+ the mask, for products that do not vanish on masked entries by themselves);
-            # a 16-bit input keeps x, masked entries filled (the same bytes as y): see `kept`
-            first = masked_out(*xs) if from_input(y.dtype) else kept(axes, xs, y)
-            return first, xs[1] if zero_masked else None
-
-        def pullback(axes: tuple[int, ...], res: tuple, g: jax.Array) -> tuple:
-            s = res[0]
-            if from_input(s.dtype):  # s is x: y (or keep's array) again, in float32
-                s = kept(axes, (s, None), s)
-            return masked(vjp, s, g, axes, res[1]).astype(g.dtype), None
-
         def up(*arrays: jax.Array) -> list[jax.Array]:
             return [a.astype(compute_dtype(a.dtype)) for a in arrays]
 
@@ -679,12 +797,42 @@ def along_axis(
             zero = jnp.zeros_like(v)
             return jax.lax.select(mask, product(y, jax.lax.select(mask, v, zero), axes), zero)
 
-        vjp_core, twin_core = custom_pair(
-            evaluate,
-            jvp=lambda axes, xs, y, ts: masked(jvp, kept(axes, xs, y), ts[0], axes, xs[1]).astype(y.dtype),
-            save=save,
-            vjp=pullback,
-        )
+        def build(half: bool) -> Any:
+            """The cores for one level: ``half`` is ``half_from_input`` there."""
+
+            def from_input(dtype: Any) -> bool:
+                return half and dtype in _HALF
+
+            def kept(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> jax.Array:
+                """What the products take: y, or what ``keep`` computes; in float32 from x, for a
+                16-bit input (``half_from_input``)."""
+                if from_input(y.dtype):
+                    return (forward if keep is None else keep)(filled(*xs), axes)
+                return y if keep is None else keep(filled(*xs), axes).astype(y.dtype)
+
+            def save(axes: tuple[int, ...], xs: tuple, y: jax.Array) -> tuple:
+                # (+ the mask, for products that do not vanish on masked entries by themselves);
+                # a 16-bit input keeps x, masked entries filled (the same bytes as y): see `kept`
+                first = masked_out(*xs) if from_input(y.dtype) else kept(axes, xs, y)
+                return first, xs[1] if zero_masked else None
+
+            def pullback(axes: tuple[int, ...], res: tuple, g: jax.Array) -> tuple:
+                s = res[0]
+                if from_input(s.dtype):  # s is x: y (or keep's array) again, in float32
+                    s = kept(axes, (s, None), s)
+                return masked(vjp, s, g, axes, res[1]).astype(g.dtype), None
+
+            vjp_core, twin_core = custom_pair(
+                evaluate,
+                jvp=lambda axes, xs, y, ts: masked(jvp, kept(axes, xs, y), ts[0], axes, xs[1]).astype(y.dtype),
+                save=save,
+                vjp=pullback,
+            )
+            return types.SimpleNamespace(vjp=vjp_core, twin=twin_core, kept=kept)
+
+
+        cores = {"default": build(False)}
+        cores["highest"] = build(True) if half_from_input else cores["default"]
 
         def prepare(fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array, Any]:
             bound = sig.bind(*args, **kwargs)
@@ -693,27 +841,25 @@ def along_axis(
             axes = check_axis(fname, bound.arguments["axis"], x.ndim)
             return axes, x, check_where(fname, bound.arguments.get("where"), x.shape)
 
-        def make(core: Callable) -> Callable[..., jax.Array]:
-            def impl(*args: Any, **kwargs: Any) -> jax.Array:
-                return core(*prepare(name, args, kwargs))
+        def make(face: str) -> Callable[..., jax.Array]:
+            def impl(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
+                return getattr(cores[accuracy], face)(*prepare(name, args, kwargs))
 
             what = "the output" if keep is None else keeps.split(",")[0]
-            doc = with_half_note(forward.__doc__, what) if half_from_input else forward.__doc__
+            doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
             return public_function(name, impl, sig, doc, ("axis",))
 
-        def jacobian(*args: Any, **kwargs: Any) -> jax.Array:
+        def jacobian(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
             axes, x, mask = prepare(f"derivative({name})", args, kwargs)
             xt, _ = flatten_axes(x, axes)
             last = (xt.ndim - 1,)
             mt = None if mask is None else flatten_axes(mask, axes)[0]
-            y = kept(last, (xt, mt), evaluate(last, xt, mt))
+            y = cores[accuracy].kept(last, (xt, mt), evaluate(last, xt, mt))
             eye = jnp.eye(xt.shape[-1], dtype=y.dtype)
             cols = jax.vmap(lambda e: masked(jvp, y, jnp.broadcast_to(e, y.shape), last, mt), out_axes=-1)(eye)
             return cols.astype(xt.dtype)
 
-        jacobian.__signature__ = sig  # type: ignore[attr-defined]
-        jacobian.__name__ = f"{name}_jacobian"
         spec = Spec(
             name=name,
             kind="reduction",
@@ -725,13 +871,14 @@ def along_axis(
             aliases=tuple(aliases),
             jax_nn=jax_nn,
             smooth=smooth,
+            saves_highest="the input (16-bit input), else " + keeps if half_from_input else None,
         )
         act = register(
             Activation(
                 spec=spec,
-                fn=make(vjp_core),
-                forward_mode=make(twin_core),
-                derivative=jax.jit(jacobian, static_argnames=("axis",)),
+                fn=make("vjp"),
+                forward_mode=make("twin"),
+                derivative=public_function(f"{name}_jacobian", jacobian, sig, jacobian.__doc__, ("axis",)),
                 reference=reference,
             )
         )
@@ -756,28 +903,36 @@ def declare_explicit(
     aliases: Sequence[str] = (),
     kink_points: Sequence[float] = (),
     smooth: bool = True,
+    baseline: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function that declares its own closed form with :func:`custom_pair`.
 
     Decorates ``face(core, x, ...)``: the argument checks and layout around a core, written
     once; called with ``core`` it is the public function, with ``twin`` its forward-mode twin.
-    Its signature after ``core`` and its docstring become the public ones. ``derivative`` has
-    the public signature and returns the closed-form derivative (see ``jax_act.derivative``).
+    Its signature after ``core`` and its docstring become the public ones. ``core`` and
+    ``twin`` are one function, or a dict from accuracy level to function. ``derivative`` has
+    the public signature (and, if it depends on the level, an ``accuracy`` keyword) and
+    returns the closed-form derivative (see ``jax_act.derivative``).
     """
+    per_level = lambda c: c if isinstance(c, dict) else dict.fromkeys(LEVELS, c)  # noqa: E731
+    level_aware = "accuracy" in inspect.signature(derivative).parameters
 
     def declare(face: Callable[..., Any]) -> Callable[..., Any]:
         name = face.__name__
         sig = inspect.signature(face)
         sig = sig.replace(parameters=list(sig.parameters.values())[1:])
 
-        def make(c: Callable[..., Any]) -> Callable[..., Any]:
-            def impl(*args: Any, **kwargs: Any) -> Any:
-                return face(c, *args, **kwargs)
+        def make(c: Callable[..., Any] | dict[str, Callable[..., Any]]) -> Callable[..., Any]:
+            levels = per_level(c)
+
+            def impl(*args: Any, accuracy: str, **kwargs: Any) -> Any:
+                return face(levels[accuracy], *args, **kwargs)
 
             return public_function(name, impl, sig, face.__doc__, static)
 
-        derivative.__signature__ = sig  # type: ignore[attr-defined]
-        derivative.__name__ = f"{name}_derivative"
+        def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
+            return derivative(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
+
         spec = Spec(
             name=name,
             kind=kind,  # type: ignore[arg-type]
@@ -796,8 +951,9 @@ def declare_explicit(
                 spec=spec,
                 fn=make(core),
                 forward_mode=make(twin),
-                derivative=jax.jit(derivative, static_argnames=tuple(static)),
+                derivative=public_function(f"{name}_derivative", bare_derivative, sig, derivative.__doc__, static),
                 reference=reference,
+                baseline=baseline,
             )
         )
         return act.fn

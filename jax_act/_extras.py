@@ -16,19 +16,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import Array
+from jax import Array, lax
 from jax.typing import ArrayLike
 
-from ._activations import (
-    _TAIL,
-    _Root,
-    _horner,
-    _logistic_and_complement,
-    _near_root,
-    _silu_prime,
-    _tanh,
-    _times,
-)
+from . import _kernels as k
+from ._activations import _silu_derivative
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
@@ -404,12 +396,17 @@ _TANH_SHRINK_SERIES = tuple(2 * k / math.factorial(2 * k + 1) for k in range(1, 
 def _tanh_shrink_small(x: Array) -> Array:
     """x − tanh x for |x| < 2, as (x cosh x − sinh x) / cosh x by the series."""
     x2 = x * x
-    return x * x2 * _horner(x2, _TANH_SHRINK_SERIES) / jnp.cosh(x)
+    return x * x2 * k.horner(x2, _TANH_SHRINK_SERIES) / jnp.cosh(x)
+
+
+def _tanh_shrink_highest(x: Array) -> Array:
+    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - k.tanh(x))
 
 
 @elementwise(
-    derivative=lambda x: jnp.square(_tanh(x)),
+    derivative=lambda x: jnp.square(jnp.tanh(x)),
     saves="input",  # f is invertible, but not in closed form
+    highest=dict(forward=_tanh_shrink_highest, derivative=lambda x: jnp.square(k.tanh(x))),
     formula="tanh_shrink(x) = x − tanh x",
     derivative_text="tanh_shrink'(x) = tanh² x",
     kinks="none (smooth)",
@@ -421,10 +418,12 @@ def tanh_shrink(x: ArrayLike) -> Array:
     .. math::
         f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x
 
-    :math:`x - \tanh x \approx x^3/3` cancels for small :math:`|x|`: below :math:`|x| = 2`
-    it is evaluated as :math:`(x\cosh x - \sinh x)/\cosh x` with the positive series
+    :math:`x - \tanh x \approx x^3/3` cancels for small :math:`|x|` (as in PyTorch). At
+    ``accuracy="highest"``, below :math:`|x| = 2` it is evaluated as
+    :math:`(x\cosh x - \sinh x)/\cosh x` with the positive series
     :math:`x\cosh x - \sinh x = \sum_{k \ge 1} 2k\,x^{2k+1}/(2k+1)!`, so small inputs keep
-    their full relative precision (the naive formula, PyTorch's, loses it). Kinks: none.
+    their full relative precision, and tanh is the float32 kernel within about an ulp.
+    Kinks: none.
 
     The backward pass keeps the input (f is invertible, but not in closed form) and computes
     :math:`\tanh^2 x` from it.
@@ -437,10 +436,12 @@ def tanh_shrink(x: ArrayLike) -> Array:
 
     Examples:
       >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.001, 3.0]))
-      Array([-1.0359724e+00,  3.3333328e-10,  2.0049453e+00], dtype=float32)
+      >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.5, 3.0]))
+      Array([-1.0359724 ,  0.03788283,  2.0049453 ], dtype=float32)
+      >>> jax_act.tanh_shrink(jnp.array([0.001]), accuracy="highest")  # x³/3, every digit
+      Array([3.3333328e-10], dtype=float32)
     """
-    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - _tanh(x))
+    return x - jnp.tanh(x)
 
 
 # --------------------------------------------------------------------------- modern extras
@@ -490,32 +491,10 @@ def relu2(x: ArrayLike) -> Array:
 
 squared_relu = relu2
 
-_QUICK_GELU = 1.702
-
-
-# f'(x₀) = 0 at x₀ = −1.278…/1.702 ≈ −0.7512 (tools/fit_roots.py)
-_QUICK_GELU_ROOT = _Root(
-    hi=-0.7511542439460754, lo=-1.1495213669832083e-08, width=0.18, p0=(0.37071552872657776, -5.5487223704631106e-09),
-    p=(0.42481282353401184, 0.09305959194898605, -0.12774056196212769, -0.09435069561004639,
-       0.0030859687831252813, 0.03271670266985893, 0.012687894515693188),
-    float64=_Root(
-        hi=-0.751154255441289, lo=4.696480973567411e-17, width=0.1, p0=(0.37071552313509976, 1.1746625993749105e-17),
-        p=(0.42481282173594376, 0.09305963675729459, -0.12774050660220343, -0.0943572071323767,
-           0.00307811654201581, 0.033037237964960484, 0.013076914576504733, -0.004902771935696229,
-           -0.0060651408402729425, -0.0009958289554094285, 0.0013846519421654617),
-    ),
-)
-
-
-def _quick_gelu_derivative(x: Array) -> Array:
-    """silu'(z), z = 1.702 x (d/dx of x·σ(1.702x) is silu' at z), with z as hi + lo
-    (``_times``); at the root, a fit in x itself."""
-    return _near_root(x, _silu_prime(*_times(_QUICK_GELU, jnp.clip(x, -_TAIL, _TAIL))), _QUICK_GELU_ROOT)
-
-
 @elementwise(
-    derivative=_quick_gelu_derivative,
+    derivative=lambda x: _silu_derivative(k.QUICK_GELU * x),  # silu' at z = 1.702x
     saves="input",  # not invertible
+    highest=dict(derivative=k.quick_gelu_derivative),
     formula="quick_gelu(x) = x·σ(1.702 x)",
     derivative_text="σ(z)(1 + z·σ(−z)), z = 1.702 x",
     kinks="none (smooth)",
@@ -530,11 +509,11 @@ def quick_gelu(x: ArrayLike) -> Array:
 
     (:math:`\sigma(z)\sigma(-z) = \sigma'(z)`, without the cancellation of
     :math:`1 - \sigma(z)`). Limits: :math:`f(-\infty) = 0`, :math:`f(+\infty) = +\infty`,
-    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none. The float32 gradient is
-    within 4 ulps wherever it is a normal float: :math:`z` is carried as a double-float
-    (:math:`e^{z}` would amplify its rounding :math:`|z|`-fold), and within 0.18 of the root
-    of :math:`f'` (:math:`x_0 \approx -0.751`) it is :math:`(x - x_0)P(x - x_0)`, a
-    degree-7 fit with :math:`x - x_0` exact.
+    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none. At ``accuracy="highest"``
+    the float32 gradient is within 4 ulps wherever it is a normal float: :math:`z` is carried
+    as a double-float (:math:`e^{z}` would amplify its rounding :math:`|z|`-fold), and within
+    0.18 of the root of :math:`f'` (:math:`x_0 \approx -0.751`) it is
+    :math:`(x - x_0)P(x - x_0)`, a fitted polynomial with :math:`x - x_0` exact.
 
     The backward pass keeps the input (f is not invertible).
 
@@ -549,5 +528,4 @@ def quick_gelu(x: ArrayLike) -> Array:
       >>> jax_act.quick_gelu(jnp.array([-1.0, 0.0, 1.0]))
       Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)
     """
-    s, _ = _logistic_and_complement(jnp.asarray(_QUICK_GELU, x.dtype) * x)
-    return jnp.maximum(x, -_TAIL) * s  # −∞·σ(−∞) would be NaN; the limit is 0
+    return jnp.maximum(x, -k.TAIL) * lax.logistic(k.QUICK_GELU * x)  # −∞·σ(−∞) would be NaN; the limit is 0

@@ -11,13 +11,15 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
-from ._activations import _gelu_derivative, _gelu_reference, _gelu_value, _sigmoid_pair, _silu_derivative, _silu_value
-from ._engine import compute_dtype, custom_pair, declare_explicit, float_input
+from . import _kernels as k
+from ._activations import _gelu_derivative, _gelu_reference, _gelu_value, _silu_derivative, _silu_value
+from ._engine import custom_pair, declare_explicit, float_input, widen
 
 __all__ = ["glu", "swiglu", "geglu", "reglu"]
 
@@ -50,6 +52,9 @@ def gated_unit(
     kink_points: tuple[float, ...] = (),
     smooth: bool = True,
     padded: bool = False,
+    native: bool = False,
+    jax_nn_gate: Callable[..., Array] | None = None,
+    highest: dict[str, Callable[..., Any]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Array]]:
     """Declare ``f(x, axis=-1, **opts) = a ⊙ gate(b, **opts)``, ``a, b = split(x, 2, axis)``.
 
@@ -59,6 +64,11 @@ def gated_unit(
     see the gate half in float32 or wider. The backward pass keeps ``x`` alone.
     ``padded``: join the two gradient halves with :func:`_unsplit` rather than a concatenate,
     for gates of a few flops (see there); a gate with a transcendental is faster concatenated.
+    ``native``: at the default level, compute 16-bit input in its own dtype, as jax.nn does,
+    with no barrier (glu: upcasting made XLA:CPU keep a float32 half in a bfloat16 model).
+    ``jax_nn_gate``: jax.nn's function for the gate, for the baseline ``a * jax.nn.<gate>(b)``
+    (what the default level is measured against where jax.nn has no such unit).
+    ``highest``: the ``gate`` and ``gate_and_prime`` of ``accuracy="highest"``, where they differ.
     """
 
     def declare(stub: Callable[..., Any]) -> Callable[..., Array]:
@@ -66,48 +76,56 @@ def gated_unit(
         sig = inspect.signature(stub)
         static = tuple(sig.parameters)[1:]  # axis and the options
 
-        def halves(x: Array, axis: int) -> tuple[Array, Array]:
-            a, b = jnp.split(x.astype(compute_dtype(x.dtype)), 2, axis)
-            return a, b
+        def build(gate: Callable[..., Array], gate_and_prime: Callable[..., tuple[Array, Array]],
+                  native: bool = False) -> tuple:
+            """The core, its twin and the partials, for one level's gate."""
 
-        def evaluate(st: tuple, x: Array) -> Array:
-            axis, opts = st
-            a, b = halves(x, axis)
-            return (a * gate(b, **dict(opts))).astype(x.dtype)
+            def halves(x: Array, axis: int) -> tuple[Array, Array]:
+                a, b = jnp.split(x if native else widen(x), 2, axis)
+                return a, b
 
-        def partials(st: tuple, x: Array) -> tuple[Array, Array]:
-            """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
-            axis, opts = st
-            a, b = halves(x, axis)
-            act, prime = gate_and_prime(b, **dict(opts))
-            return act, a * prime
+            def evaluate(st: tuple, x: Array) -> Array:
+                axis, opts = st
+                a, b = halves(x, axis)
+                return (a * gate(b, **dict(opts))).astype(x.dtype)
 
-        def jvp(st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
-            da, db = partials(st, xs[0])
-            ta, tb = halves(ts[0], st[0])
-            return (da * ta + db * tb).astype(y.dtype)
+            def partials(st: tuple, x: Array) -> tuple[Array, Array]:
+                """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
+                axis, opts = st
+                a, b = halves(x, axis)
+                act, prime = gate_and_prime(b, **dict(opts))
+                return act, a * prime
 
-        def vjp(st: tuple, x: Array, g: Array) -> tuple[Array]:
-            da, db = partials(st, x)
-            g = g.astype(da.dtype)
-            join = _unsplit if padded else lambda u, v, axis: jnp.concatenate([u, v], axis)
-            return (join(g * da, g * db, st[0]).astype(x.dtype),)
+            def jvp(st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
+                da, db = partials(st, xs[0])
+                ta, tb = halves(ts[0], st[0])
+                return (da * ta + db * tb).astype(y.dtype)
 
-        core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp, barrier=True)
+            def vjp(st: tuple, x: Array, g: Array) -> tuple[Array]:
+                da, db = partials(st, x)
+                g = g.astype(da.dtype)
+                join = _unsplit if padded else lambda u, v, axis: jnp.concatenate([u, v], axis)
+                return (join(g * da, g * db, st[0]).astype(x.dtype),)
+
+            core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp, barrier=not native)
+            return core, twin, partials
+
+        levels = {"default": build(gate, gate_and_prime, native)}
+        levels["highest"] = build(**highest) if highest else levels["default"]
 
         def face(c: Callable, *args: Any, **kwargs: Any) -> Array:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             x, axis = _split(name, bound.arguments["x"], bound.arguments["axis"])
-            opts = tuple((k, bound.arguments[k]) for k in static[1:])
+            opts = tuple((n, bound.arguments[n]) for n in static[1:])
             return c((axis, opts), x)
 
-        def derivative(*args: Any, **kwargs: Any) -> Array:
+        def derivative(*args: Any, accuracy: str, **kwargs: Any) -> Array:
             bound = sig.bind(*args, **kwargs)
             bound.apply_defaults()
             x, axis = _split(f"derivative({name})", bound.arguments["x"], bound.arguments["axis"])
-            opts = tuple((k, bound.arguments[k]) for k in static[1:])
-            return jnp.concatenate(partials((axis, opts), x), axis).astype(x.dtype)
+            opts = tuple((n, bound.arguments[n]) for n in static[1:])
+            return jnp.concatenate(levels[accuracy][2]((axis, opts), x), axis).astype(x.dtype)
 
         face.__name__ = name
         face.__doc__ = stub.__doc__
@@ -115,8 +133,8 @@ def gated_unit(
             parameters=[inspect.Parameter("core", inspect.Parameter.POSITIONAL_ONLY), *sig.parameters.values()]
         )
         return declare_explicit(
-            core=core,
-            twin=twin,
+            core={level: c[0] for level, c in levels.items()},
+            twin={level: c[1] for level, c in levels.items()},
             derivative=derivative,
             reference=reference,
             static=static,
@@ -128,6 +146,7 @@ def gated_unit(
             jax_nn=jax_nn,
             kink_points=kink_points,
             smooth=smooth,
+            baseline=_plain(jax_nn_gate, f"a * jax.nn.{jax_nn_gate.__name__}(b)") if jax_nn_gate else None,
         )(face)
 
     return declare
@@ -148,13 +167,15 @@ def _halves(x: Array, axis: int) -> tuple[Array, Array]:
     return lax.slice_in_dim(x, 0, n, axis=axis), lax.slice_in_dim(x, n, 2 * n, axis=axis)
 
 
-def _plain(gate: Callable[[Array], Array]) -> Callable[..., Array]:
-    """The plain formula ``a * gate(b)``: the testing kit's oracle."""
+def _plain(gate: Callable[..., Array], doc: str = "") -> Callable[..., Array]:
+    """The plain formula ``a * gate(b)``: the testing kit's oracle (or, with a jax.nn gate,
+    the baseline)."""
 
     def reference(x: Array, axis: int = -1, **opts: Any) -> Array:
         a, b = _halves(x, axis)
         return a * gate(b, **opts)
 
+    reference.__doc__ = doc or None
     return reference
 
 
@@ -162,7 +183,12 @@ def _plain(gate: Callable[[Array], Array]) -> Callable[..., Array]:
 
 
 def _sigmoid_and_prime(b: Array) -> tuple[Array, Array]:
-    s, sc = _sigmoid_pair(b)  # one exp; σ(b)σ(−b) has no 1 − σ cancellation for b > 0
+    s = lax.logistic(b)
+    return s, s * (1 - s)  # jax.nn's σ'; XLA:CPU kept more for σ(b)σ(−b) in a bfloat16 model
+
+
+def _sigmoid_pair_and_prime(b: Array) -> tuple[Array, Array]:
+    s, sc = k.sigmoid_pair(b)  # one exp; σ(b)σ(−b) has no 1 − σ cancellation for b > 0
     return s, s * sc
 
 
@@ -186,6 +212,8 @@ def _relu_prime(b: Array) -> Array:
 @gated_unit(
     gate=lax.logistic,
     gate_and_prime=_sigmoid_and_prime,
+    native=True,
+    highest=dict(gate=lax.logistic, gate_and_prime=_sigmoid_pair_and_prime),
     formula="glu(x) = a ⊙ σ(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = σ(b); ∂/∂b = a σ(b) σ(−b)",
     reference=_plain(lambda b: 1 / (1 + jnp.exp(-b))),
@@ -201,7 +229,9 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
 
     where ``a, b`` are the first and second halves of ``x`` along ``axis`` (``b`` is the
     gate, as in ``jax.nn.glu`` and ``torch.nn.functional.glu``). The backward pass keeps only
-    ``x``. Half-precision input is computed in float32. Kinks: none.
+    ``x``. Half-precision input is computed in its own dtype, as ``jax.nn.glu`` does (in
+    float32 at ``accuracy="highest"``, where :math:`\sigma(b)\sigma(-b)` also comes from one
+    exponential without cancellation). Kinks: none.
 
     Args:
       x: input array; its size along ``axis`` must be even.
@@ -220,9 +250,11 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
 @gated_unit(
     gate=_silu_value,
     gate_and_prime=_both(_silu_value, _silu_derivative),
+    highest=dict(gate=k.silu_value, gate_and_prime=_both(k.silu_value, k.silu_derivative)),
     formula="swiglu(x) = a ⊙ silu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = silu(b); ∂/∂b = a σ(b)(1 + b σ(−b))",
     reference=_plain(lambda b: b / (1 + jnp.exp(-b))),
+    jax_nn_gate=jax.nn.silu,
 )
 def swiglu(x: ArrayLike, axis: int = -1) -> Array:
     r"""SwiGLU (Shazeer 2020; PaLM, LLaMA), fused: the first half times silu of the second.
@@ -255,9 +287,11 @@ def swiglu(x: ArrayLike, axis: int = -1) -> Array:
 @gated_unit(
     gate=_gelu_value,
     gate_and_prime=_both(_gelu_value, _gelu_derivative),
+    highest=dict(gate=k.gelu_value, gate_and_prime=_both(k.gelu_value, k.gelu_derivative)),
     formula="geglu(x) = a ⊙ gelu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = gelu(b); ∂/∂b = a gelu'(b) (tanh form, or Φ(b) + b φ(b))",
     reference=_plain(_gelu_reference),
+    jax_nn_gate=jax.nn.gelu,
 )
 def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     r"""GEGLU (Shazeer 2020), fused: the first half times gelu of the second.
@@ -298,6 +332,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     formula="reglu(x) = a ⊙ relu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = relu(b); ∂/∂b = a if b > 0 else 0",
     reference=_plain(lambda b: jnp.where(b > 0, b, 0)),
+    jax_nn_gate=jax.nn.relu,
     kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
     kink_points=(0.0,),
     smooth=False,

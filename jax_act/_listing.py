@@ -13,15 +13,20 @@ README_END = "<!-- /table:activations -->"
 def markdown_table() -> str:
     """The activation table, one row per registered activation."""
     lines = [
-        "| name | f | f' (closed form) | kink convention | backward keeps |",
-        "| --- | --- | --- | --- | --- |",
+        "| name | f | f' (closed form) | kink convention | backward keeps (default level) | at `accuracy=\"highest\"` |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for act in REGISTRY.values():
         s = act.spec
         name = f"`{s.name}`" + (f" (alias {', '.join(f'`{a}`' for a in s.aliases)})" if s.aliases else "")
-        cells = [name, s.formula, s.derivative, s.kinks, s.saves]
+        cells = [name, s.formula, s.derivative, s.kinks, s.saves, _highest(s)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
+
+
+def _highest(s) -> str:
+    """What ``accuracy="highest"`` keeps, or that it keeps the same."""
+    return s.saved("highest") if s.saved("highest") != s.saves else "the same"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"    f     {s.formula}")
         print(f"    f'    {s.derivative}")
         print(f"    kinks {s.kinks}")
-        print(f"    keeps {s.saves}")
+        print(f"    keeps {s.saves}" + ("" if _highest(s) == "the same" else f"; at accuracy='highest': {_highest(s)}"))
     return 0

@@ -152,6 +152,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="jax-act-plots", metavar="DIR", help="output folder (default ./jax-act-plots)")
     parser.add_argument("--dpi", type=int, default=100, help="resolution of the PNGs (default 100)")
     parser.add_argument("--no-overview", action="store_true", help="skip the overview sheet")
+    parser.add_argument("--accuracy", choices=("default", "highest"), default="default",
+                        help="the accuracy level whose closed forms are drawn (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -171,10 +173,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"jax-act plot: unknown activation(s) {', '.join(unknown)}; see 'jax-act list'")
         return 2
     os.makedirs(args.out, exist_ok=True)
+    print(f"accuracy level: {args.accuracy}")
     drawn: list[Curves] = []
     for name in names:
         try:
-            c = curves(name)
+            with jax_act.accuracy(args.accuracy):  # read when each function is traced, below
+                c = curves(name)
         except Exception as e:  # noqa: BLE001 - one odd activation must not stop the sheet
             print(f"skipped {name}: {type(e).__name__}: {e}")
             continue

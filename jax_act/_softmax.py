@@ -201,7 +201,7 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
     jvp=lambda s, t, axes: -_softmax_product(s, t, axes),
     formula="softmin(x)_i = e^{−x_i} / Σ_j e^{−x_j}",
     derivative_text="∂S_i/∂x_j = −S_i (δ_ij − S_j); VJP −S ⊙ (g − ⟨g, S⟩)",
-    reference=lambda x, axis=-1, where=None: _plain_softmax(-x, axis, where),
+    reference=lambda x, axis=-1, where=None: jax.nn.softmax(-x, axis, where=where),  # jax.nn's softmin
     fill=np.inf,
 )
 def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:

@@ -36,7 +36,7 @@ import numpy as np
 from jax.test_util import check_grads
 
 from . import _compat
-from ._engine import Activation, lookup
+from ._engine import Activation, check_level, lookup
 
 DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
 
@@ -346,19 +346,25 @@ def check_activation(
     kink_points: Sequence[float] | None = None,
     domain: tuple[float, float] | None = None,
     finite_differences: bool = True,
+    accuracy: str | None = None,
 ) -> list[Row]:
     """Run every check on one activation, one row per dtype × parameter set.
 
     ``fn`` is a registered name or function (then ``reference``, ``twin``, ``jax_nn``, kinks,
-    domain and parameter sets come from its declaration) or any function of ``x`` with a
-    ``reference`` plain formula (yours). Gradients at kinks are compared with jax.nn's only.
+    domain and parameter sets come from its declaration, and ``accuracy`` picks the level
+    checked: None for the current default) or any function of ``x`` with a ``reference``
+    plain formula (yours). Gradients at kinks are compared with jax.nn's only. At the default
+    level an error beyond :data:`TOLERANCE` passes where the baseline's (jax.nn's, or the plain
+    formula's under autodiff in the same dtype) is as large: that level promises never to be
+    less accurate than jax.nn; the highest level promises the tolerance.
     """
-    act = None
+    act, level = None, None
     if isinstance(fn, str) or hasattr(fn, "activation"):
         act = lookup(fn)
-        fn = act.fn
+        level = check_level("testing.check_activation", accuracy)
+        fn = functools.partial(act.fn, accuracy=level)
         reference = reference or act.reference
-        twin = twin or act.forward_mode
+        twin = twin or functools.partial(act.forward_mode, accuracy=level)
         if jax_nn is None and act.spec.jax_nn:
             jax_nn = getattr(jax.nn, act.spec.jax_nn)
         kink_points = act.spec.kink_points if kink_points is None else kink_points
@@ -377,7 +383,8 @@ def check_activation(
             # a static option (gelu's approximate) selects a formula: bound, not traced
             bind = functools.partial(_bind, {k: v for k, v in pset.items() if k in static})
             traced = {k: v for k, v in pset.items() if k not in static}
-            rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(_accepts(jax_nn, pset)), tuple(dtypes), traced, kink_points, domain, finite_differences, pset)
+            rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(_accepts(jax_nn, pset)), tuple(dtypes), traced, kink_points, domain, finite_differences, pset,
+                                baseline=bind(_accepts(act.compared_with()[0], pset)) if act is not None and level == "default" else None)
         return rows
 
 
@@ -402,9 +409,10 @@ def _f64(a: jax.Array) -> np.ndarray:
     return np.asarray(a.astype(jnp.float64))
 
 
-def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_points, domain, finite_differences, label) -> list[Row]:
+def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_points, domain, finite_differences, label,
+                baseline=None) -> list[Row]:
     """Rows for one parameter set (``label``: it with the static options bound into the
-    functions). Every dtype's samples (with the kinks), edges and an empty array go through
+    functions). ``baseline``: errors pass up to its own (the default accuracy level). Every dtype's samples (with the kinks), edges and an empty array go through
     each function in one compile (fn, the float64 reference, jax.nn)."""
     n = len(dtypes)
     samples, xk, edges = [], [], []
@@ -429,6 +437,9 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
     with np.errstate(all="ignore"):  # the naive oracle may overflow at the edges: judged there
         refs = [tuple(map(_f64, o)) for o in _vjp_many(reference, tuple(x.astype(jnp.float64) for x in ins[: 2 * n]), tuple(jnp.asarray(g) for g in gs[: 2 * n]), p64 + p64)]
     nns = [tuple(map(_f64, o)) for o in _vjp_many(jax_nn, ins[: 2 * n], gd[: 2 * n], pss[: 2 * n])] if jax_nn is not None else None
+    # at the default level the bound is the baseline's own error where that is larger (jax.nn,
+    # or the formula with jax.nn, or the plain formula under autodiff, in the dtype)
+    bases = [tuple(map(_f64, o)) for o in _vjp_many(baseline, ins[:n], gd[:n], pss[:n])] if baseline is not None else None
     rows = []
     for i, dtype in enumerate(dtypes):
         problems: list[str] = []
@@ -445,10 +456,16 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
         xs = np.broadcast_to(xs, y_s.shape) if np.ndim(xs) and y_s.ndim == np.ndim(xs) else 0.0
         ev = float(normalized_error(y_s[okv], yr_s[okv], dtype, np.asarray(xs)[okv] if np.ndim(xs) else 0.0).max(initial=0.0))
         eg = float(normalized_error(dx_s[okg], dxr_s[okg], dtype).max(initial=0.0))
-        if ev > TOLERANCE:
-            problems.append(f"value error {ev:.3g} eps")
-        if eg > TOLERANCE:
-            problems.append(f"gradient error {eg:.3g} eps")
+        bound_v = bound_g = TOLERANCE
+        if bases is not None:  # the baseline's errors on the same samples, measured the same way
+            yb, dxb = (a[:m] if y.shape == xk[i].shape else a for a in bases[i])
+            with np.errstate(all="ignore"):
+                bound_v = max(TOLERANCE, float(normalized_error(yb[okv], yr_s[okv], dtype, np.asarray(xs)[okv] if np.ndim(xs) else 0.0).max(initial=0.0)))
+                bound_g = max(TOLERANCE, float(normalized_error(dxb[okg], dxr_s[okg], dtype).max(initial=0.0)))
+        if ev > bound_v:
+            problems.append(f"value error {ev:.3g} eps" + (f" (baseline {bound_v:.3g})" if bound_v > TOLERANCE else ""))
+        if eg > bound_g:
+            problems.append(f"gradient error {eg:.3g} eps" + (f" (baseline {bound_g:.3g})" if bound_g > TOLERANCE else ""))
         vs = yo = dxo = None
         ye, dxe = ours[n + i]
         if nns is not None:

@@ -16,12 +16,14 @@ TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time
 
 def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
     out = tmp_path / "b.json"
-    assert main(["bench", "--only", "sigmoid", "softmax", *TINY, "--out", str(out)]) == 0
+    assert main(["bench", "--only", "sigmoid", "softmax", *TINY, "--accuracy", "default", "highest",
+                 "--models", "mlp", "transformer", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     env = result["environment"]
     for key in ("date", "command", "backend", "device", "jax", "jaxlib", "sizes"):
         assert key in env
-    assert [a["name"] for a in result["activations"]] == ["sigmoid", "softmax"]
+    assert [(a["name"], a["level"]) for a in result["activations"]] == [
+        (n, level) for n in ("sigmoid", "softmax") for level in ("default", "highest")]
     for a in result["activations"]:
         assert a["baseline"] == f"jax.nn.{a['name']}"
         assert {(r["mode"], r["pass_"]) for r in a["rows"]} == {
@@ -34,26 +36,29 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
                     assert 0 < s["min"] <= s["median"] <= s["max"] and s["GBps"] > 0
                 assert r[fig]["ratio"]["min"] <= r[fig]["ratio"]["median"] <= r[fig]["ratio"]["max"]
                 assert r[fig]["copy_GBps"] > 0
-    assert {m["name"] for m in result["mlp"]} == {"sigmoid", "softmax"}
-    assert {m["model"] for m in result["mlp"]} == ({"jax", "flax"} if _bench.have_flax() else {"jax"})
-    for m in result["mlp"]:
-        assert m["memory"]["ours"]["temp_bytes"] >= 0
-        assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
+    # the MLP takes sigmoid; the transformer both (softmax in its attention), at each level
+    assert sorted((m["name"], m["model"], m["level"]) for m in result["models"]) == sorted(
+        [("sigmoid", "mlp", lv) for lv in ("default", "highest")]
+        + [(n, "transformer", lv) for n in ("sigmoid", "softmax") for lv in ("default", "highest")])
+    for m in result["models"]:
+        assert m["memory"]["ours"]["temp_bytes"] >= 0 and m["memory"]["identity"]["temp_bytes"] >= 0
+        assert m["step"]["ratio"]["median"] > 0
+        if m["name"] != "softmax":
+            assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
     assert "sigmoid" in capsys.readouterr().out
 
 
 def test_flax_model_rows(tmp_path):
-    """With flax installed, the MLP step is also measured as a flax.nnx model (``--no-flax``:
-    not); the marginal bytes of an output-saving activation match the plain model's."""
+    """With flax installed, the MLP step can also be measured as a flax.nnx model (``--models flax``);
+    the marginal bytes of an output-saving activation match the plain model's."""
     pytest.importorskip("flax")
     out = tmp_path / "m.json"
-    assert main(["bench", "--only", "sigmoid", "gelu", *TINY, "--mlp-only", "--out", str(out)]) == 0
-    rows = {(m["name"], m["model"]): m for m in json.loads(out.read_text())["mlp"]}
-    assert set(rows) == {(n, k) for n in ("sigmoid", "gelu") for k in ("jax", "flax")}
+    assert main(["bench", "--only", "sigmoid", "gelu", *TINY, "--models-only", "--models", "mlp", "flax",
+                 "--out", str(out)]) == 0
+    rows = {(m["name"], m["model"]): m for m in json.loads(out.read_text())["models"]}
+    assert set(rows) == {(n, k) for n in ("sigmoid", "gelu") for k in ("mlp", "flax")}
     for n in ("sigmoid", "gelu"):
-        assert rows[n, "flax"]["marginal_bytes_per_element"] == rows[n, "jax"]["marginal_bytes_per_element"]
-    assert main(["bench", "--only", "sigmoid", *TINY, "--mlp-only", "--no-flax", "--out", str(out)]) == 0
-    assert {m["model"] for m in json.loads(out.read_text())["mlp"]} == {"jax"}
+        assert rows[n, "flax"]["marginal_bytes_per_element"] == rows[n, "mlp"]["marginal_bytes_per_element"]
 
 
 def test_saved_bytes_are_computed():
@@ -65,7 +70,7 @@ def test_saved_bytes_are_computed():
 
 def test_resume_keeps_finished_activations(tmp_path):
     out = tmp_path / "b.json"
-    args = ["bench", *TINY, "--modes", "jit", "--passes", "fwd", "--no-mlp", "--out", str(out)]
+    args = ["bench", *TINY, "--modes", "jit", "--passes", "fwd", "--no-models", "--out", str(out)]
     assert main([*args, "--only", "relu"]) == 0
     first = json.loads(out.read_text())["activations"][0]
     assert main([*args, "--only", "relu", "tanh", "--resume"]) == 0

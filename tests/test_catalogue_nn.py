@@ -276,6 +276,7 @@ TAILS = [  # (name, kw, inputs) where jax_act keeps full relative precision
 ]
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("name,kw,x", TAILS, ids=[f"{n}{kw or ''}[{x[0]:g}..{x[-1]:g}]" for n, kw, x in TAILS])
 def test_tails_keep_relative_precision(name, kw, x):
     """float32 on the tails: values and gradients within K·eps *relative* to the float64
@@ -437,6 +438,7 @@ def _float32_gradient_errors(name, x):
     return x[normal], g[normal], t[normal]
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("name", list(_ROOTED))
 def test_float32_gradient_keeps_its_digits_at_the_root_of_f_prime(name):
     # f' is a difference of equal terms at x₀: every float32 within ±1000 ulps of x₀ and a
@@ -450,6 +452,7 @@ def test_float32_gradient_keeps_its_digits_at_the_root_of_f_prime(name):
     assert not bad.any(), (x[bad][:5], g[bad][:5], t[bad][:5])
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("name", list(_ROOTED))
 def test_float32_gradient_keeps_its_digits_in_the_left_tail(name):
     # e^z in f' amplifies the rounding of its argument z (1.702x, 2u, x²/2) by |z|, up to 87:
@@ -481,6 +484,7 @@ def _mp_derivatives():
     }
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("name", list(_ROOTED))
 def test_float64_gradient_keeps_its_digits_at_the_root_of_f_prime(name):
     # float64's direct formula keeps float64's absolute error at x₀ too (exact gelu': 3,800
@@ -530,6 +534,7 @@ def _ulps(got, true):
     return np.abs(got.astype(np.float64) - true) / np.spacing(np.abs(true).astype(np.float32)).astype(np.float64)
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("name", list(_F32_GRADIENTS))
 def test_float32_gradient_within_the_goal(name):
     # A dense sweep (the accuracy table samples 4,000 points on [−20, 20]). Where f' is read
@@ -548,6 +553,7 @@ def test_float32_gradient_within_the_goal(name):
     assert err.max() <= GOAL_ULPS, (x[keep][np.argmax(err)], err.max())
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize(
     "name, oracle, lo, hi",
     [
@@ -622,6 +628,7 @@ def test_sparse_sigmoid_and_sparse_plus_at_their_kinks():
     np.testing.assert_array_equal(g, jax_act.sparse_sigmoid(jnp.asarray([-1.0, 1.0, -1.5, 1.5, 0.0])))
 
 
+@pytest.mark.usefixtures("highest")
 def test_soft_sign_and_squareplus_where_jax_nn_loses_the_answer():
     x = jnp.asarray([np.inf, -np.inf], jnp.float32)
     y, g = value_and_grad(jax_act.soft_sign, x)

@@ -1,38 +1,77 @@
-"""Model-level memory: a small MLP's compiled training step needs no more temporary memory
-with the jax_act activation than with jax.nn's (structure from memory_analysis, not time)."""
+"""Model-level memory: the compiled training step of a real model needs no more temporary
+memory with a jax_act activation (default accuracy level) than with jax.nn's, for every
+activation, dtype, model and shape in ``jax_act._models.SHAPES`` (structure from
+``memory_analysis()``, never time). The first transformer and gated MLP in float32 run by default;
+the rest (bfloat16, the MLPs, the second shapes) are ``slow``, and CI runs them too."""
 
 from __future__ import annotations
 
+import functools
+
 import jax
-import jax.numpy as jnp
 import pytest
 
-import jax_act
+from jax_act import _models
 from jax_act._engine import REGISTRY
 
-# Shape-preserving activations with a jax.nn counterpart (gated units halve the width).
-PAIRS = [
-    n for n, a in REGISTRY.items()
-    if a.spec.jax_nn and n not in ("glu", "logsumexp", "logmeanexp")
+DTYPES = ["float32", "bfloat16"]
+NEEDS = {"prelu": {"negative_slope": 0.25}, "threshold": {"threshold": 0.5, "value": -1.0}}
+
+
+def _baseline(name):
+    return REGISTRY[name].compared_with()[0]
+
+
+def _fits(name, kind):
+    spec = REGISTRY[name].spec
+    if spec.kind == "gated":
+        return kind == "gated_mlp"
+    if spec.kind == "reduction":
+        return kind == "transformer" and name == "softmax"  # in the attention
+    return kind != "gated_mlp" and name != "rrelu"  # rrelu: a key, not a float parameter
+
+
+def _cases():
+    first = {kind: next(s for s in _models.SHAPES if s.kind == kind) for kind in ("transformer", "gated_mlp")}
+    for shape in _models.SHAPES:
+        for dtype in DTYPES:
+            for name in REGISTRY:
+                if _fits(name, shape.kind):
+                    slow = shape is not first.get(shape.kind) or dtype != "float32"
+                    yield pytest.param(name, shape, dtype, id=f"{name}-{shape.label}-{dtype}",
+                                       marks=[pytest.mark.slow] if slow else [])
+
+
+@functools.lru_cache(maxsize=None)
+def _temp(shape, dtype, fn):
+    if fn == "identity":
+        return _models.temp_bytes(*_models.build(shape, _models.identity_for(shape.kind), dtype))
+    name, side = fn
+    f = functools.partial(REGISTRY[name].fn, accuracy="default") if side == "ours" else _baseline(name)
+    f = functools.partial(f, **NEEDS.get(name, {}))
+    if name == "softmax":
+        return _models.temp_bytes(*_models.build(shape, jax.nn.relu, dtype, softmax=f))
+    return _models.temp_bytes(*_models.build(shape, f, dtype))
+
+
+@pytest.mark.parametrize("name,shape,dtype", list(_cases()))
+def test_step_temp_memory_not_above_jax_nn(name, shape, dtype):
+    ours, theirs = _temp(shape, dtype, (name, "ours")), _temp(shape, dtype, (name, "base"))
+    assert ours <= theirs, f"{name} {shape.label} {dtype}: {ours / 2**20:.2f} MiB vs jax.nn {theirs / 2**20:.2f} MiB"
+
+
+# Where the activation adds nothing over the identity model (measured, XLA:CPU): tanh and the
+# sigmoid-family gates keep only what the next layer keeps anyway. Elsewhere XLA's schedule
+# keeps more for jax_act and jax.nn alike (sigmoid in the transformer: a plain custom_vjp
+# saving y does the same); the test above bounds those by jax.nn.
+AT_IDENTITY = [
+    *(("tanh", s, "float32") for s in _models.SHAPES if s.kind != "gated_mlp"),
+    *(("sigmoid", s, "float32") for s in _models.SHAPES if s.kind == "mlp"),
+    *((n, s, d) for n in ("swiglu", "geglu") for s in _models.SHAPES if s.kind == "gated_mlp" for d in DTYPES),
 ]
 
 
-def temp_bytes(act, width=256, depth=6, batch=128):
-    key = jax.random.PRNGKey(0)
-    ws = [jax.random.normal(jax.random.fold_in(key, i), (width, width), jnp.float32) / width**0.5 for i in range(depth)]
-    x = jax.random.normal(key, (batch, width), jnp.float32)
-
-    def loss(ws, x):
-        for w in ws:
-            x = act(x @ w)
-        return jnp.sum(x * x)
-
-    compiled = jax.jit(jax.grad(loss)).lower(ws, x).compile()
-    return compiled.memory_analysis().temp_size_in_bytes
-
-
-@pytest.mark.parametrize("name", PAIRS)
-def test_mlp_step_temp_memory_not_above_jax_nn(name):
-    ours = temp_bytes(jax_act.get(name))
-    theirs = temp_bytes(getattr(jax.nn, REGISTRY[name].spec.jax_nn))
-    assert ours <= theirs, f"{name}: {ours / 2**20:.2f} MiB vs jax.nn {theirs / 2**20:.2f} MiB"
+@pytest.mark.slow
+@pytest.mark.parametrize("name,shape,dtype", [pytest.param(*c, id=f"{c[0]}-{c[1].label}-{c[2]}") for c in AT_IDENTITY])
+def test_adds_nothing_over_the_identity_model(name, shape, dtype):
+    assert _temp(shape, dtype, (name, "ours")) <= _temp(shape, dtype, "identity")

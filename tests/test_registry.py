@@ -121,6 +121,7 @@ def _correctly_rounded(got: jax.Array, true: np.ndarray, dtype) -> np.ndarray:
     return (np.asarray(got, np.float64) == rounded)[normal]
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("dtype", HALF, ids=["bf16", "f16"])
 @pytest.mark.parametrize("name", OUTPUT_SAVERS)
 def test_half_precision_gradients_are_correctly_rounded(name, dtype):
@@ -157,6 +158,7 @@ EXACT_PRIME = {
 }
 
 
+@pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("dtype", HALF, ids=["bf16", "f16"])
 @pytest.mark.parametrize("name", list(EXACT_PRIME))
 def test_half_precision_gradients_hold_past_float32_saturation(name, dtype):

@@ -7,15 +7,11 @@ a polynomial in t − 4.65 of degree 14 fitted here (least squares, relative wei
 Chebyshev nodes of [1.3, 8] in 40-digit arithmetic: within 2.4e-8 of m, a fraction of an
 ulp of x + m. (Below −8 the asymptotic series of m takes over.) Run:
 
-    python tools/fit_mills.py        # needs mpmath; prints _MILLS
-
-and paste the output into jax_act/_activations.py. tests/test_catalogue_nn.py checks gelu'
-against an independent oracle.
+    python tools/fit.py        # needs mpmath; rewrites jax_act/_kernels/fitted.py
 """
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 40
 LO, HI, CENTER, DEGREE, NODES = 1.3, 8.0, 4.65, 14, 500
 
 
@@ -24,11 +20,13 @@ def mills(t):
     return mp.erfc(t / mp.sqrt(2)) / 2 / (mp.exp(-t * t / 2) / mp.sqrt(2 * mp.pi))
 
 
-k = np.arange(NODES)
-t = (LO + HI) / 2 + (HI - LO) / 2 * np.cos(np.pi * (k + 0.5) / NODES)
-m = np.array([float(mills(v)) for v in t])
-c = np.polynomial.polynomial.polyfit(t - CENTER, m, DEGREE, w=1 / m)
-grid = np.linspace(LO, HI, 4001)
-worst = max(abs(np.polynomial.polynomial.polyval(v - CENTER, c) / float(mills(v)) - 1) for v in grid)
-print(f"# tools/fit_mills.py: m(t) ≈ P(t − {CENTER}) on [{LO}, {HI}], within {worst:.1e} of m")
-print("_MILLS = (" + ", ".join(repr(float(v)) for v in c) + ")")
+def fit() -> tuple[str, tuple[float, ...]]:
+    """(comment, P's coefficients)."""
+    mp.mp.dps = 40
+    k = np.arange(NODES)
+    t = (LO + HI) / 2 + (HI - LO) / 2 * np.cos(np.pi * (k + 0.5) / NODES)
+    m = np.array([float(mills(v)) for v in t])
+    c = np.polynomial.polynomial.polyfit(t - CENTER, m, DEGREE, w=1 / m)
+    grid = np.linspace(LO, HI, 4001)
+    worst = max(abs(np.polynomial.polynomial.polyval(v - CENTER, c) / float(mills(v)) - 1) for v in grid)
+    return f"m(t) ≈ P(t − {CENTER}) on [{LO}, {HI}], within {worst:.1e} of m", tuple(float(v) for v in c)

@@ -5,12 +5,10 @@ cancels: silu' = σ(x)(1 + xσ(−x)) at x₀ ≈ −1.278 is off by thousands o
 jax_act can evaluate f'(x) = d·P(d), d = x − x₀ (exact in float32 with x₀ = hi + lo, Sterbenz),
 P a polynomial fitted here at Chebyshev nodes of [−w, w] in 60-digit arithmetic. Run:
 
-    python tools/fit_roots.py        # needs mpmath; prints the _Root(...) constants
+    python tools/fit.py        # needs mpmath; rewrites jax_act/_kernels/fitted.py
 
-and paste the output into the declarations (``_Root`` in jax_act/_activations.py); each
-float32 root carries a float64 one (``float64=``), fitted to 2⁻⁵⁶ on ±0.1 of the root,
-where float64's direct formula is thousands of its ulps off too.
-tests/test_catalogue_nn.py checks the result against an independent oracle.
+Each float32 root comes with a float64 one, fitted to 2⁻⁵⁶ on ±0.1 of the root, where
+float64's direct formula is thousands of its ulps off too.
 
 mish, silu, quick_gelu and both gelu forms use it. The band's select and 7-9 multiply-adds
 cost time on XLA:CPU, where these kernels are compute-bound (on a GPU they are memory-bound):
@@ -22,7 +20,7 @@ x = -1.27; 0.18 for quick_gelu, 0.3 of silu's z = 1.702x.
 import mpmath as mp
 import numpy as np
 
-mp.mp.dps = 60
+mp.mp.dps = 60  # before the constants below
 C = mp.sqrt(2 / mp.pi)
 K = mp.mpf("0.044715")
 
@@ -69,6 +67,7 @@ WIDTH_FLOAT64 = 0.1
 
 
 def fit(fp, guess, width, dtype=np.float32):
+    mp.mp.dps = 60
     tol = 2.0**-28 if dtype == np.float32 else 2.0**-56
     x0 = mp.findroot(fp, mp.mpf(guess))
     hi = dtype(float(x0))
@@ -92,15 +91,14 @@ def fit(fp, guess, width, dtype=np.float32):
     return float(x0), hi, lo, c0_hi, c0_lo, rest, degree, float(worst)
 
 
-def _print(name, dtype, width, fitted, field=""):
-    x0, hi, lo, c0_hi, c0_lo, rest, degree, worst = fitted
-    pad = " " * len(field)
-    print(f"{pad}# {name} ({np.dtype(dtype).name}): x0 = {x0!r}, degree {degree}, fit error {worst:.2g} (relative)")
-    print(f"{field}_Root(hi={float(hi)!r}, lo={float(lo)!r}, width={width}, p0=({float(c0_hi)!r}, {float(c0_lo)!r}),")
-    print(f"{pad}      p=({', '.join(repr(c) for c in rest)}))")
-
-
-if __name__ == "__main__":
+def fit_all() -> dict[str, tuple[str, dict, dict]]:
+    """name: (comment, float32 root, float64 root), each root as the fields of ``Root``."""
+    out = {}
     for name, (fp, guess, width) in FUNCTIONS.items():
-        _print(name, np.float32, width, fit(fp, guess, width))
-        _print(name, np.float64, WIDTH_FLOAT64, fit(fp, guess, WIDTH_FLOAT64, np.float64), "    float64=")
+        pair = []
+        for dtype, w in ((np.float32, width), (np.float64, WIDTH_FLOAT64)):
+            x0, hi, lo, c0_hi, c0_lo, rest, degree, worst = fit(fp, guess, w, dtype)
+            pair.append((f"{np.dtype(dtype).name} degree {degree}, fit error {worst:.2g}",
+                         dict(hi=float(hi), lo=float(lo), width=w, p0=(float(c0_hi), float(c0_lo)), p=tuple(rest))))
+        out[name] = (f"{name}'(x0) = 0 at x0 = {x0:.10g}; " + "; ".join(c for c, _ in pair), pair[0][1], pair[1][1])
+    return out
