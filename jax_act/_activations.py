@@ -538,7 +538,7 @@ def gelu(x: ArrayLike, approximate: bool = True) -> Array:
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]))
       Array([-0.15880796,  0.        ,  0.841192  ], dtype=float32)
       >>> jax_act.gelu(jnp.array([-1.0, 0.0, 1.0]), approximate=False)
-      Array([-0.15865526,  0.        ,  0.8413447 ], dtype=float32)
+      Array([-0.15865527,  0.        ,  0.8413447 ], dtype=float32)
     """
     return _gelu_value(x, approximate)
 

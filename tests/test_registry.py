@@ -20,11 +20,13 @@ from jax_act._engine import REGISTRY
 NAMES = list(REGISTRY)
 
 
+@pytest.mark.parametrize("level", ["default", pytest.param("highest", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", NAMES)
-def test_kit_passes(name):
+def test_kit_passes(name, level):
     """Everything but finite differences (tests/test_transformations.py runs check_grads on
-    every forward twin in the default run; the kit's own pass is in the slow set)."""
-    rows = testing.check_activation(name, finite_differences=False)
+    every forward twin in the default run; the kit's own pass is in the slow set), at each
+    accuracy level (the highest in the slow set)."""
+    rows = testing.check_activation(name, finite_differences=False, accuracy=level)
     assert all(r.passed for r in rows), "\n" + testing.format_rows(rows)
 
 

@@ -270,6 +270,7 @@ def mills_from(z: Array) -> float:
 
 
 def gelu_derivative(x: Array, approximate: bool = True) -> Array:
+    """gelu' within 4 float32 ulps wherever it is normal (the default level's too, in float64)."""
     z = jnp.clip(x, -GELU_TAIL, GELU_TAIL)  # beyond ±40 the terms below are 0: no inf · 0
     if approximate:  # s(1 + x·(2u)'·(1 − s)), s = σ(2u), 2u to more than float32 (gelu_argument)
         t, t_lo = gelu_argument(z)
@@ -302,6 +303,7 @@ def silu_prime(z: Array, lo: Array | float = 0.0) -> Array:
 
 
 def silu_derivative(x: Array) -> Array:
+    """silu' within 4 float32 ulps (the default level's too, in float64)."""
     return near_root(x, silu_prime(x), SILU_ROOT)
 
 
@@ -338,7 +340,8 @@ def mish_derivative(x: Array) -> Array:
 
 def squareplus_root(x: Array, b: Array) -> tuple[Array, Array]:
     """x² + b and its root, |x| where x² overflows (√ is |x| to the last bit there): one
-    expression for the forward and backward passes, which XLA then computes once."""
+    expression for the forward and backward passes, which XLA then computes once. Both
+    levels use it."""
     s = x * x + b
     return s, jnp.where(jnp.isinf(s), jnp.abs(x), jnp.sqrt(s))
 
