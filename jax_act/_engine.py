@@ -401,7 +401,7 @@ def elementwise(
         step and saves one in a bfloat16 MLP step).
       highest: what ``accuracy="highest"`` does differently, as overrides of the fields of
         :class:`Rule` (``forward``, ``derivative``, ``saves``, ``half_from_input``,
-        ``derivative_from_input``). The arguments above (and the decorated formula) are the
+        ``derivative_from_input``, ``barrier``). The arguments above (and the decorated formula) are the
         default level: the cheapest closed form at least as accurate as jax.nn.
     """
     partials = dict(partials or {})
