@@ -290,13 +290,10 @@ def model_shapes(opt: argparse.Namespace) -> list[Any]:
 
 
 def _fits(c: dict, kind: str) -> bool:
-    """Whether an activation has a place in a model: gated units in the gated MLP, softmax in
-    the transformer's attention, shape-preserving activations in the MLPs."""
-    if c["kind"] == "gated":
-        return kind == "gated_mlp"
-    if c["kind"] == "reduction":
-        return kind == "transformer" and c["name"] == "softmax"
-    return kind != "gated_mlp"
+    from . import _models
+    from ._engine import lookup
+
+    return _models.fits(lookup(c["name"]).spec, "mlp" if kind == "flax" else kind)
 
 
 def _flax_mlp(shape: Any, act: Fn, dtype: Any) -> tuple[Fn, Any]:
@@ -348,7 +345,7 @@ def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: 
     ident = memory(*build(_models.identity_for(shape.kind)))
     rows = []
     for c in todo:
-        if not _fits(c, "mlp" if kind == "flax" else kind):
+        if not _fits(c, kind):
             continue
         progress(f"{kind} {c['name']} {dtype} {c['level']}")
         ours = functools.partial(c["ours"], **c["kwargs"])
@@ -617,7 +614,7 @@ def run(args: argparse.Namespace) -> int:
     model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
                   for d in args.dtypes for kind, shape in shapes]
     total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
-    total += sum(_fits(c, "mlp" if kind == "flax" else kind) for _, kind, _, cs in model_jobs for c in cs)
+    total += sum(_fits(c, kind) for _, kind, _, cs in model_jobs for c in cs)
     count, t0 = [0], time.perf_counter()
     tty = sys.stderr.isatty()
 

@@ -147,6 +147,17 @@ def temp_bytes(step: Fn, params: Any) -> int:
     return step.lower(params).compile().memory_analysis().temp_size_in_bytes
 
 
+def fits(spec: Any, kind: str) -> bool:
+    """Whether an activation (its ``Spec``) has a place in a model ``kind``: gated units in the
+    gated MLP, softmax in the transformer's attention, shape-preserving activations in the MLP
+    slots of the MLP and the transformer."""
+    if spec.kind == "gated":
+        return kind == "gated_mlp"
+    if spec.kind == "reduction":
+        return kind == "transformer" and spec.name == "softmax"
+    return kind != "gated_mlp"
+
+
 def identity_for(kind: str) -> Fn:
     """The identity model's activation: for gated MLPs, ``a ⊙ b`` (halving, as the units do)."""
     if kind == "gated_mlp":

@@ -23,12 +23,7 @@ def _baseline(name):
 
 
 def _fits(name, kind):
-    spec = REGISTRY[name].spec
-    if spec.kind == "gated":
-        return kind == "gated_mlp"
-    if spec.kind == "reduction":
-        return kind == "transformer" and name == "softmax"  # in the attention
-    return kind != "gated_mlp" and name != "rrelu"  # rrelu: a key, not a float parameter
+    return _models.fits(REGISTRY[name].spec, kind) and name != "rrelu"  # rrelu: a key, not a float parameter
 
 
 def _cases():
