@@ -42,11 +42,13 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._engine import check_array, check_axis, check_where, compute_dtype, lookup
+from ._linear_ce import linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
 
 __all__ = [
     "Backprop",
     "backprop",
+    "linear_softmax_cross_entropy_with_integer_labels",
     "sigmoid_binary_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
