@@ -138,6 +138,17 @@ def _update(st: Stats, z: Array, cols: Array, fresh: Array, y: Array) -> Stats:
     return Stats(top, total, label, st.found | jnp.any(hit, -1), st.zsum + jnp.sum(jnp.where(fresh, z, 0), -1))
 
 
+def _varying(a: Array | None, axis_name: Any) -> Array | None:
+    """A fresh accumulator for values that differ across the vocabulary shards (inside
+    ``shard_map``, a loop carry must say so)."""
+    if a is None or axis_name is None:
+        return a
+    pcast = getattr(lax, "pcast", None)
+    if pcast is not None:
+        return pcast(a, axis_name, to="varying")
+    return lax.pvary(a, axis_name) if hasattr(lax, "pvary") else a
+
+
 def _combine(st: Stats, axis_name: Any) -> Stats:
     """Across the vocabulary shards: only these per-token numbers travel."""
     if axis_name is None:
@@ -271,7 +282,8 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
             wc, bc, _, cols, fresh = _vocab_chunk(w, b, j, vc, offset)
             return _update(st, _capped(_logits(x, wc, bc, ad), o.cap), cols, fresh, y), None
 
-        st, _ = lax.scan(stats_step, _empty_stats(t, ad), jnp.arange(nv))
+        st0 = jax.tree.map(lambda a: _varying(a, o.axis_name), _empty_stats(t, ad))
+        st, _ = lax.scan(stats_step, st0, jnp.arange(nv))
         loss, lse = _token_loss(_combine(st, o.axis_name), o)
         if not grads:
             return loss, lse, None, acc
@@ -283,7 +295,7 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
         dxc, acc_ = grad_terms(z, cols, fresh, wc, s, acc_, 0)
         return (None if dx is None else dx + dxc, acc_), None
 
-    dx0 = jnp.zeros((t, x.shape[1]), ad) if want_dx else None
+    dx0 = _varying(jnp.zeros((t, x.shape[1]), ad), o.axis_name) if want_dx else None
     (dx, acc), _ = lax.scan(grad_step, (dx0, acc), jnp.arange(nv))
     return loss, lse, dx, acc
 
@@ -315,12 +327,15 @@ def _by_token_chunks(x: Array, w: Array, b: Array | None, y: Array, coef: Array 
 
     xs, ys, cs, ls = grid(x), grid(y), grid(coef), grid(lse)
     first = lse is None  # the forward walk: losses and lse come out
+    shards = o.axis_name
     out = (
         jnp.zeros((p.tokens, p.chunks), ad) if first else None,
         jnp.zeros((p.tokens, p.chunks), ad) if first else None,
-        jnp.zeros((p.tokens, p.chunks, x.shape[1]), x.dtype) if want.dx and grads else None,
-        Grads(None, jnp.zeros(w.shape, ad) if want.dw and grads else None,
-              jnp.zeros(w.shape[1:], ad) if want.db and grads and b is not None else None),
+        # dx sums over the vocabulary: in float32 while it is a partial sum across shards
+        _varying(jnp.zeros((p.tokens, p.chunks, x.shape[1]), x.dtype if shards is None else ad), shards)
+        if want.dx and grads else None,
+        Grads(None, _varying(jnp.zeros(w.shape, ad), shards) if want.dw and grads else None,
+              _varying(jnp.zeros(w.shape[1:], ad), shards) if want.db and grads and b is not None else None),
     )
 
     def step(i, carry):
@@ -330,6 +345,8 @@ def _by_token_chunks(x: Array, w: Array, b: Array | None, y: Array, coef: Array 
         return put(loss_o, i, loss), put(lse_o, i, lse_), put(dx_o, i, dx), acc
 
     loss, lse_out, dx, acc = lax.fori_loop(0, p.chunks, step, out)
+    if dx is not None and shards is not None:  # the one exchange of the size of hidden
+        dx = lax.psum(dx, shards).astype(x.dtype)
 
     def rows(a: Array | None) -> Array | None:
         return None if a is None else a.reshape((p.padded,) + a.shape[2:])[:n]
@@ -465,7 +482,7 @@ def linear_softmax_cross_entropy_with_integer_labels(
       weight: the output projection, ``[H, V]``, float.
       labels: integer class indices, ``hidden``'s shape without its last axis.
       bias: optional ``[V]``.
-      where: optional boolean mask of ``labels``' shape, as optax's ``where``: False tokens
+      where: optional boolean mask broadcasting to ``labels``' shape, as optax's ``where``: False tokens
         contribute exactly 0 to the loss and the gradient and are not counted by the mean,
         whatever their labels hold (an ignore index such as −100 is ``where=labels >= 0``).
       label_smoothing: :math:`\alpha \in [0, 1]`.
@@ -529,9 +546,11 @@ def linear_softmax_cross_entropy_with_integer_labels(
         valid = jnp.ones(y.shape, bool)
     else:
         valid = check_array(FNAME, "where", where)
-        if valid.shape != y.shape:
-            raise ValueError(f"jax_act.{FNAME}: 'where' must have the shape of 'labels', {y.shape}, got {valid.shape}")
-        valid = valid.astype(bool)
+        try:
+            valid = jnp.broadcast_to(valid.astype(bool), y.shape)
+        except ValueError:
+            raise ValueError(f"jax_act.{FNAME}: 'where' must broadcast to the shape of 'labels', {y.shape}, "
+                             f"got {valid.shape}") from None
     smoothing = _number("label_smoothing", label_smoothing, 0.0, 1.0)
     zl = _number("z_loss", z_loss, 0.0)
     cap = None if logit_soft_cap is None else _number("logit_soft_cap", logit_soft_cap, 0.0, open_low=True)

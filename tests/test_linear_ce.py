@@ -284,6 +284,7 @@ def test_out_of_range_labels():
         (dict(labels=np.zeros(4, np.int32)), ValueError, "labels"),
         (dict(bias=np.ones(5)), ValueError, "bias"),
         (dict(where=np.ones(4, bool)), ValueError, "where"),
+        (dict(where=np.ones((2, 3), bool)), ValueError, "where"),
         (dict(reduction="avg"), ValueError, "reduction"),
         (dict(label_smoothing=1.5), ValueError, "label_smoothing"),
         (dict(z_loss=-1.0), ValueError, "z_loss"),
@@ -393,3 +394,48 @@ def test_half_precision_weights_keep_a_chunk_and_the_float32_accumulator(n, h, v
     hidden = 4 * n * h
     assert fused <= accumulator + 2 * chunk + hidden, (fused / 2**20, accumulator / 2**20, chunk / 2**20)
     assert fused * 4 <= _step_temp_bytes(unfused, n, h, v, "bfloat16", "bfloat16")
+
+
+# --------------------------------------------------------------------------- in a model
+
+
+def test_flax_nnx_language_model_trains_as_the_unfused_head():
+    """The head and loss of a small nnx language model: the fused loss takes the final hidden
+    states and the head's kernel and bias; the loss curve is the unfused one's."""
+    from flax import nnx
+
+    class LM(nnx.Module):
+        def __init__(self, vocab, dim, rngs):
+            self.embed = nnx.Embed(vocab, dim, rngs=rngs)
+            self.mlp = nnx.Linear(dim, dim, rngs=rngs)
+            self.norm = nnx.LayerNorm(dim, rngs=rngs)
+            self.head = nnx.Linear(dim, vocab, rngs=rngs)
+
+        def hidden(self, tokens):
+            h = self.embed(tokens)
+            return self.norm(h + jax.nn.gelu(self.mlp(h)))
+
+    def fused_loss(model, tokens, targets, mask):
+        return F(model.hidden(tokens), model.head.kernel[...], targets, model.head.bias[...], where=mask)
+
+    def unfused_loss(model, tokens, targets, mask):
+        per_token = optax.softmax_cross_entropy_with_integer_labels(model.head(model.hidden(tokens)), targets)
+        return jnp.sum(jnp.where(mask, per_token, 0)) / jnp.sum(jnp.broadcast_to(mask, per_token.shape))
+
+    def train(loss_fn, steps=6):
+        model = LM(vocab=1000, dim=32, rngs=nnx.Rngs(0))
+        opt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+        tokens = jax.random.randint(jax.random.key(1), (4, 16), 0, 1000)
+        targets, mask = jnp.roll(tokens, -1, axis=1), jnp.arange(16) < 15
+
+        @nnx.jit
+        def step(model, opt):
+            loss, grads = nnx.value_and_grad(loss_fn)(model, tokens, targets, mask)
+            opt.update(model, grads)
+            return loss
+
+        return np.array([step(model, opt) for _ in range(steps)])
+
+    fused, base = train(fused_loss), train(unfused_loss)
+    assert fused[-1] < fused[0] - 1, fused  # it learns
+    near(fused, base, "float32", "loss curve")
