@@ -53,6 +53,12 @@ def derivative(name_or_fn: str | Callable) -> Callable:
 
 
 from . import forward_mode, losses, testing  # noqa: E402
+from ._reexports import jax_nn_names as _jax_nn_names  # noqa: E402
+
+# jax.nn's other public names (one_hot, initializers, standardize, dot_product_attention, ...),
+# unchanged: ``import jax_act as nn`` works wherever ``jax.nn`` did.
+JAX_NN_REEXPORTS = _jax_nn_names(set(globals()))
+globals().update(JAX_NN_REEXPORTS)
 
 __all__ = [
     "LEVELS",
@@ -75,4 +81,5 @@ __all__ = [
     *_gated.__all__,
     *_softmax.__all__,
     *_sparse.__all__,
+    *JAX_NN_REEXPORTS,
 ]

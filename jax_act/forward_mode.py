@@ -2,7 +2,9 @@
 
 A ``custom_vjp`` function (the default face, ``jax_act.sigmoid``) refuses ``jax.jvp``,
 ``jax.jacfwd`` and ``jax.linearize``; ``jax_act.forward_mode.sigmoid`` accepts them (and
-reverse mode too, by JAX transposing the linear JVP). Same names, signatures and values.
+reverse mode too, by JAX transposing the linear JVP). Same names, signatures and values, and
+jax.nn's other public names (``one_hot``, ``initializers``, ...) re-exported unchanged, so that
+``import jax_act.forward_mode as nn`` is a drop-in for ``jax.nn`` under ``jax.jvp``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ._engine import REGISTRY, lookup
+from ._reexports import jax_nn_names
 
 
 def get(name: str) -> Callable:
@@ -21,8 +24,12 @@ def __getattr__(name: str) -> Any:
     try:
         return lookup(name).forward_mode
     except (ValueError, TypeError):
-        raise AttributeError(f"module 'jax_act.forward_mode' has no attribute {name!r}") from None
+        pass
+    passthrough = jax_nn_names(set(REGISTRY))
+    if name in passthrough:
+        return passthrough[name]
+    raise AttributeError(f"module 'jax_act.forward_mode' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted([*REGISTRY, "get"])
+    return sorted({*REGISTRY, "get", *jax_nn_names(set(REGISTRY))})
