@@ -13,6 +13,10 @@ loss                                           ∂/∂logits                    
 ``squared_error``                              outputs − targets              targets − outputs
 =============================================  =============================  =================
 
+:func:`linear_softmax_cross_entropy_with_integer_labels` fuses the output layer as well:
+the softmax cross-entropy of ``hidden @ weight + bias``, walked in chunks so that the logits
+never exist whole (see its docstring).
+
 Values and gradients equal optax's (``optax.losses``) to rounding. Where optax's value is NaN
 they stay finite: a term whose label is 0 contributes 0 even when its log-probability is −∞,
 so −∞ (masked) logits under zero labels, and logits of ±1e9, give finite values and
@@ -326,7 +330,7 @@ def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
     xc, tc = x.astype(cdt), t.astype(cdt)
     # −t log σ(x) − (1 − t) log σ(−x), with log σ(x) = −softplus(−x); 0 · ∞ = 0
     loss = jnp.where(tc == 0, 0, tc * _softplus(-xc)) + jnp.where(tc == 1, 0, (1 - tc) * _softplus(xc))
-    return loss, jax.nn.sigmoid(xc) - tc
+    return loss, jax.lax.logistic(xc) - tc
 
 
 def _bce_fwd(x: Any, t: Any) -> tuple[Array, tuple]:

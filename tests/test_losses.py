@@ -309,3 +309,15 @@ def test_where_keeps_one_array_and_label_gradients_match_optax():
 def test_backprop_rejects_activations_without_one_output_per_unit():
     with pytest.raises(ValueError, match="backprop.*logsumexp"):
         losses.backprop("logsumexp", jnp.ones(3), jnp.ones((3, 2)), jnp.ones(2))
+
+
+def test_rules_do_not_look_up_jax_nn_globals(monkeypatch):
+    """A shim or a user's monkeypatch of jax.nn must not reach inside the library's rules."""
+    def broken(*args, **kwargs):
+        raise AssertionError("jax.nn.sigmoid was called")
+
+    monkeypatch.setattr(jax.nn, "sigmoid", broken)
+    logits = jnp.linspace(-3.0, 3.0, 7, dtype=jnp.float32)  # a shape no other test traces
+    labels = jnp.linspace(0.0, 1.0, 7, dtype=jnp.float32)
+    g = jax.grad(lambda x: losses.sigmoid_binary_cross_entropy(x, labels).sum())(logits)
+    np.testing.assert_allclose(g, 1 / (1 + np.exp(-np.asarray(logits))) - np.asarray(labels), rtol=1e-6, atol=1e-7)
