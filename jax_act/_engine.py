@@ -283,8 +283,19 @@ def public_function(
     static = (*static, "accuracy")
     jitted = jax.jit(impl, static_argnames=static)
 
+    flags = [k for k in static if k != "accuracy" and signature.parameters[k].annotation in (bool, "bool")]
+
     @functools.wraps(impl)
     def fn(*args: Any, accuracy: str | None = None, **kwargs: Any) -> jax.Array:
+        if flags:  # a boolean that selects a formula: a concrete bool, checked here
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(f"jax_act.{name}: {e}") from None
+            for k in flags:
+                if k in bound.arguments:
+                    bound.arguments[k] = static_bool(name, k, bound.arguments[k])
+            args, kwargs = bound.args, dict(bound.kwargs)
         kwargs["accuracy"] = check_level(name, accuracy)
         if any(isinstance(v, list) for v in kwargs.values()):
             kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
@@ -297,6 +308,31 @@ def public_function(
     fn.__doc__ = doc
     fn.__module__ = "jax_act"
     return fn
+
+
+# Strings other libraries use for a boolean flag of ours: a hint for each.
+FLAG_HINTS = {
+    "approximate": "PyTorch's approximate='none' is approximate=False here (the exact form), "
+                   "and approximate='tanh' is approximate=True",
+}
+
+
+def static_bool(name: str, argname: str, value: Any) -> bool:
+    """A concrete boolean, as jax.nn accepts it (bool, 0/1, a 0-d bool or integer array);
+    anything else is a TypeError naming the function and the argument."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0 and (
+            value.dtype == bool or np.issubdtype(value.dtype, np.integer)):
+        if isinstance(value, jax.core.Tracer):
+            raise TypeError(f"jax_act.{name}: argument {argname!r} selects a formula when the function is "
+                            f"traced, so it must be a concrete bool, not a traced array")
+        return bool(value)
+    hint = f"; {FLAG_HINTS[argname]}" if isinstance(value, str) and argname in FLAG_HINTS else ""
+    raise TypeError(f"jax_act.{name}: argument {argname!r} must be a bool, got {type(value).__name__} "
+                    f"{value!r:.40}{hint}")
 
 
 def with_accuracy(sig: inspect.Signature) -> inspect.Signature:

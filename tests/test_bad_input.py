@@ -151,3 +151,29 @@ def test_integer_and_bool_promote_as_jax_nn(case: Case, dtype):
         assert got.dtype == want.dtype, f"{case.id}({jnp.dtype(dtype).name}): {got.dtype} != jax.nn's {want.dtype}"
         ref = _nn(case)(x.astype(want.dtype), **kw)
     np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(ref, np.float64), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("value, want", [(True, True), (False, False), (1, True), (0, False),
+                                         (np.bool_(False), False), ("array", True), ("array0", False)])
+def test_gelu_approximate_accepts_concrete_booleans(value, want):
+    if value == "array":
+        value = jnp.array(True)
+    elif value == "array0":
+        value = jnp.array(0)
+    x = jnp.linspace(-3.0, 3.0, 7, dtype=jnp.float32)
+    np.testing.assert_array_equal(jax_act.gelu(x, approximate=value), jax_act.gelu(x, approximate=want))
+    np.testing.assert_array_equal(jax_act.forward_mode.gelu(x, value), jax_act.gelu(x, want))
+    assert not np.array_equal(jax_act.gelu(x, approximate=True), jax_act.gelu(x, approximate=False))
+
+
+@pytest.mark.parametrize("value", ["none", "tanh", 2, None, 0.5, jnp.array([True])])
+def test_gelu_approximate_rejects_the_rest_naming_gelu_and_approximate(value):
+    with pytest.raises(TypeError, match=r"jax_act\.gelu: argument 'approximate'") as e:
+        jax_act.gelu(jnp.ones(3), approximate=value)
+    if isinstance(value, str):
+        assert "PyTorch" in str(e.value) and "approximate=False" in str(e.value)
+
+
+def test_gelu_approximate_traced_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"jax_act\.gelu: argument 'approximate'.*concrete"):
+        jax.jit(lambda x, a: jax_act.gelu(x, approximate=a))(jnp.ones(3), True)
