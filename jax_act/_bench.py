@@ -367,6 +367,85 @@ def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: 
     return rows
 
 
+LOSS_SHAPES = {  # (tokens, hidden, vocabulary) per backend: what the machine holds and times
+    "cpu": [(4096, 256, 32768), (4096, 512, 32768), (2048, 256, 131072)],
+    "gpu": [(n, h, v) for n in (4096, 16384) for h in (512, 1024) for v in (32768, 131072)],
+}
+
+
+def loss_shapes(opt: argparse.Namespace) -> list[tuple[int, int, int]]:
+    if opt.losses:
+        return [tuple(int(k) for k in s.replace("x", ",").split(",")) for s in opt.losses]
+    return LOSS_SHAPES["cpu" if jax.default_backend() == "cpu" else "gpu"]
+
+
+def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -> dict:
+    """One SGD step of the output layer and its loss, fused
+    (``losses.linear_softmax_cross_entropy_with_integer_labels``) against the unfused
+    ``hidden @ weight`` → ``optax``-style integer-label cross-entropy (jax_act's own unfused
+    loss when optax is absent), mean over tokens: paired step time, temp and peak bytes, and
+    the chunking the fused loss chose."""
+    from . import losses
+    from ._linear_ce import plan
+
+    n, h, v = shape
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(n, h)), dtype)
+    w = jnp.asarray(rng.normal(size=(h, v)) / np.sqrt(h), dtype)
+    y = jnp.asarray(rng.integers(0, v, n), jnp.int32)
+    try:
+        import optax
+
+        integer_ce = optax.softmax_cross_entropy_with_integer_labels
+    except ImportError:
+        integer_ce = losses.softmax_cross_entropy_with_integer_labels
+
+    def fused(x, w):
+        return losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y)
+
+    def unfused(x, w):
+        return jnp.mean(integer_ce(jnp.dot(x, w, preferred_element_type=jnp.float32), y))
+
+    def step(loss: Fn) -> Fn:
+        @jax.jit
+        def f(x, w):
+            val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
+            return val, x - 0.1 * gx, w - 0.1 * gw
+        return f
+
+    def memory(f: Fn) -> dict:
+        m = f.lower(x, w).compile().memory_analysis()
+        if m is None:
+            return {}
+        # peak: everything the step holds at once, arguments and outputs included
+        peak = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+        return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
+
+    so, sb = step(fused), step(unfused)
+    p = plan(n, v, h)
+    return dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h,
+                vocab=v, chunk=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks),
+                step=paired(so, sb, [(x, w)], opt.budget, opt.max_samples),
+                memory=dict(ours=memory(so), base=memory(sb)))
+
+
+def loss_table(rows: list[dict]) -> list[str]:
+    lines = ["", "Output layer + loss, one SGD step: fused linear_softmax_cross_entropy_with_integer_labels vs "
+             "hidden @ weight → integer-label cross-entropy; ratio = median paired fused/unfused step time",
+             f"{'dtype':<10}{'tokens':>7}{'hidden':>7}{'vocab':>8}{'chunk':>12}{'fused ms':>10}{'unfused ms':>11}"
+             f"{'ratio':>7}{'temp MiB fused':>16}{'unfused':>9}{'peak MiB fused':>16}{'unfused':>9}"]
+    for r in rows:
+        mo, mb = r["memory"]["ours"], r["memory"]["base"]
+        chunk = f"{r['chunk']['tokens']}x{r['chunk']['vocab']}"
+        lines.append(
+            f"{r['dtype']:<10}{r['tokens']:>7}{r['hidden']:>7}{r['vocab']:>8}{chunk:>12}"
+            f"{r['step']['ours']['median'] * 1e3:>10.1f}{r['step']['base']['median'] * 1e3:>11.1f}"
+            f"{r['step']['ratio']['median']:>7.2f}{mo.get('temp_bytes', 0) / 2**20:>16.1f}"
+            f"{mb.get('temp_bytes', 0) / 2**20:>9.1f}{mo.get('peak_bytes', 0) / 2**20:>16.1f}"
+            f"{mb.get('peak_bytes', 0) / 2**20:>9.1f}")
+    return lines
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -438,6 +517,8 @@ def table(result: dict) -> str:
                 f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>8.2f}"
                 f"{mem['identity'].get('temp_bytes', 0) / 2**20:>8.2f}"
                 f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
+    if result.get("losses"):
+        lines += loss_table(result["losses"])
     return "\n".join(lines)
 
 
@@ -544,8 +625,9 @@ def chart(result: dict, path: str) -> bool:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="activations to bench (default: all)")
-    parser.add_argument("--dtypes", nargs="+", default=["float32"], help="default: float32")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="activations to bench, spaces or commas (default: all)")
+    parser.add_argument("--dtypes", nargs="+", default=["float32"], metavar="DTYPE",
+                        help="spaces or commas (default: float32)")
     parser.add_argument("--sizes", nargs="+", type=int, metavar="LOG2",
                         help="log2 sizes (default: 10 13 16 19 22 24 on CPU; 10 13 16 19 22 25 28 on GPU/TPU)")
     parser.add_argument("--modes", nargs="+", choices=["jit", "vmap"], help="default: jit vmap (quick: jit)")
@@ -563,18 +645,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", nargs="+", choices=["mlp", "flax", "transformer", "gated_mlp"],
                         help="training-step models (default: mlp transformer gated_mlp, and flax when installed)")
     parser.add_argument("--no-models", action="store_true", help="skip the training-step rows")
+    parser.add_argument("--losses", nargs="+", metavar="N,H,V",
+                        help="fused output-layer loss rows at these tokens,hidden,vocabulary (default per backend)")
+    parser.add_argument("--no-losses", action="store_true", help="skip the fused output-layer loss rows")
     parser.add_argument("--models-only", action="store_true", help="only the training-step rows")
-    parser.add_argument("--out", help="JSON path (default bench/results/<backend>.json if ./bench exists, "
-                                      "else jax_act_bench_<backend>.json)")
+    parser.add_argument("--out", help="JSON path (default jax_act_bench/<backend>.json in the current folder; "
+                                      "the chart is written beside it)")
     parser.add_argument("--resume", action="store_true", help="keep activations already in --out, bench the rest")
     parser.add_argument("--report", metavar="JSON", help="print the table and draw the chart of a saved run; run nothing")
     parser.add_argument("--markdown", action="store_true", help="with --report: the README's results table")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ._cli import UsageError, activation_names, dtype_names
+
     if args.report:
-        with open(args.report) as f:
-            result = json.load(f)
+        try:
+            with open(args.report) as f:
+                result = json.load(f)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--report {args.report}: {e.strerror if isinstance(e, OSError) else e}") from None
         if args.markdown:
             print(markdown(result))
             return 0
@@ -592,28 +682,30 @@ def run(args: argparse.Namespace) -> int:
     backend = jax.default_backend()
     default = [10, 13, 16, 19, 22, 24] if backend == "cpu" else [10, 13, 16, 19, 22, 25, 28]
     sizes = [2**k for k in (args.sizes or ([16] if quick else default))]
-    out = args.out or (os.path.join("bench", "results", f"{backend}.json") if os.path.isdir("bench")
-                       else f"jax_act_bench_{backend}.json")
-    try:
-        # activation by activation, every level in turn (an interrupted run has them side by side)
-        todo = [c for same in zip(*(cases(args.only, level) for level in args.accuracy)) for c in same]
-    except (ValueError, KeyError) as e:
-        print(f"jax-act bench: {e}", file=sys.stderr)
-        return 2
+    # Never over the committed results: a working folder unless --out says otherwise.
+    out = args.out or os.path.join("jax_act_bench", f"{backend}.json")
+    args.only = activation_names(args.only, "bench") or None
+    args.dtypes = dtype_names(args.dtypes, ("bfloat16", "float16", "float32", "float64"))
+    # activation by activation, every level in turn (an interrupted run has them side by side)
+    todo = [c for same in zip(*(cases(args.only, level) for level in args.accuracy)) for c in same]
     args.models = args.models or ["mlp", "transformer", "gated_mlp", *(["flax"] if have_flax() else [])]
-    result: dict[str, Any] = dict(environment=environment(argv), activations=[], models=[])
+    result: dict[str, Any] = dict(environment=environment(argv), activations=[], models=[], losses=[])
     result["environment"].update(sizes=sizes, options=vars(args))
     if args.resume and os.path.exists(out):
         with open(out) as f:
             old = json.load(f)
         result["activations"], result["models"] = old["activations"], old.get("models", [])
+        result["losses"] = old.get("losses", [])
     done = {(a["name"], a["dtype"], a.get("level", "default")) for a in result["activations"]}
     done_models = {(m["name"], m["dtype"], m.get("level", "default"), m["model"]) for m in result["models"]}
     jobs = [] if args.models_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
     shapes = [] if args.no_models else model_shapes(args)
     model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
                   for d in args.dtypes for kind, shape in shapes]
-    total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes)
+    done_losses = {(r["dtype"], r["tokens"], r["hidden"], r["vocab"]) for r in result["losses"]}
+    loss_jobs = [] if args.no_losses else [
+        (d, shape) for d in args.dtypes for shape in loss_shapes(args) if (d, *shape) not in done_losses]
+    total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes) + len(loss_jobs)
     total += sum(_fits(c, kind) for _, kind, _, cs in model_jobs for c in cs)
     count, t0 = [0], time.perf_counter()
     tty = sys.stderr.isatty()
@@ -635,6 +727,10 @@ def run(args: argparse.Namespace) -> int:
         save()  # resumable: each finished activation is on disk
     for dtype, kind, shape, cs in model_jobs:
         result["models"] += model_rows(cs, dtype, args, progress, kind, shape)
+        save()
+    for dtype, shape in loss_jobs:
+        progress(f"fused loss {dtype} {'x'.join(map(str, shape))}")
+        result["losses"].append(loss_row(shape, dtype, args))
         save()
     result["environment"]["seconds"] = time.perf_counter() - t0
     save()

@@ -41,7 +41,8 @@ from ._engine import check_array
 
 FNAME = "losses.linear_softmax_cross_entropy_with_integer_labels"
 REDUCTIONS = ("mean", "sum", "none")
-CHUNK_BUDGET = 64 * 2**20  # the most bytes of float32 chunk work arrays, when not given
+CHUNK_BUDGET = 256 * 2**20  # the most bytes of float32 chunk work arrays, when not given
+MIN_DEFAULT_TOKENS = 128  # fewer tokens per chunk make thin matmuls and many dW updates
 MIN_TOKENS = 8  # below this many tokens per chunk, split the vocabulary instead
 WORK_ARRAYS = 3  # float32 arrays of one chunk's size alive at once: logits, exponentials, dz
 
@@ -60,17 +61,18 @@ class Plan(NamedTuple):
 def plan(n_tokens: int, vocab: int, hidden: int = 1, chunk_size: int | tuple[int, int] | None = None,
          budget: int | None = None) -> Plan:
     """The chunking for ``n_tokens`` tokens, a vocabulary of ``vocab`` and a hidden size of
-    ``hidden``: ``chunk_size`` (tokens, or ``(tokens, vocabulary columns)``) when given, else
-    the most tokens whose work arrays over the whole vocabulary fit the budget: ``budget``
-    bytes, by default the smaller of 64 MiB and 1/32 of the float32 logits. The vocabulary is
-    split only when fewer than 8 tokens would fit."""
+    ``hidden``: ``chunk_size`` (tokens, or ``(tokens, vocabulary columns)``) when given; else
+    with ``budget`` bytes of float32 work arrays, the most tokens that fit it with the whole
+    vocabulary; else 1/32 of the tokens and at least 128 (fewer chunks are faster: each adds
+    its share to the whole dW), within 256 MiB. The vocabulary is split only when fewer than
+    8 tokens would fit."""
     n, v, h = max(int(n_tokens), 1), max(int(vocab), 1), max(int(hidden), 1)
-    if budget is None:
-        budget = min(CHUNK_BUDGET, 4 * n * v // 32)
     if chunk_size is None:
-        t, vc = budget // (WORK_ARRAYS * 4 * v), v
+        per_token = WORK_ARRAYS * 4 * v
+        t = budget // per_token if budget else min(max(MIN_DEFAULT_TOKENS, -(-n // 32)), CHUNK_BUDGET // per_token)
+        vc = v
         if t < MIN_TOKENS:
-            t, vc = MIN_TOKENS, max(128, budget // (WORK_ARRAYS * 4 * MIN_TOKENS))
+            t, vc = MIN_TOKENS, max(128, (budget or CHUNK_BUDGET) // (WORK_ARRAYS * 4 * MIN_TOKENS))
     elif isinstance(chunk_size, tuple):
         t, vc = chunk_size
     else:
@@ -494,9 +496,11 @@ def linear_softmax_cross_entropy_with_integer_labels(
         shape) for z-loss logging or distillation; it carries no gradient.
       chunk_size: tokens per chunk, or ``(tokens, vocabulary columns)``; default from
         ``chunk_budget``.
-      chunk_budget: bytes for one chunk's float32 work arrays (default: the smaller of
-        64 MiB and 1/32 of the float32 logits); the token chunk is as large as fits with the
-        whole vocabulary, and the vocabulary is split only when fewer than 8 tokens would fit.
+      chunk_budget: bytes for one chunk's float32 work arrays: the token chunk is then as
+        large as fits with the whole vocabulary (the vocabulary is split only when fewer than
+        8 tokens would fit). By default a chunk is 1/32 of the tokens, at least 128, within
+        256 MiB: its logits are then about 1/32 of the whole, and each chunk adds its share of
+        ``dW`` to the whole (fewer, larger chunks are faster; smaller ones keep less).
       vocab_axis_name: inside ``shard_map`` with ``weight`` (and ``bias``) split along the
         vocabulary over this mesh axis: each device walks its columns and only per-token
         (max, sum of exponentials, label logit) are exchanged; ``dW`` stays sharded like

@@ -302,16 +302,18 @@ def test_bad_input_names_function_and_argument(kwargs, exc, argname):
 
 
 def test_plan_covers_every_token_and_fits_the_budget():
-    for n, v, budget in [(4096, 32768, None), (4096, 131072, None), (7, 50, None), (1009, 1000, 2**20)]:
-        p = plan(n, v, budget=budget)
+    for n, v, budget in [(4096, 32768, None), (65536, 131072, None), (4096, 2**22, None), (7, 50, None),
+                         (1009, 1000, 2**20), (4096, 2**20, 2**20)]:
+        p = plan(n, v, 256, budget=budget)
         assert p.padded >= n and p.tokens * p.chunks == p.padded and p.padded - n < p.chunks
-        assert 1 <= p.vocab <= v
-        if p.vocab < v:
-            assert p.tokens == min(n, 64)
+        assert 1 <= p.vocab <= v and 1 <= p.block <= v
+        if p.vocab < v:  # split only when fewer than 8 tokens fit the whole vocabulary
+            assert p.tokens == min(n, 8) and 12 * 8 * v > (budget or 256 * 2**20)
         else:
-            assert p.tokens * v * 12 <= (budget or 64 * 2**20) or p.tokens == 1
+            assert 12 * p.tokens * v <= (budget or 256 * 2**20) * 1.01 or p.tokens == n, p
     assert plan(4096, 32768, chunk_size=1000).padded == 4096  # a dividing chunk count: no padding
     assert plan(13, 50, chunk_size=(4, 7))[:4] == (4, 4, 16, 7)
+    assert plan(8192, 32768).tokens == 256  # by default 1/32 of the tokens
 
 
 # --------------------------------------------------------------------------- transformations
@@ -371,7 +373,7 @@ def unfused(x, w, y):
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
-SHAPES = [(2048, 256, 32768), (1024, 128, 65536), (4096, 512, 32768)]
+SHAPES = [(4096, 256, 32768), (8192, 128, 65536), (8192, 512, 32768)]
 
 
 @pytest.mark.parametrize("x_dtype", ["float32", "bfloat16"])
