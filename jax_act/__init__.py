@@ -30,7 +30,7 @@ __version__ = "0.1.0"
 
 def get(name: str) -> Callable:
     """The public function for an activation name or alias (``jax_act.get("swish")``)."""
-    return lookup(name).fn
+    return lookup(name, "get").fn
 
 
 def names() -> list[str]:
@@ -40,7 +40,7 @@ def names() -> list[str]:
 
 def spec(name_or_fn: str | Callable) -> Spec:
     """What the declaration says: formula, derivative, kink convention, what is saved."""
-    return lookup(name_or_fn).spec
+    return lookup(name_or_fn, "spec").spec
 
 
 def derivative(name_or_fn: str | Callable) -> Callable:
@@ -49,7 +49,7 @@ def derivative(name_or_fn: str | Callable) -> Callable:
     Elementwise: ``derivative(jax_act.sigmoid)(x)`` is σ'(x), elementwise. Along an axis
     (softmax, ...): the Jacobian along the flattened axes, shape ``batch + (n, n)``.
     """
-    return lookup(name_or_fn).derivative
+    return lookup(name_or_fn, "derivative").derivative
 
 
 from . import forward_mode, losses, testing  # noqa: E402

@@ -734,8 +734,9 @@ def goals(row: dict[str, Any]) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--only", default=None, help="comma-separated activation names (default: all)")
-    parser.add_argument("--dtypes", default=",".join(DTYPES), help=f"comma-separated dtypes (default: {','.join(DTYPES)})")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="activations, spaces or commas (default: all)")
+    parser.add_argument("--dtypes", nargs="+", default=list(DTYPES), metavar="DTYPE",
+                        help=f"spaces or commas (default: {' '.join(DTYPES)})")
     parser.add_argument("--accuracy", choices=LEVELS, default="default",
                         help="the accuracy level to measure (default: %(default)s)")
     parser.add_argument("--json", default=None, metavar="PATH", help="also write every figure as JSON to PATH")
@@ -778,16 +779,10 @@ HEADER = (
 def run(args: argparse.Namespace) -> int:
     from ._compat import enable_x64
 
-    names = args.only.split(",") if args.only else list(REGISTRY)
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown:
-        print(f"jax-act accuracy: unknown activation(s) {unknown}", file=sys.stderr)
-        return 2
-    dtypes = [d.strip() for d in args.dtypes.split(",")]
-    bad = [d for d in dtypes if d not in DTYPES]
-    if bad:
-        print(f"jax-act accuracy: unknown dtype(s) {bad}; choose from {DTYPES}", file=sys.stderr)
-        return 2
+    from ._cli import activation_names, dtype_names
+
+    names = activation_names(args.only, "accuracy") or list(REGISTRY)
+    dtypes = dtype_names(args.dtypes, DTYPES)
     if _mp() is None:
         print("jax-act accuracy: mpmath not installed: the float64 rows use a float64 oracle", file=sys.stderr)
     start = time.time()

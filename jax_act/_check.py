@@ -12,12 +12,14 @@ import time
 import jax
 
 from . import testing
-from ._engine import LEVELS, REGISTRY, lookup
+from ._cli import activation_names, dtype_names
+from ._engine import LEVELS, REGISTRY
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("names", nargs="*", help="activations to check (default: all)")
-    parser.add_argument("--dtypes", default=",".join(testing.DTYPES), help="comma-separated (default: %(default)s)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="activations to check, spaces or commas (default: all)")
+    parser.add_argument("--dtypes", nargs="+", default=list(testing.DTYPES), metavar="DTYPE",
+                        help=f"spaces or commas (default: {' '.join(testing.DTYPES)})")
     parser.add_argument("--no-fd", action="store_true", help="skip the finite-difference checks")
     parser.add_argument("--accuracy", choices=LEVELS, default="default",
                         help="the accuracy level to check (default: %(default)s)")
@@ -33,8 +35,8 @@ def _check(name: str, dtypes: list[str], fd: bool, level: str) -> list[testing.R
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [lookup(n).spec.name for n in args.names] or list(REGISTRY)
-    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    names = activation_names(args.names, "check") or list(REGISTRY)
+    dtypes = dtype_names(args.dtypes, testing.DTYPES)
     jobs = args.jobs or (os.cpu_count() or 1)
     if jax.default_backend() != "cpu" or len(names) < 2:
         jobs = 1  # one process owns an accelerator

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import sys
+from typing import Iterable
 
 # name -> (module, one-line help). Keep this table the only list of subcommands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -30,6 +32,56 @@ DESCRIPTION = (
 )
 
 
+class UsageError(Exception):
+    """A bad command line (unknown name or dtype, missing file): one line on stderr, exit 2.
+    A failed check exits 1; a traceback means a bug."""
+
+
+def split_list(values: Iterable[str] | str | None) -> list[str]:
+    """Every list option takes both forms: ``a b``, ``a,b`` (and a mix)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def activation_names(values: Iterable[str] | str | None, command: str) -> list[str]:
+    """Registered names for ``values`` (aliases resolved); an unknown one is a UsageError
+    with jax_act's did-you-mean."""
+    from ._engine import lookup
+
+    out = []
+    for v in split_list(values):
+        try:
+            out.append(lookup(v, "get").spec.name)
+        except (ValueError, TypeError) as e:
+            raise UsageError(str(e).replace("jax_act.get: ", "").replace("jax_act.names() lists", "'jax-act list' lists")) from None
+    return out
+
+
+def dtype_names(values: Iterable[str] | str | None, allowed: Iterable[str]) -> list[str]:
+    allowed = list(allowed)
+    out = split_list(values)
+    bad = [d for d in out if d not in allowed]
+    if bad:
+        import difflib
+
+        close = {b: difflib.get_close_matches(b, allowed, n=1) for b in bad}
+        hint = "".join(f"; {b!r}: did you mean {c[0]!r}?" for b, c in close.items() if c)
+        raise UsageError(f"unknown dtype(s) {', '.join(map(repr, bad))} (choose from {', '.join(allowed)}){hint}")
+    return out
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("jax_act")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        from . import __version__
+
+        return __version__
+
+
 def _available() -> dict[str, tuple[str, str]]:
     return {n: v for n, v in SUBCOMMANDS.items() if importlib.util.find_spec(v[0]) is not None}
 
@@ -38,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     commands = _available()
     top = argparse.ArgumentParser(prog="jax-act", description=DESCRIPTION)
+    top.add_argument("--version", action="version", version=f"jax-act {version()}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_module, help_text) in commands.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -51,8 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(commands[name][0])
     parser = argparse.ArgumentParser(prog=f"jax-act {name}", description=commands[name][1])
     module.add_arguments(parser)
-    return int(module.run(parser.parse_args(rest)) or 0)
+    args = parser.parse_args(rest)
+    try:
+        return int(module.run(args) or 0)
+    except UsageError as e:
+        print(f"jax-act {name}: {e}", file=sys.stderr)
+        return 2
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # python -m jax_act._cli: the package's own classes, not __main__'s
+    from jax_act._cli import main as _main
+
+    sys.exit(_main())

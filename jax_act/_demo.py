@@ -84,14 +84,14 @@ def run(args: argparse.Namespace) -> int:
     import jax_act
     from jax_act import losses
 
-    names = tuple(args.activation or DEFAULT_ACTIVATIONS)
+    from ._cli import UsageError, activation_names
+
+    names = tuple(activation_names(args.activation, "demo") or DEFAULT_ACTIVATIONS)
     for name in names:
-        if name not in jax_act.names() or not hasattr(jax.nn, name) or jax_act.spec(name).kind != "elementwise":
-            print(f"jax-act demo: --activation {name!r} must be an elementwise jax_act activation that jax.nn also has")
-            return 2
+        if not hasattr(jax.nn, name) or jax_act.spec(name).kind != "elementwise":
+            raise UsageError(f"--activation {name!r} must be an elementwise jax_act activation that jax.nn also has")
     if args.steps < 1:
-        print("jax-act demo: --steps must be at least 1")
-        return 2
+        raise UsageError("--steps must be at least 1")
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     dtype = jnp.float64 if args.x64 else jnp.float32

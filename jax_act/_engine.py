@@ -146,19 +146,26 @@ def register(activation: Activation) -> Activation:
     return activation
 
 
-def lookup(name_or_fn: str | Callable) -> Activation:
-    """The registered :class:`Activation` for a name, alias or public function."""
+def lookup(name_or_fn: str | Callable, caller: str = "get") -> Activation:
+    """The registered :class:`Activation` for a name, alias or public function; errors name
+    ``jax_act.<caller>``, the function the user called."""
     if callable(name_or_fn) and hasattr(name_or_fn, "activation"):
         return name_or_fn.activation  # type: ignore[attr-defined]
     if not isinstance(name_or_fn, str):
-        raise TypeError(f"jax_act.get: expected an activation name or function, got {name_or_fn!r}")
+        own = getattr(name_or_fn, "__name__", None)
+        hint = (f"; pass jax_act.{own} or the name {own!r}"
+                if isinstance(own, str) and _ALIASES.get(own, own) in REGISTRY else "")
+        raise TypeError(f"jax_act.{caller}: expected an activation name (a str) or a jax_act function, "
+                        f"got {name_or_fn!r:.60}{hint}")
     name = _ALIASES.get(name_or_fn, name_or_fn)
     if name not in REGISTRY:
         import difflib
 
-        close = difflib.get_close_matches(name, [*REGISTRY, *_ALIASES], n=3)
+        known = [*REGISTRY, *_ALIASES]
+        folded = name_or_fn.lower().replace("-", "_")
+        close = [folded] if folded in known else difflib.get_close_matches(folded, known, n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"jax_act.get: unknown activation {name_or_fn!r}{hint}")
+        raise ValueError(f"jax_act.{caller}: unknown activation {name_or_fn!r}{hint} (jax_act.names() lists them)")
     return REGISTRY[name]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 
 from ._engine import REGISTRY
 
@@ -30,18 +31,23 @@ def _highest(s) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME", help="activations to list, spaces or commas (default: all)")
     parser.add_argument("--markdown", action="store_true", help="print the README's markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ._cli import activation_names
+
     if args.markdown:
         print(markdown_table())
         return 0
-    for act in REGISTRY.values():
+    names = activation_names(args.names, "list") or list(REGISTRY)
+    for name in names:
+        act = REGISTRY[name]
         s = act.spec
         aliases = f"  (alias {', '.join(s.aliases)})" if s.aliases else ""
-        params = f"  params: {', '.join(s.params)}" if s.params else ""
-        print(f"{s.name}{aliases}{params}")
+        print(f"{s.name}{aliases}")
+        print(f"    call  jax_act.{s.name}{inspect.signature(act.fn)}".replace("'", ""))
         print(f"    f     {s.formula}")
         print(f"    f'    {s.derivative}")
         print(f"    kinks {s.kinks}")

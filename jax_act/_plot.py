@@ -167,11 +167,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     import jax_act
 
-    names = list(args.names) or jax_act.names()
-    unknown = [n for n in names if n not in jax_act.names()]
-    if unknown:
-        print(f"jax-act plot: unknown activation(s) {', '.join(unknown)}; see 'jax-act list'")
-        return 2
+    from ._cli import activation_names
+
+    names = activation_names(args.names, "plot") or jax_act.names()
     os.makedirs(args.out, exist_ok=True)
     print(f"accuracy level: {args.accuracy}")
     drawn: list[Curves] = []

@@ -17,7 +17,7 @@ from ._reexports import jax_nn_names
 
 def get(name: str) -> Callable:
     """The forward-mode twin for an activation name or alias."""
-    return lookup(name).forward_mode
+    return lookup(name, "forward_mode.get").forward_mode
 
 
 def __getattr__(name: str) -> Any:

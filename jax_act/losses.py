@@ -494,7 +494,7 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
       Array([[-0.125    ,  0.0528...],
              [ 0.25     , -0.1057...]], dtype=float32)
     """
-    act = lookup(activation)
+    act = lookup(activation, "losses.backprop")
     x = _float_arg("backprop", "x", x)
     w = _float_arg("backprop", "w", w)
     t = _float_arg("backprop", "t", t)

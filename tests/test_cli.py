@@ -34,6 +34,49 @@ def test_list_shows_every_field(capsys):
         assert word in out
 
 
-def test_unknown_activation_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown activation"):
-        main(["check", "sigmod"])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["check", "sigmiod"], ["jax-act check", "'sigmoid'"]),
+        (["check", "--dtypes", "float33"], ["unknown dtype", "'float32'"]),
+        (["accuracy", "--only", "GELU"], ["jax-act accuracy", "'gelu'"]),
+        (["bench", "--dtypes", "float32,bfloat17"], ["jax-act bench", "'bfloat16'"]),
+        (["bench", "--report", "no/such/file.json"], ["jax-act bench", "no/such/file.json"]),
+        (["demo", "--activation", "gelu_new"], ["jax-act demo", "'gelu'"]),
+        (["plot", "Leaky-ReLU"], ["jax-act plot", "'leaky_relu'"]),
+        (["list", "swishh"], ["jax-act list", "'swish'"]),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_status_2(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for word in words:
+        assert word in err, err
+
+
+def test_lists_take_spaces_and_commas(capsys):
+    assert main(["list", "gelu,softmax", "tanh"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"jax_act.{n}(" in out for n in ("gelu", "softmax", "tanh")) and "sigmoid" not in out
+    assert "approximate: bool = True" in out  # each function's parameters and defaults
+
+
+def test_version(capsys):
+    import jax_act
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"jax-act {jax_act.__version__}"
+
+
+def test_bench_writes_to_a_working_folder_not_the_committed_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bench" / "results").mkdir(parents=True)  # as in a clone
+    argv = ["bench", "--only", "relu", "--sizes", "8", "--quick", "--no-models", "--no-losses", "--max-samples", "5"]
+    assert main(argv) == 0
+    assert not any((tmp_path / "bench" / "results").iterdir())
+    import jax
+
+    assert (tmp_path / "jax_act_bench" / f"{jax.default_backend()}.json").exists()
+    assert "jax_act_bench" in capsys.readouterr().out

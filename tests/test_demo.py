@@ -44,8 +44,10 @@ def test_demo_catches_a_different_gradient(capsys, monkeypatch):
 
 
 def test_demo_rejects_unknown_activation(capsys):
-    assert run_demo("--activation", "no_such_thing") == 2
-    assert "no_such_thing" in capsys.readouterr().out
+    from jax_act._cli import main
+
+    assert main(["demo", "--activation", "no_such_thing"]) == 2
+    assert "no_such_thing" in capsys.readouterr().err
 
 
 def test_spirals_are_deterministic():

@@ -77,7 +77,9 @@ def test_plot_writes_pngs(tmp_path):
     assert files == ["glu.png", "overview.png", "relu.png", "sigmoid.png", "softmax.png"]
     for p in tmp_path.iterdir():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000
-    assert _plot.run(parser.parse_args(["no_such", "--out", str(tmp_path)])) == 2
+    from jax_act._cli import main
+
+    assert main(["plot", "no_such", "--out", str(tmp_path)]) == 2
 
 
 def test_clear_message_without_matplotlib(tmp_path):
