@@ -719,8 +719,10 @@ def custom_pair(
     return core, twin
 
 
-def check_axis(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
-    """``axis`` (int, tuple of ints or None) as a sorted tuple of non-negative axes."""
+def check_axis(fname: str, axis: Any, ndim: int, ordered: bool = False) -> tuple[int, ...]:
+    """``axis`` (int, tuple of ints or None) as a sorted tuple of non-negative axes; with
+    ``ordered``, in the order given (where axes are flattened into one index, as optax's
+    integer labels are, the order is the index's)."""
     if axis is None:
         return tuple(range(ndim))
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -729,7 +731,8 @@ def check_axis(fname: str, axis: Any, ndim: int) -> tuple[int, ...]:
             raise TypeError(f"jax_act.{fname}: argument 'axis' must be an int, a tuple of ints or None, got {axis!r}")
         if not -ndim <= a < ndim:
             raise ValueError(f"jax_act.{fname}: axis {a} is out of range for an input of rank {ndim}")
-    norm = tuple(sorted(int(a) % ndim for a in axes))
+    norm = tuple(int(a) % ndim for a in axes)
+    norm = norm if ordered else tuple(sorted(norm))
     if len(set(norm)) != len(norm):
         raise ValueError(f"jax_act.{fname}: argument 'axis' repeats an axis: {axis!r}")
     return norm

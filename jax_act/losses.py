@@ -263,7 +263,7 @@ def _softmax_cross_entropy_int(logits, labels, axis, where):
         raise TypeError(f"jax_act.losses.{fname}: argument 'labels' must be an integer array, got dtype {label.dtype}")
     if axis is None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer, tuple)):
         raise TypeError(f"jax_act.losses.{fname}: argument 'axis' must be an int or a tuple of ints, got {axis!r}")
-    axes = check_axis(f"losses.{fname}", axis, x.ndim)
+    axes = check_axis(f"losses.{fname}", axis, x.ndim, ordered=True)  # the label indexes them in this order
     mask = _mask_for(fname, where, x.shape, axis)
     batch = tuple(a for a in range(x.ndim) if a not in axes)
     batch_shape = tuple(x.shape[a] for a in batch)

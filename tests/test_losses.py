@@ -321,3 +321,17 @@ def test_rules_do_not_look_up_jax_nn_globals(monkeypatch):
     labels = jnp.linspace(0.0, 1.0, 7, dtype=jnp.float32)
     g = jax.grad(lambda x: losses.sigmoid_binary_cross_entropy(x, labels).sum())(logits)
     np.testing.assert_allclose(g, 1 / (1 + np.exp(-np.asarray(logits))) - np.asarray(labels), rtol=1e-6, atol=1e-7)
+
+
+@needs_optax
+@pytest.mark.parametrize("axis", [(2, 1), (1, 2), (0, 2), (2, 0)])
+def test_integer_labels_flatten_a_tuple_axis_in_the_order_given(axis):
+    """optax flattens the class axes in the order given: the label indexes that order."""
+    rng = np.random.default_rng(3)
+    logits = jnp.asarray(rng.normal(size=(2, 3, 4)))
+    batch = [d for d in range(3) if d not in axis]
+    n = int(np.prod([logits.shape[a] for a in axis]))
+    labels = jnp.asarray(rng.integers(0, n, [logits.shape[d] for d in batch]))
+    got = losses.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis)
+    want = optax.losses.softmax_cross_entropy_with_integer_labels(f64(logits), labels, axis=axis)
+    assert_close(got, want, "float64", f"axis={axis}")
