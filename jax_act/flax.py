@@ -109,19 +109,22 @@ def _build_linen() -> types.ModuleType:
             return fn(x, **params, **dict(self.options or {}))
 
     class PReLU(nn.Module):
-        """``jax_act.prelu`` with a learnable ``negative_slope`` of shape ``param_shape``
-        (``flax.linen``); parameter name and default as ``flax.linen.PReLU``."""
+        """``jax_act.prelu`` with a learnable ``negative_slope`` (``flax.linen``): fields,
+        parameter name and defaults as ``flax.linen.PReLU``, the slope cast to the input's
+        dtype (a half-precision model stays half precision); ``param_shape`` (default
+        ``()``, a scalar as flax's) gives it a shape, for example one slope per feature."""
 
-        param_shape: tuple[int, ...] = ()
-        negative_slope_init: float = 0.01
         param_dtype: Any = jnp.float32
+        negative_slope_init: float = 0.01
+        param_shape: tuple[int, ...] = ()
 
         @nn.compact
         def __call__(self, x: Any) -> Any:
             name, pname = _prelu()
             shape, v = tuple(self.param_shape), self.negative_slope_init
             slope = self.param("negative_slope", lambda _key: jnp.full(shape, v, self.param_dtype))
-            return lookup(name).fn(x, **{pname: slope})
+            x = jnp.asarray(x)
+            return lookup(name).fn(x, **{pname: jnp.asarray(slope, x.dtype)})
 
     mod = types.ModuleType("jax_act.flax.linen", "jax_act modules with learnable parameters for flax.linen.")
     for cls in (Learnable, PReLU):
@@ -165,22 +168,30 @@ def _build_nnx() -> types.ModuleType:
             return lookup(self.activation).fn(x, **params, **self.options)
 
     class PReLU(nnx.Module):
-        """``jax_act.prelu`` with a learnable ``negative_slope`` (an ``nnx.Param`` of shape
-        ``param_shape``), as ``flax.nnx.PReLU`` but of any shape."""
+        """``jax_act.prelu`` with a learnable ``negative_slope`` (an ``nnx.Param``): the
+        signature, parameter name and dtype rules of ``flax.nnx.PReLU`` (with ``dtype``, input
+        and slope are promoted to it; without, the slope is cast to the input's dtype), plus a
+        keyword ``param_shape`` (default ``()``) for a slope of any shape."""
 
         def __init__(
             self,
-            param_shape: tuple[int, ...] = (),
             negative_slope_init: float = 0.01,
+            *,
+            dtype: Any = None,
             param_dtype: Any = jnp.float32,
-            rngs: Any = None,
+            param_shape: tuple[int, ...] = (),
+            rngs: Any = None,  # accepted for a uniform constructor; initialisation is constant
         ):
             _prelu()
+            self.dtype = dtype
             self.negative_slope = nnx.Param(jnp.full(tuple(param_shape), negative_slope_init, param_dtype))
 
         def __call__(self, x: Any) -> Any:
             name, pname = _prelu()
-            return lookup(name).fn(x, **{pname: self.negative_slope[...]})
+            x, slope = jnp.asarray(x), self.negative_slope[...]
+            if self.dtype is not None:
+                x, slope = x.astype(self.dtype), slope.astype(self.dtype)
+            return lookup(name).fn(x, **{pname: slope.astype(x.dtype)})
 
     mod = types.ModuleType("jax_act.flax.nnx", "jax_act modules with learnable parameters for flax.nnx.")
     for cls in (Learnable, PReLU):

@@ -277,3 +277,36 @@ def test_every_activation_in_a_linen_sequential(name):
     close(got[0], want[0], f"{name} value")
     close((got[1]["params"]["layers_0"]["kernel"], got[1]["params"]["layers_0"]["bias"]), want[1], f"{name} grad")
     assert np.isfinite(np.asarray(got[0]))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_prelu_keeps_a_half_precision_model_in_half_precision(dtype):
+    """As flax: the float32 slope is cast to the input's dtype."""
+    from flax import nnx
+
+    x = jnp.linspace(-2, 2, 9).astype(dtype)
+    lin = jl.PReLU(negative_slope_init=0.25)
+    params = lin.init(jax.random.key(0), x)
+    assert lin.apply(params, x).dtype == jnp.dtype(dtype)
+    theirs = nnx.PReLU(0.25)
+    ours = jn.PReLU(0.25)
+    np.testing.assert_array_equal(ours(x), theirs(x))
+    assert ours(x).dtype == theirs(x).dtype == jnp.dtype(dtype)
+    np.testing.assert_array_equal(jn.PReLU(0.25, dtype=jnp.float32)(x), nnx.PReLU(0.25, dtype=jnp.float32)(x))
+
+
+def test_prelu_signatures_match_flax():
+    import dataclasses
+    import inspect
+
+    import flax.linen as linen
+    from flax import nnx
+
+    theirs = [f.name for f in dataclasses.fields(linen.PReLU) if f.name not in ("parent", "name")]
+    ours = [f.name for f in dataclasses.fields(jl.PReLU) if f.name not in ("parent", "name")]
+    assert ours[: len(theirs)] == theirs
+    mine, flax_params = inspect.signature(jn.PReLU.__init__).parameters, inspect.signature(nnx.PReLU.__init__).parameters
+    assert list(mine)[:2] == list(flax_params)[:2]  # self, negative_slope_init: PReLU(0.1) works
+    assert jn.PReLU(0.1).negative_slope[...] == np.float32(0.1)
+    for name in ("dtype", "param_dtype"):
+        assert mine[name].kind is inspect.Parameter.KEYWORD_ONLY
