@@ -1,4 +1,4 @@
-r"""Losses with closed-form gradients, fused with their activation, and the seed's backprop example.
+r"""Losses with closed-form gradients, fused with their activation, and a worked example of backpropagation.
 
 Each loss is a jitted ``jax.custom_vjp`` function with optax's signature, whose backward rule is
 the closed form and whose forward pass saves *one array the size of the logits* — the gradient
@@ -10,7 +10,8 @@ loss                                           ∂/∂logits                    
 ``softmax_cross_entropy``                      (Σ labels) · softmax − labels  −log_softmax
 ``softmax_cross_entropy_with_integer_labels``  softmax − one_hot(labels)      (integer: none)
 ``sigmoid_binary_cross_entropy``               σ(logits) − labels             −logits
-``squared_error``                              outputs − targets              targets − outputs
+``squared_error``                              2 (predictions − targets)      −2 (predictions − targets)
+``sum_of_squares_error``                       outputs − targets              targets − outputs
 =============================================  =============================  =================
 
 :func:`linear_softmax_cross_entropy_with_integer_labels` fuses the output layer as well:
@@ -24,8 +25,8 @@ gradients; a fully masked row gives loss 0 and gradient 0. A −∞ logit under 
 label gives loss +∞, which is the true value. Half-precision logits are computed in float32
 and rounded once.
 
-The seed's worked example of backpropagation (``squared_error`` and :func:`backprop`) is the
-one-layer network of the source material: :math:`z_k = \sum_j x_j w_{jk}`, output
+The worked example of backpropagation (:func:`sum_of_squares_error` and :func:`backprop`) is
+a one-layer network: :math:`z_k = \sum_j x_j w_{jk}`, output
 :math:`g(z_k)`, :math:`E = \tfrac12 \sum_k (g(z_k) - t_k)^2` and
 
 .. math::
@@ -57,6 +58,7 @@ __all__ = [
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_integer_labels",
     "squared_error",
+    "sum_of_squares_error",
 ]
 
 
@@ -390,49 +392,78 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
     return _sigmoid_binary_cross_entropy(logits, labels)
 
 
-# --------------------------------------------------------------------------- the seed's example
+# --------------------------------------------------------------------------- squared errors and the worked example
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _sq(axes: tuple[int, ...], g: Array, t: Array) -> Array:
-    return _sq_fwd(axes, g, t)[0]
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _sq(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> Array:
+    return _sq_fwd(axes, half, g, t)[0]
 
 
-def _sq_fwd(axes: tuple[int, ...], g: Array, t: Array) -> tuple[Array, Array]:
+def _sq_fwd(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> tuple[Array, Array]:
     d = g - t
     cdt = compute_dtype(d.dtype)
-    return (0.5 * jnp.sum(jnp.square(d.astype(cdt)), axes)).astype(d.dtype), d  # saved: g − t
+    e = jnp.sum(jnp.square(d.astype(cdt)), axes)  # axes () : elementwise
+    return (0.5 * e if half else e).astype(d.dtype), d  # saved: g − t
 
 
-def _sq_bwd(axes: tuple[int, ...], d: Array, ct: Array) -> tuple[Array, Array]:
-    gd = (jnp.expand_dims(ct.astype(compute_dtype(ct.dtype)), axes) * d).astype(d.dtype)
+def _sq_bwd(axes: tuple[int, ...], half: bool, d: Array, ct: Array) -> tuple[Array, Array]:
+    c = jnp.expand_dims(ct.astype(compute_dtype(ct.dtype)), axes)
+    gd = ((c if half else 2 * c) * d).astype(d.dtype)
     return gd, -gd
 
 
 _sq.defvjp(_sq_fwd, _sq_bwd)
 
 
-@functools.partial(jax.jit, static_argnames=("axis",))
-def _squared_error(outputs, targets, axis):
-    fname = "squared_error"
-    g = _float_arg(fname, "outputs", outputs)
-    t = check_array(f"losses.{fname}", "targets", targets)
-    shape = _broadcast(fname, ("outputs", "targets"), g, t)
+@functools.partial(jax.jit, static_argnames=("fname", "axis", "half"))
+def _squared(fname, outputs, targets, axis, half):
+    g = _float_arg(fname, "predictions" if not half else "outputs", outputs)
+    t = jnp.zeros_like(g) if targets is None else check_array(f"losses.{fname}", "targets", targets)
+    shape = _broadcast(fname, ("predictions" if not half else "outputs", "targets"), g, t)
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
-    return _sq(check_axis(f"losses.{fname}", axis, len(shape)), g, t)
+    axes = () if axis == () else check_axis(f"losses.{fname}", axis, len(shape))
+    return _sq(axes, half, g, t)
 
 
-def squared_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
-    r"""The seed's squared error :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, summed over ``axis``.
+def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
+    r"""Elementwise squared error, as ``optax.losses.squared_error``.
+
+    .. math::
+        L_i = (p_i - t_i)^2, \qquad \frac{\partial L_i}{\partial p_i} = 2 (p_i - t_i)
+
+    Same signature, shape and values as optax's (``targets`` None means zeros); the backward
+    pass keeps ``predictions − targets``. For the halved sum of the backpropagation example,
+    :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, see :func:`sum_of_squares_error`.
+
+    Args:
+      predictions: a float array.
+      targets: an array broadcasting against ``predictions``, or None (zeros).
+
+    Returns:
+      The elementwise squared error, of the broadcast shape.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from jax_act import losses
+      >>> losses.squared_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0]))
+      Array([0.25, 1.  ], dtype=float32)
+    """
+    _not_text("squared_error", predictions=predictions, targets=targets)
+    return _squared("squared_error", predictions, targets, (), False)
+
+
+def sum_of_squares_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
+    r"""The sum-of-squares error of the backpropagation example,
+    :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, summed over ``axis``.
 
     .. math::
         E = \frac12 \sum_k (g_k - t_k)^2, \qquad \frac{\partial E}{\partial g_k} = g_k - t_k
 
-    Note: this is the source material's E — halved, and summed over the output axis (one
-    value per example) — *not* ``optax.losses.squared_error``, which is elementwise and
-    unhalved. It equals ``optax.losses.l2_loss(outputs, targets).sum(axis)``. The backward
-    pass keeps ``outputs − targets``.
+    Halved and summed over the output axis (one value per example): it equals
+    ``optax.losses.l2_loss(outputs, targets).sum(axis)``, and ``squared_error(...).sum(axis) / 2``.
+    The backward pass keeps ``outputs − targets``.
 
     Args:
       outputs: the network's outputs :math:`g(z_k)`.
@@ -445,11 +476,11 @@ def squared_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int,
     Examples:
       >>> import jax.numpy as jnp
       >>> from jax_act import losses
-      >>> print(losses.squared_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0])))
+      >>> print(losses.sum_of_squares_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0])))
       0.625
     """
-    _not_text("squared_error", outputs=outputs, targets=targets)
-    return _squared_error(outputs, targets, _hashable_axis(axis))
+    _not_text("sum_of_squares_error", outputs=outputs, targets=targets)
+    return _squared("sum_of_squares_error", outputs, targets, _hashable_axis(axis), True)
 
 
 class Backprop(NamedTuple):
@@ -461,10 +492,10 @@ class Backprop(NamedTuple):
 
 
 def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLike, **params: Any) -> Backprop:
-    r"""The seed's worked example: the closed-form gradient of a one-layer network, by hand.
+    r"""The worked example of backpropagation: the closed-form gradient of a one-layer network, by hand.
 
     The layer outputs :math:`g(z_k)`, :math:`z_k = \sum_j x_j w_{jk}`, and is scored by
-    :func:`squared_error` :math:`E = \tfrac12 \sum_k (g(z_k) - t_k)^2`. Then
+    :func:`sum_of_squares_error` :math:`E = \tfrac12 \sum_k (g(z_k) - t_k)^2`. Then
 
     .. math::
         \frac{\partial E}{\partial w_{jk}} = \delta_k\, x_j, \qquad
@@ -515,5 +546,5 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
         jac = act.derivative(z, **params)  # [..., k, j] = ∂g_k/∂z_j
         delta = jnp.einsum("...k,...kj->...j", r, jac, precision=hi)
     grad = jnp.einsum("...j,...k->jk", jnp.broadcast_to(x, (*delta.shape[:-1], x.shape[-1])), delta, precision=hi)
-    loss = jnp.sum(squared_error(g, t))
+    loss = jnp.sum(sum_of_squares_error(g, t))
     return Backprop(loss, grad, g)

@@ -235,16 +235,31 @@ def test_sigmoid_binary_cross_entropy_extreme_logits(dtype):
 
 @needs_optax
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_squared_error_is_halved_sum_of_optax_squared_error(dtype):
+def test_sum_of_squares_error_is_halved_sum_of_optax_squared_error(dtype):
     rng = np.random.default_rng(10)
     g, t = (jnp.asarray(rng.normal(size=(4, 3)), dtype) for _ in range(2))
-    got, (gg, gt) = value_and_grads(losses.squared_error, g, t)
+    got, (gg, gt) = value_and_grads(losses.sum_of_squares_error, g, t)
     want, (wg, wt) = value_and_grads(lambda g, t: optax.losses.l2_loss(g, t).sum(-1), f64(g), f64(t))
     assert got.shape == (4,) and got.dtype == g.dtype
     assert_close(got, want, dtype, "value")
     assert_close(gg, wg, dtype, "d/doutputs")
     assert_close(gt, wt, dtype, "d/dtargets")
-    assert_close(losses.squared_error(g, t, axis=None), want.sum(), dtype, "axis=None")
+    assert_close(losses.sum_of_squares_error(g, t, axis=None), want.sum(), dtype, "axis=None")
+
+
+@needs_optax
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_squared_error_is_optax_squared_error(dtype):
+    """Same name, same meaning: a silent swap of optax for jax_act changes no loss."""
+    rng = np.random.default_rng(11)
+    p, t = (jnp.asarray(rng.normal(size=(4, 3)), dtype) for _ in range(2))
+    got, (gp, gt) = value_and_grads(losses.squared_error, p, t)
+    want, (wp, wt) = value_and_grads(optax.losses.squared_error, f64(p), f64(t))
+    assert got.shape == (4, 3) and got.dtype == p.dtype
+    assert_close(got, want, dtype, "value")
+    assert_close(gp, wp, dtype, "d/dpredictions")
+    assert_close(gt, wt, dtype, "d/dtargets")
+    assert_close(losses.squared_error(p), optax.losses.squared_error(f64(p)), dtype, "targets=None")
 
 
 # --------------------------------------------------------------------------- what is saved, errors
@@ -256,7 +271,7 @@ def _saved(fn, *args):
 
 @pytest.mark.parametrize(
     "name",
-    ["softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy", "squared_error"],
+    ["softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy", "squared_error", "sum_of_squares_error"],
 )
 def test_saves_one_logits_sized_array(name):
     x, t = logits_labels("float32", shape=(8, 16))
