@@ -648,6 +648,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--losses", nargs="+", metavar="N,H,V",
                         help="fused output-layer loss rows at these tokens,hidden,vocabulary (default per backend)")
     parser.add_argument("--no-losses", action="store_true", help="skip the fused output-layer loss rows")
+    parser.add_argument("--losses-only", action="store_true", help="only the fused output-layer loss rows")
     parser.add_argument("--models-only", action="store_true", help="only the training-step rows")
     parser.add_argument("--out", help="JSON path (default jax_act_bench/<backend>.json in the current folder; "
                                       "the chart is written beside it)")
@@ -698,8 +699,8 @@ def run(args: argparse.Namespace) -> int:
         result["losses"] = old.get("losses", [])
     done = {(a["name"], a["dtype"], a.get("level", "default")) for a in result["activations"]}
     done_models = {(m["name"], m["dtype"], m.get("level", "default"), m["model"]) for m in result["models"]}
-    jobs = [] if args.models_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
-    shapes = [] if args.no_models else model_shapes(args)
+    jobs = [] if args.models_only or args.losses_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
+    shapes = [] if args.no_models or args.losses_only else model_shapes(args)
     model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
                   for d in args.dtypes for kind, shape in shapes]
     done_losses = {(r["dtype"], r["tokens"], r["hidden"], r["vocab"]) for r in result["losses"]}
