@@ -309,6 +309,12 @@ def public_function(
         try:
             return jitted(*args, **kwargs)
         except TypeError as e:
+            if "forward-mode" in str(e):  # JAX's bare message names neither us nor the way out
+                raise TypeError(
+                    f"jax_act.{name} is the reverse-mode function (a custom_vjp rule: grad, vjp); under "
+                    f"jax.jvp or jax.jacfwd use jax_act.forward_mode.{name}, its "
+                    f"custom_jvp twin with the same closed form (`import jax_act.forward_mode as nn`)"
+                ) from e
             _explain_bad_call(name, signature, args, kwargs, e)
             raise
 

@@ -319,3 +319,15 @@ def test_check_grads_full(case: Case):
         check_grads(twin, (x,), order=4, modes=("fwd",), **FD)
     check_grads(twin, (x,), order=4 if case.spec.smooth else 2, modes=("fwd", "rev"), **FD)
     check_grads(scalar(case, "fn", w), (x,), order=2, modes=("rev",), **FD)
+
+
+@pytest.mark.parametrize("transform", ["jvp", "jacfwd"])
+def test_forward_mode_on_the_reverse_mode_function_points_to_the_twin(transform):
+    x = jnp.linspace(-1.0, 1.0, 3)
+    call = {
+        "jvp": lambda: jax.jvp(jax_act.tanh, (x,), (x,)),
+        "jacfwd": lambda: jax.jacfwd(jax_act.tanh)(x),
+    }[transform]
+    with pytest.raises(TypeError, match=r"jax_act\.forward_mode\.tanh"):
+        call()
+    np.testing.assert_allclose(jax.jacfwd(jax_act.forward_mode.tanh)(x), np.diag(1 - np.tanh(np.asarray(x)) ** 2), rtol=1e-6)
