@@ -3,8 +3,13 @@ table is the registry's."""
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import subprocess
+import sys
+
+import pytest
 
 from jax_act._listing import README_BEGIN, README_END, markdown_table
 
@@ -28,3 +33,21 @@ def test_activation_table_is_generated_from_the_registry():
     assert README_BEGIN in README and README_END in README
     table = README.split(README_BEGIN, 1)[1].split(README_END, 1)[0].strip()
     assert table == markdown_table(), "README table out of date: run `jax-act list --markdown`"
+
+
+def code_blocks() -> list[tuple[str, str]]:
+    """Every ```python block of the README and of docs/*.md, as (where, code)."""
+    out = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for i, code in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), re.S)):
+            out.append((f"{path.relative_to(ROOT)}#{i}", code))
+    return out
+
+
+@pytest.mark.parametrize("where, code", code_blocks(), ids=[w for w, _ in code_blocks()])
+def test_code_blocks_run_as_written(where, code):
+    """In a fresh interpreter with JAX's defaults, as a user pastes them."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("JAX_ENABLE_X64", None)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, f"{where} failed:\n{proc.stderr[-2000:]}"
