@@ -1,4 +1,4 @@
-"""``jax-act list`` and the README's activation table, both generated from the registry."""
+"""``jax-act list`` and the activation table of docs/activations.md, both generated from the registry."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _highest(s) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("names", nargs="*", metavar="NAME", help="activations to list, spaces or commas (default: all)")
-    parser.add_argument("--markdown", action="store_true", help="print the README's markdown table")
+    parser.add_argument("--markdown", action="store_true", help="print the markdown table of docs/activations.md")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -61,9 +61,9 @@ def tolerance(dtype: Any) -> float:
 
 def normalized_error(got: Any, want: Any, dtype: Any, scale: Any = 0.0) -> np.ndarray:
     """``|got − want| / (eps · (|want| + 1 + scale))`` elementwise, in float64. Infinities
-    must match exactly (error 0 or inf); NaN matches NaN. ``scale`` = |x| makes it a mixed
+    must match exactly (error 0 or inf); NaN matches NaN. ``scale`` = ``|x|`` makes it a mixed
     error: no more than rounding the input itself would cause (for x − logsumexp(x) ≈ 0,
-    say, whose exact answer moves by eps·|x| when x is rounded)."""
+    say, whose exact answer moves by ``eps·|x|`` when x is rounded)."""
     got = np.asarray(got, np.float64)
     want = np.asarray(want, np.float64)
     with np.errstate(invalid="ignore", over="ignore"):

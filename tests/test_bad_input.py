@@ -1,6 +1,6 @@
 """Bad input, for every registered activation: a clear error naming the function and the argument.
 
-The README's table (section "Accuracy, edge cases and bad input") lists what each kind gets:
+The table in docs/accuracy.md (section "Bad input") lists what each kind gets:
 
   non-array (object(), None)         TypeError   "jax_act.<f>: argument 'x' must be an array ..."
   string                             TypeError

@@ -1,6 +1,6 @@
-"""The README's bring-your-own-activation walkthrough runs as written, and its checks can fail.
+"""The bring-your-own-activation walkthrough (docs/ecosystem.md) runs as written, and its checks can fail.
 
-The code block between ``<!-- example:byo -->`` and ``<!-- /example:byo -->`` in README.md is
+The code block between ``<!-- example:byo -->`` and ``<!-- /example:byo -->`` in docs/ecosystem.md is
 run verbatim in a fresh interpreter (it registers a new activation, which must not leak into
 the registry the other tests see). A copy with a wrong closed form must fail.
 """
@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def readme_example() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
     m = re.search(r"<!-- example:byo -->\s*```python\n(.*?)```\s*<!-- /example:byo -->", text, re.S)
-    assert m, "README.md has no <!-- example:byo --> python block"
+    assert m, "docs/ecosystem.md has no <!-- example:byo --> python block"
     return m.group(1)
 
 
