@@ -589,7 +589,9 @@ def markdown(result: dict) -> str:
 
 
 def chart(result: dict, path: str) -> bool:
-    """Time and GB/s (in kernel, fwd+bwd, plain jit) against size, per activation."""
+    """The jax_act / baseline time ratio (in kernel, plain jit; below 1: jax_act faster): a
+    summary panel at the largest size, one marker per activation and pass, then one panel per
+    activation against size. Markers, so that a run at one size (``--quick``) shows too."""
     try:
         import matplotlib
 
@@ -600,21 +602,36 @@ def chart(result: dict, path: str) -> bool:
     acts = result["activations"]
     if not acts:
         return False
-    fig, axes = plt.subplots(len(acts), 2, figsize=(10, 2.4 * len(acts)), squeeze=False)
-    for (ax_t, ax_b), a in zip(axes, acts):
-        for pass_, style in (("fwd", "--"), ("fwd+bwd", "-")):
-            rows = [r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_]
-            if not rows:
-                continue
-            n = [r["size"] for r in rows]
-            for key, colour, label in (("ours", "C0", "jax_act"), ("base", "C1", a["baseline"])):
-                ax_t.loglog(n, [r["in_kernel"][key]["median"] * 1e6 for r in rows], style, color=colour,
-                            label=f"{label} {pass_}")
-                ax_b.semilogx(n, [r["in_kernel"][key]["GBps"] for r in rows], style, color=colour)
-            ax_b.semilogx(n, [r["in_kernel"]["copy_GBps"] for r in rows], ":", color="grey")
-        ax_t.set_title(f"{_label(a)} {a['dtype']}: µs (in kernel)", fontsize=9)
-        ax_b.set_title("GB/s (grey: copy kernel)", fontsize=9)
-        ax_t.legend(fontsize=6)
+    passes = (("fwd", "x", "C1"), ("fwd+bwd", "o", "C0"))
+    cols = 6
+    rows_n = -(-len(acts) // cols)
+    fig = plt.figure(figsize=(2.6 * cols, 3.2 + 1.9 * rows_n))
+    grid = fig.add_gridspec(rows_n + 1, cols, height_ratios=[1.7] + [1] * rows_n)
+    top = fig.add_subplot(grid[0, :])
+    for pass_, marker, colour in passes:
+        xs, ys = [], []
+        for i, a in enumerate(acts):
+            rs = [r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_]
+            if rs:
+                xs.append(i)
+                ys.append(max(rs, key=lambda r: r["size"])["in_kernel"]["ratio"]["median"])
+        top.plot(xs, ys, marker, color=colour, label=pass_)
+    top.axhline(1.0, color="grey", lw=0.8)
+    top.set_xticks(range(len(acts)), [f"{_label(a)} {a['dtype']}" for a in acts], rotation=90, fontsize=6)
+    top.set_ylabel("time ratio jax_act / baseline")
+    top.set_title("at the largest size, in kernel, jit (below 1: jax_act faster)", fontsize=9)
+    top.legend(fontsize=7)
+    for k, a in enumerate(acts):
+        ax = fig.add_subplot(grid[1 + k // cols, k % cols])
+        for pass_, marker, colour in passes:
+            rs = sorted((r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_), key=lambda r: r["size"])
+            if rs:
+                ax.plot([r["log2"] for r in rs], [r["in_kernel"]["ratio"]["median"] for r in rs], "-" + marker,
+                        color=colour, ms=4, lw=0.8, label=pass_)
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_title(f"{_label(a)} {a['dtype']}", fontsize=7)
+        ax.set_xlabel("log2 size", fontsize=6)
+        ax.tick_params(labelsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
@@ -704,7 +721,7 @@ def run(args: argparse.Namespace) -> int:
     model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
                   for d in args.dtypes for kind, shape in shapes]
     done_losses = {(r["dtype"], r["tokens"], r["hidden"], r["vocab"]) for r in result["losses"]}
-    loss_jobs = [] if args.no_losses else [
+    loss_jobs = [] if args.no_losses or args.models_only else [
         (d, shape) for d in args.dtypes for shape in loss_shapes(args) if (d, *shape) not in done_losses]
     total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes) + len(loss_jobs)
     total += sum(_fits(c, kind) for _, kind, _, cs in model_jobs for c in cs)
@@ -738,5 +755,7 @@ def run(args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     print(table(result))
     png = os.path.splitext(out)[0] + ".png"
-    print(f"\nwrote {out}" + (f" and {png}" if chart(result, png) else " (pip install matplotlib for a chart)"))
+    note = f" and {png}" if chart(result, png) else (
+        "" if not result["activations"] else " (pip install matplotlib for a chart)")
+    print(f"\nwrote {out}{note}")
     return 0

@@ -17,7 +17,7 @@ TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time
 def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
     out = tmp_path / "b.json"
     assert main(["bench", "--only", "sigmoid", "softmax", *TINY, "--accuracy", "default", "highest",
-                 "--models", "mlp", "transformer", "--out", str(out)]) == 0
+                 "--models", "mlp", "transformer", "--losses", "64,8,512", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     env = result["environment"]
     for key in ("date", "command", "backend", "device", "jax", "jaxlib", "sizes"):
@@ -45,7 +45,15 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
         assert m["step"]["ratio"]["median"] > 0
         if m["name"] != "softmax":
             assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
-    assert "sigmoid" in capsys.readouterr().out
+    [loss] = result["losses"]
+    assert (loss["tokens"], loss["hidden"], loss["vocab"]) == (64, 8, 512) and loss["chunk"]["tokens"] >= 1
+    assert loss["step"]["ratio"]["median"] > 0
+    for side in ("ours", "base"):
+        assert 0 < loss["memory"][side]["temp_bytes"] < loss["memory"][side]["peak_bytes"]
+    printed = capsys.readouterr().out
+    assert "sigmoid" in printed and "Output layer + loss" in printed
+    png = out.with_suffix(".png")  # a chart with something in it even at one size
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
 
 
 def test_flax_model_rows(tmp_path):
@@ -70,7 +78,7 @@ def test_saved_bytes_are_computed():
 
 def test_resume_keeps_finished_activations(tmp_path):
     out = tmp_path / "b.json"
-    args = ["bench", *TINY, "--modes", "jit", "--passes", "fwd", "--no-models", "--out", str(out)]
+    args = ["bench", *TINY, "--modes", "jit", "--passes", "fwd", "--no-models", "--no-losses", "--out", str(out)]
     assert main([*args, "--only", "relu"]) == 0
     first = json.loads(out.read_text())["activations"][0]
     assert main([*args, "--only", "relu", "tanh", "--resume"]) == 0
