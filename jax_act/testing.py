@@ -531,11 +531,14 @@ def _partials_problems(fn: Callable, reference: Callable, x: np.ndarray, pset: d
     return problems
 
 
-def format_rows(rows: Sequence[Row]) -> str:
-    """A fixed-width table of rows, as ``jax-act check`` prints it."""
+def format_rows(rows: Sequence[Row], width: int = 22) -> str:
+    """A fixed-width table of rows, as ``jax-act check`` prints it; the first column is at
+    least ``width`` wide (wider for a longer name). Errors are in units of eps(dtype):
+    ``value err`` and ``grad err`` against the float64 oracle, ``Δ jax.nn`` the largest
+    difference from jax.nn's values and gradients on the same inputs."""
     labels = [r.name + ("" if not r.params else "(" + ",".join(f"{k}={v}" for k, v in r.params.items()) + ")") for r in rows]
-    w = max([22, *map(len, labels)])
-    head = f"{'activation':<{w}} {'dtype':<9} {'value err':>9} {'grad err':>9} {'vs jax.nn':>9} {'saved B/el':>10} {'jax.nn B/el':>11}  result"
+    w = max([width, *map(len, labels)])
+    head = f"{'activation':<{w}} {'dtype':<9} {'value err':>9} {'grad err':>9} {'Δ jax.nn':>9} {'saved B/el':>10} {'jax.nn B/el':>11}  result"
     lines = [head, "-" * len(head)]
     for r, label in zip(rows, labels):
         nn = "-" if r.vs_jax_nn is None else f"{r.vs_jax_nn:9.2f}"
