@@ -4,7 +4,8 @@ A ``custom_vjp`` function (the default face, ``jax_act.sigmoid``) refuses ``jax.
 ``jax.jacfwd`` and ``jax.linearize``; ``jax_act.forward_mode.sigmoid`` accepts them (and
 reverse mode too, by JAX transposing the linear JVP). Same names, signatures and values, and
 jax.nn's other public names (``one_hot``, ``initializers``, ...) re-exported unchanged, so that
-``import jax_act.forward_mode as nn`` is a drop-in for ``jax.nn`` under ``jax.jvp``.
+``import jax_act.forward_mode as nn`` is a drop-in for ``jax.nn`` under ``jax.jvp``. The losses'
+twins are ``jax_act.forward_mode.losses``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ def get(name: str) -> Callable:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "losses":  # the losses' twins
+        from . import _loss_twins
+
+        return _loss_twins
     try:
         return lookup(name).forward_mode
     except (ValueError, TypeError):
@@ -32,4 +37,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*REGISTRY, "get", *jax_nn_names(set(REGISTRY))})
+    return sorted({*REGISTRY, "get", "losses", *jax_nn_names(set(REGISTRY))})

@@ -112,6 +112,29 @@ def _softplus(x: Array) -> Array:
     return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
 
 
+def _twin(evaluate: Callable) -> Callable:
+    """A loss's forward-mode twin: a ``custom_jvp`` function of ``(static, *xs)`` whose JVP is
+    the same closed form, Σ_axes ẋ · ∂L/∂x over the inputs. ``evaluate(static, *xs)`` gives
+    ``(loss, reduced axes, ∂L/∂x for each x (None: not differentiable))``; JAX transposes the
+    JVP for reverse mode, so the twin works under both."""
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def twin(static: Any, *xs: Any) -> Array:
+        return evaluate(static, *xs)[0]
+
+    def jvp(static: Any, xs: tuple, ts: tuple) -> tuple[Array, Array]:
+        loss, axes, *grads = evaluate(static, *xs)
+        out = jnp.zeros_like(loss)
+        for t, g in zip(ts, grads):
+            if g is None or t is None or t.dtype == jax.dtypes.float0:
+                continue
+            out = out + jnp.sum(t.astype(g.dtype) * g, axes).astype(loss.dtype)
+        return loss, out
+
+    twin.defjvp(jvp)
+    return twin
+
+
 # --------------------------------------------------------------------------- softmax cross entropy
 
 
@@ -154,8 +177,17 @@ def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
 _sce.defvjp(_sce_fwd, _sce_bwd, symbolic_zeros=True)
 
 
-@functools.partial(jax.jit, static_argnames=("axis",))
-def _softmax_cross_entropy(logits, labels, axis, where):
+def _sce_grads(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
+    loss, dx, logp = _sce_fwd_values(axes, x, t, mask)
+    logp = logp if mask is None else jnp.where(mask, logp, 0)
+    return loss.astype(jnp.result_type(x, t)), axes, dx.astype(x.dtype), (-logp).astype(t.dtype), None
+
+
+_sce_twin = _twin(_sce_grads)
+
+
+@functools.partial(jax.jit, static_argnames=("axis", "twin"))
+def _softmax_cross_entropy(logits, labels, axis, where, twin=False):
     fname = "softmax_cross_entropy"
     x = _float_arg(fname, "logits", logits)
     t = _float_arg(fname, "labels", labels)
@@ -167,7 +199,7 @@ def _softmax_cross_entropy(logits, labels, axis, where):
         )
     t = jnp.broadcast_to(t, shape)
     axes = check_axis(f"losses.{fname}", axis, x.ndim)
-    return _sce(axes, x, t, _mask_for(fname, where, shape, axis))
+    return (_sce_twin if twin else _sce)(axes, x, t, _mask_for(fname, where, shape, axis))
 
 
 def softmax_cross_entropy(
@@ -256,8 +288,16 @@ def _sce_int_bwd(dx: Array, g: Array) -> tuple:
 _sce_int.defvjp(_sce_int_fwd, _sce_int_bwd)
 
 
-@functools.partial(jax.jit, static_argnames=("axis",))
-def _softmax_cross_entropy_int(logits, labels, axis, where):
+def _sce_int_grads(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
+    loss, dx = _sce_int_values(x, label, mask)
+    return loss.astype(x.dtype), (-1,), dx.astype(x.dtype), None, None
+
+
+_sce_int_twin = _twin(_sce_int_grads)
+
+
+@functools.partial(jax.jit, static_argnames=("axis", "twin"))
+def _softmax_cross_entropy_int(logits, labels, axis, where, twin=False):
     fname = "softmax_cross_entropy_with_integer_labels"
     x = _float_arg(fname, "logits", logits)
     label = check_array(f"losses.{fname}", "labels", labels)
@@ -278,7 +318,7 @@ def _softmax_cross_entropy_int(logits, labels, axis, where):
     x = x.transpose(batch + axes).reshape(*batch_shape, -1)
     if mask is not None:
         mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
-    return _sce_int(x, label, mask)
+    return _sce_int_twin((), x, label, mask) if twin else _sce_int(x, label, mask)
 
 
 def softmax_cross_entropy_with_integer_labels(
@@ -352,13 +392,22 @@ def _bce_bwd(res: tuple, g: Any) -> tuple:
 _bce.defvjp(_bce_fwd, _bce_bwd, symbolic_zeros=True)
 
 
-@jax.jit
-def _sigmoid_binary_cross_entropy(logits, labels):
+def _bce_grads(_: Any, x: Array, t: Array) -> tuple:
+    loss, dx = _bce_values(x, t)
+    return loss.astype(x.dtype), (), dx.astype(x.dtype), (-x).astype(t.dtype)
+
+
+_bce_twin = _twin(_bce_grads)
+
+
+@functools.partial(jax.jit, static_argnames=("twin",))
+def _sigmoid_binary_cross_entropy(logits, labels, twin=False):
     fname = "sigmoid_binary_cross_entropy"
     x = _float_arg(fname, "logits", logits)
     t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
     shape = _broadcast(fname, ("logits", "labels"), x, t)
-    return _bce(jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape))
+    x, t = jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape)
+    return _bce_twin((), x, t) if twin else _bce(x, t)
 
 
 def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
@@ -416,15 +465,25 @@ def _sq_bwd(axes: tuple[int, ...], half: bool, d: Array, ct: Array) -> tuple[Arr
 _sq.defvjp(_sq_fwd, _sq_bwd)
 
 
-@functools.partial(jax.jit, static_argnames=("fname", "axis", "half"))
-def _squared(fname, outputs, targets, axis, half):
+def _sq_grads(static: tuple, g: Array, t: Array) -> tuple:
+    axes, half = static
+    loss, d = _sq_fwd(axes, half, g, t)
+    d = d if half else 2 * d
+    return loss, axes, d, -d
+
+
+_sq_twin = _twin(_sq_grads)
+
+
+@functools.partial(jax.jit, static_argnames=("fname", "axis", "half", "twin"))
+def _squared(fname, outputs, targets, axis, half, twin=False):
     g = _float_arg(fname, "predictions" if not half else "outputs", outputs)
     t = jnp.zeros_like(g) if targets is None else check_array(f"losses.{fname}", "targets", targets)
     shape = _broadcast(fname, ("predictions" if not half else "outputs", "targets"), g, t)
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
     axes = () if axis == () else check_axis(f"losses.{fname}", axis, len(shape))
-    return _sq(axes, half, g, t)
+    return _sq_twin((axes, half), g, t) if twin else _sq(axes, half, g, t)
 
 
 def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:

@@ -6,6 +6,8 @@ passes when ``|got − want| ≤ TOL · eps(d) · (|want| + 1)``, TOL stated onc
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -350,3 +352,53 @@ def test_integer_labels_flatten_a_tuple_axis_in_the_order_given(axis):
     got = losses.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis)
     want = optax.losses.softmax_cross_entropy_with_integer_labels(f64(logits), labels, axis=axis)
     assert_close(got, want, "float64", f"axis={axis}")
+
+
+# --------------------------------------------------------------------------- forward-mode twins
+
+TWINS = ["softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy",
+         "squared_error", "sum_of_squares_error"]
+
+
+def _twin_args(name):
+    rng = np.random.default_rng(12)
+    x = jnp.asarray(rng.normal(size=(3, 5)))
+    if name == "softmax_cross_entropy_with_integer_labels":
+        return x, jnp.asarray([0, 3, 4])
+    if name == "sigmoid_binary_cross_entropy":
+        return x, jnp.asarray(rng.uniform(size=(3, 5)))
+    return x, jax.nn.softmax(jnp.asarray(rng.normal(size=(3, 5))))
+
+
+@pytest.mark.parametrize("name", TWINS)
+def test_forward_mode_twins_match_and_work_in_both_modes(name):
+    """As optax's tests run them: check_grads in forward and reverse mode, to second order."""
+    from jax.test_util import check_grads
+
+    import jax_act.forward_mode as fm
+
+    twin, loss = getattr(fm.losses, name), getattr(losses, name)
+    args = _twin_args(name)
+    assert inspect.signature(twin) == inspect.signature(loss)
+    np.testing.assert_array_equal(twin(*args), loss(*args))
+    argnums = (0,) if name.endswith("integer_labels") else (0, 1)
+    g_twin = jax.grad(lambda *a: twin(*a).sum(), argnums)(*args)
+    g_loss = jax.grad(lambda *a: loss(*a).sum(), argnums)(*args)
+    for a, b in zip(g_twin, g_loss):
+        assert_close(a, b, "float64", "grad")
+    diff = [a for i, a in enumerate(args) if i in argnums]
+    rest = [a for i, a in enumerate(args) if i not in argnums]
+    check_grads(lambda *d: twin(*d, *rest), tuple(diff), order=2, modes=("fwd", "rev"))
+    assert jax.hessian(lambda x: twin(x, *args[1:]).sum())(args[0]).shape == (3, 5, 3, 5)
+
+
+def test_forward_mode_twin_with_where():
+    import jax_act.forward_mode as fm
+
+    x, t = _twin_args("softmax_cross_entropy")
+    where = jnp.asarray([[True, True, False, True, True]] * 3)
+    np.testing.assert_array_equal(fm.losses.softmax_cross_entropy(x, t, where=where),
+                                  losses.softmax_cross_entropy(x, t, where=where))
+    jvp = jax.jvp(lambda x: fm.losses.softmax_cross_entropy(x, t, where=where), (x,), (jnp.ones_like(x),))[1]
+    g = jax.grad(lambda x: losses.softmax_cross_entropy(x, t, where=where).sum())(x)
+    assert_close(jvp, jnp.sum(g * jnp.where(where, 1.0, 0.0), -1), "float64", "jvp")
