@@ -150,8 +150,7 @@ def test_matches_optax_on_materialized_logits(dtype, reduction):
     assert all(g.dtype == jnp.dtype(dtype) for g in got[1])
 
 
-@settings(max_examples=30, deadline=None)
-@given(
+OPTIONS = st.fixed_dictionaries(dict(
     n=st.lists(st.integers(1, 9), min_size=1, max_size=2),
     h=st.integers(1, 7),
     v=st.integers(1, 70),
@@ -163,13 +162,28 @@ def test_matches_optax_on_materialized_logits(dtype, reduction):
     cap=st.sampled_from([None, 0.7, 30.0]),
     reduction=st.sampled_from(["mean", "sum", "none"]),
     seed=st.integers(0, 2**16),
-)
-def test_every_option_matches_the_formula_under_autodiff(n, h, v, tokens, cols, bias, smoothing, zl, cap, reduction, seed):
+))
+
+
+def _matches_the_formula(n, h, v, tokens, cols, bias, smoothing, zl, cap, reduction, seed):
     x, w, b, y, mask = problem(seed, tuple(n), h, v, bias=bias, scale=3.0)
     opts = dict(where=mask, label_smoothing=smoothing, z_loss=zl, logit_soft_cap=cap)
     ours = lambda x, w, b: F(x, w, y, b, chunk_size=(tokens, cols), reduction=reduction, **opts)  # noqa: E731
     ref = lambda x, w, b: plain(x, w, b, y, reduction=reduction, **opts)  # noqa: E731
     check(ours, ref, x, w, b, y, "float64", reduction, **opts)
+
+
+@settings(max_examples=8, deadline=None)
+@given(OPTIONS)
+def test_every_option_matches_the_formula_under_autodiff(case):
+    _matches_the_formula(**case)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
+@given(OPTIONS)
+def test_every_option_matches_the_formula_under_autodiff_exhaustively(case):
+    _matches_the_formula(**case)
 
 
 @pytest.mark.parametrize("chunk_size", [None, 1, 5, (3, 7), (8, 1), (64, 64)])
