@@ -479,6 +479,9 @@ _sq_twin = _twin(_sq_grads)
 def _squared(fname, outputs, targets, axis, half, twin=False):
     g = _float_arg(fname, "predictions" if not half else "outputs", outputs)
     t = jnp.zeros_like(g) if targets is None else check_array(f"losses.{fname}", "targets", targets)
+    if not half and t.shape != g.shape:  # optax's squared_error asks for equal shapes
+        raise ValueError(f"jax_act.losses.{fname}: 'predictions' of shape {g.shape} and 'targets' of shape "
+                         f"{t.shape} must have the same shape")
     shape = _broadcast(fname, ("predictions" if not half else "outputs", "targets"), g, t)
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
@@ -498,10 +501,11 @@ def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> A
 
     Args:
       predictions: a float array.
-      targets: an array broadcasting against ``predictions``, or None (zeros).
+      targets: an array of ``predictions``' shape (a different shape is a ValueError, as in
+        optax), or None (zeros).
 
     Returns:
-      The elementwise squared error, of the broadcast shape.
+      The elementwise squared error, of ``predictions``' shape.
 
     Examples:
       >>> import jax.numpy as jnp

@@ -402,3 +402,8 @@ def test_forward_mode_twin_with_where():
     jvp = jax.jvp(lambda x: fm.losses.softmax_cross_entropy(x, t, where=where), (x,), (jnp.ones_like(x),))[1]
     g = jax.grad(lambda x: losses.softmax_cross_entropy(x, t, where=where).sum())(x)
     assert_close(jvp, jnp.sum(g * jnp.where(where, 1.0, 0.0), -1), "float64", "jvp")
+
+
+def test_squared_error_asks_for_equal_shapes_as_optax():
+    with pytest.raises(ValueError, match=r"jax_act\.losses\.squared_error: 'predictions'.*'targets'"):
+        losses.squared_error(jnp.ones(4), jnp.ones((4, 1)))
