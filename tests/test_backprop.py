@@ -1,4 +1,4 @@
-"""The seed's worked example: ∂E/∂w_jk = (g(z_k) − t_k) g'(z_k) x_j by hand equals jax.grad(E).
+"""The worked example of backpropagation: ∂E/∂w_jk = (g(z_k) − t_k) g'(z_k) x_j by hand equals jax.grad(E).
 
 The oracle is jax.grad of E written with jax.nn's activation (independent of jax_act), in
 float64. A result in dtype d passes when ``|got − want| ≤ TOL · eps(d) · (|want| + 1)``.

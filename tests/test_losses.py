@@ -232,7 +232,7 @@ def test_sigmoid_binary_cross_entropy_extreme_logits(dtype):
     assert np.isnan(np.asarray(optax.losses.sigmoid_binary_cross_entropy(x, t))[4:6]).all()  # optax: NaN at ±inf
 
 
-# --------------------------------------------------------------------------- the seed's squared error
+# --------------------------------------------------------------------------- squared errors
 
 
 @needs_optax

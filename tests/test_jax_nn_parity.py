@@ -1,4 +1,4 @@
-"""The jax.nn catalogue (issue 4): parity with jax.nn and the known traps, function by function.
+"""Every jax.nn activation: parity with jax.nn and the known traps, function by function.
 
 Oracles, never numbers copied from the implementation: ``jax.nn`` itself (values, gradients,
 kink gradients, dtypes), the plain formulas below evaluated in float64 and differentiated by

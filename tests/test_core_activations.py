@@ -1,4 +1,4 @@
-"""The five seed activations (sigmoid, tanh, relu, leaky_relu, softmax): what the kit does
+"""The five core activations (sigmoid, tanh, relu, leaky_relu, softmax): what the kit does
 not cover generically — transformations, masks, parameters, bad input."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import jax_act
 from jax_act._compat import saved_residuals
 from jax_act.testing import DTYPES, tolerance
 
-SEED = ["sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+CORE = ["sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
 F64 = dict(rtol=1e-12, atol=1e-12)
 
 
 def plain(name):
-    """The formulas of the source material, differentiated by jax.grad."""
+    """The textbook formulas, differentiated by jax.grad."""
     return {
         "sigmoid": lambda x: 1 / (1 + jnp.exp(-x)),
         "tanh": lambda x: (jnp.exp(2 * x) - 1) / (jnp.exp(2 * x) + 1),
@@ -28,7 +28,7 @@ def plain(name):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", SEED)
+@pytest.mark.parametrize("name", CORE)
 def test_values_and_dtype_match_jax_nn(name, dtype):
     x = jnp.asarray(np.random.default_rng(0).normal(size=(4, 9)) * 4, dtype)
     ours, theirs = jax_act.get(name)(x), getattr(jax.nn, name)(x)
@@ -38,7 +38,7 @@ def test_values_and_dtype_match_jax_nn(name, dtype):
     )
 
 
-@pytest.mark.parametrize("name", SEED)
+@pytest.mark.parametrize("name", CORE)
 def test_transformations(name):
     """jit, nested vmap with in_axes/out_axes, grad∘grad, hessian, jacrev — against the plain
     formula under autodiff in float64 (away from relu's kink)."""
@@ -55,7 +55,7 @@ def test_transformations(name):
     np.testing.assert_allclose(gg(f)(x), gg(ref)(x), **F64)
 
 
-@pytest.mark.parametrize("name", SEED)
+@pytest.mark.parametrize("name", CORE)
 def test_forward_twin(name):
     twin, ref = getattr(jax_act.forward_mode, name), plain(name)
     x = jnp.asarray(np.random.default_rng(2).normal(size=(6,)) + 0.05, jnp.float64)
@@ -125,7 +125,7 @@ def test_softmax_axes():
     np.testing.assert_allclose(jac, jnp.diag(s) - jnp.outer(s, s), **F64)  # S_i(δ_ij − S_j)
 
 
-@pytest.mark.parametrize("name", SEED)
+@pytest.mark.parametrize("name", CORE)
 def test_saves_only_the_output(name):
     x = jnp.linspace(-3.0, 3.0, 32, dtype=jnp.float32).reshape(4, 8)
     res = [(a, why) for a, why in saved_residuals(jax_act.get(name), x) if a.size > 1]
