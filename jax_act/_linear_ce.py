@@ -91,6 +91,7 @@ def plan(n_tokens: int, vocab: int, hidden: int = 1, chunk_size: int | tuple[int
 
 
 class Options(NamedTuple):
+    precision: Any  # of the three matmuls, as jnp.dot's (None: the backend's default)
     smoothing: float
     z_loss: float
     cap: float | None
@@ -107,8 +108,8 @@ def _capped(z: Array, cap: float | None) -> Array:
     return z if cap is None else cap * jnp.tanh(z / cap)
 
 
-def _logits(x: Array, w: Array, b: Array | None, acc: Any) -> Array:
-    z = lax.dot_general(x, w, (((1,), (0,)), ((), ())), preferred_element_type=acc)
+def _logits(x: Array, w: Array, b: Array | None, acc: Any, precision: Any = None) -> Array:
+    z = lax.dot_general(x, w, (((1,), (0,)), ((), ())), precision=precision, preferred_element_type=acc)
     return z if b is None else z + b.astype(acc)
 
 
@@ -217,17 +218,18 @@ def _vocab_chunk(w: Array, b: Array | None, j: Array, vc: int, offset: Array) ->
     return wc, bc, s, local + offset, local >= j * vc
 
 
-def _dw_update(dw: Array, xw: Array, dz: Array, block: int) -> Array:
+def _dw_update(dw: Array, xw: Array, dz: Array, block: int, precision: Any = None) -> Array:
     """``dw += xwᵀ dz``, a column block at a time, in place: the product is never a whole
     weight-sized temporary."""
     v = dz.shape[1]
     if block >= v:
-        return dw + lax.dot_general(xw, dz, (((0,), (0,)), ((), ())), preferred_element_type=dw.dtype)
+        return dw + lax.dot_general(xw, dz, (((0,), (0,)), ((), ())), precision=precision,
+                                    preferred_element_type=dw.dtype)
 
     def step(j, dw):
         s = jnp.minimum(j * block, v - block)
         part = lax.dot_general(xw, lax.dynamic_slice_in_dim(dz, s, block, 1), (((0,), (0,)), ((), ())),
-                               preferred_element_type=dw.dtype)
+                               precision=precision, preferred_element_type=dw.dtype)
         part = jnp.where(s + jnp.arange(block) >= j * block, part, 0)  # the last block's overlap
         return lax.dynamic_update_slice_in_dim(dw, lax.dynamic_slice_in_dim(dw, s, block, 1) + part, s, 1)
 
@@ -256,13 +258,14 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
     def grad_terms(z, cols, fresh, wc, s, acc_: Grads, block):
         dz = _dz(z, cols, fresh, y, lse, coef, o)
         dzm = dz.astype(mm)
-        dx = lax.dot_general(dzm, wc, (((1,), (1,)), ((), ())), preferred_element_type=ad) if want_dx else None
+        dx = (lax.dot_general(dzm, wc, (((1,), (1,)), ((), ())), precision=o.precision, preferred_element_type=ad)
+              if want_dx else None)
         dw, db = acc_.dw, acc_.db
         if dw is not None:
             if block:
-                dw = _dw_update(dw, xw, dzm, block)
+                dw = _dw_update(dw, xw, dzm, block, o.precision)
             else:
-                part = lax.dot_general(xw, dzm, (((0,), (0,)), ((), ())), preferred_element_type=ad)
+                part = lax.dot_general(xw, dzm, (((0,), (0,)), ((), ())), precision=o.precision, preferred_element_type=ad)
                 dw = lax.dynamic_update_slice_in_dim(dw, lax.dynamic_slice_in_dim(dw, s, vc, 1) + part, s, 1)
         if db is not None:
             db = lax.dynamic_update_slice_in_dim(db, lax.dynamic_slice_in_dim(db, s, dz.shape[1]) + jnp.sum(dz, 0), s, 0)
@@ -272,7 +275,7 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
     if nv == 1 and lse is None:  # one pass: statistics, then gradients from the same logits
         cols = jnp.arange(v) + offset
         fresh = jnp.ones((v,), bool)
-        z = _capped(_logits(x, w, b, ad), o.cap)
+        z = _capped(_logits(x, w, b, ad, o.precision), o.cap)
         st = _combine(_update(_empty_stats(t, ad), z, cols, fresh, y), o.axis_name)
         loss, lse = _token_loss(st, o)
         if not grads:
@@ -282,7 +285,7 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
     if lse is None:
         def stats_step(st, j):
             wc, bc, _, cols, fresh = _vocab_chunk(w, b, j, vc, offset)
-            return _update(st, _capped(_logits(x, wc, bc, ad), o.cap), cols, fresh, y), None
+            return _update(st, _capped(_logits(x, wc, bc, ad, o.precision), o.cap), cols, fresh, y), None
 
         st0 = jax.tree.map(lambda a: _varying(a, o.axis_name), _empty_stats(t, ad))
         st, _ = lax.scan(stats_step, st0, jnp.arange(nv))
@@ -293,7 +296,7 @@ def _walk(x: Array, w: Array, b: Array | None, y: Array, coef: Array | None, lse
     def grad_step(carry, j):
         dx, acc_ = carry
         wc, bc, s, cols, fresh = _vocab_chunk(w, b, j, vc, offset)
-        z = _capped(_logits(x, wc, bc, ad), o.cap)
+        z = _capped(_logits(x, wc, bc, ad, o.precision), o.cap)
         dxc, acc_ = grad_terms(z, cols, fresh, wc, s, acc_, 0)
         return (None if dx is None else dx + dxc, acc_), None
 
@@ -456,6 +459,7 @@ def linear_softmax_cross_entropy_with_integer_labels(
     chunk_size: int | tuple[int, int] | None = None,
     chunk_budget: int | None = None,
     vocab_axis_name: Any = None,
+    precision: Any = None,
 ) -> Array | tuple[Array, Array]:
     r"""Softmax cross-entropy of the logits ``hidden @ weight + bias`` against integer
     labels, without materializing the logits: the output layer and the loss of a language
@@ -505,6 +509,8 @@ def linear_softmax_cross_entropy_with_integer_labels(
         vocabulary over this mesh axis: each device walks its columns and only per-token
         (max, sum of exponentials, label logit) are exchanged; ``dW`` stays sharded like
         ``weight``. ``hidden`` and ``labels`` are the same on every device of the axis.
+      precision: of the matmuls, as ``jnp.dot``'s (None: the backend's default, as
+        ``hidden @ weight`` gets; on GPUs float32 may then use TF32; "highest" for full float32).
 
     Returns:
       The loss (a scalar, or ``labels``' shape for ``"none"``), and with ``return_lse`` the
@@ -575,7 +581,7 @@ def linear_softmax_cross_entropy_with_integer_labels(
                              f"got {yn[bad].ravel()[:5].tolist()}")
 
     n = math.prod(y.shape)
-    o = Options(smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
+    o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
     loss, lse = _fused(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
     if reduction == "none":
         loss = loss.reshape(y.shape)
