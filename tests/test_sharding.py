@@ -15,16 +15,11 @@ body runs in a fresh Python subprocess and reports a JSON record per check:
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from _devices import run_on_8_devices
 
-ROOT = Path(__file__).resolve().parents[1]
 
 BODY = textwrap.dedent(
     r"""
@@ -98,14 +93,7 @@ BODY = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def results() -> list[dict]:
-    env = dict(os.environ)
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    env.setdefault("JAX_PLATFORMS", "cpu")
-    proc = subprocess.run([sys.executable, "-c", BODY], capture_output=True, text=True, env=env, timeout=900)
-    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULTS")]
-    assert proc.returncode == 0 and line, f"subprocess failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return json.loads(line[0][len("RESULTS") :])
+    return run_on_8_devices(BODY)
 
 
 # Known failures in others' code, reported upstream: {(activation id, check): reason}.
