@@ -388,6 +388,11 @@ def _fused(o: Options, x: Array, w: Array, b: Array | None, y: Array, valid: Arr
     return _reduce(loss, valid, o)[0], lse
 
 
+def _in_dtypes(g: Grads, x: Array, w: Array, b: Array | None) -> Grads:
+    """The gradients in their inputs' dtypes (accumulated in float32 or float64)."""
+    return Grads(*(None if d is None else d.astype(a.dtype) for d, a in zip(g, (x, w, b))))
+
+
 def _fused_fwd(o: Options, x: Any, w: Any, b: Any, y: Any, valid: Any) -> tuple:
     want = Want(_perturbed(x), _perturbed(w), _perturbed(b) and _value(b) is not None)
     x, w, b, y, valid = map(_value, (x, w, b, y, valid))
@@ -398,13 +403,7 @@ def _fused_fwd(o: Options, x: Any, w: Any, b: Any, y: Any, valid: Any) -> tuple:
     # this pass and keep only it.
     count_weight = _reduce(jnp.zeros(valid.shape, jnp.promote_types(x.dtype, jnp.float32)), valid, o)[1]
     loss, lse, g = _by_token_chunks(x, w, b, y, count_weight, None, want, o)
-    kept = Grads(None if g.dx is None else g.dx.astype(x.dtype), None if g.dw is None else g.dw.astype(w.dtype),
-                 None if g.db is None else g.db.astype(b.dtype))
-    return (_reduce(loss, valid, o)[0], lse), (kept, b is None)
-
-
-def _scaled(g: Array, ct: Array, dtype: Any) -> Array:
-    return (g.astype(ct.dtype) * ct).astype(dtype)
+    return (_reduce(loss, valid, o)[0], lse), _in_dtypes(g, x, w, b)
 
 
 def _fused_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
@@ -415,12 +414,10 @@ def _fused_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
             return (None,) * 5
         coef = jnp.where(valid, ct.astype(lse.dtype), 0)
         _, _, g = _by_token_chunks(x, w, b, y, coef, lse, want, o)
-        return (None if g.dx is None else g.dx.astype(x.dtype), None if g.dw is None else g.dw.astype(w.dtype),
-                None if g.db is None else g.db.astype(b.dtype), None, None)
-    kept, _ = res
+        return (*_in_dtypes(g, x, w, b), None, None)
     if isinstance(ct, jax.custom_derivatives.SymbolicZero):
         return (None,) * 5
-    return tuple(None if g is None else _scaled(g, ct, g.dtype) for g in kept) + (None, None)
+    return tuple(None if g is None else (g.astype(ct.dtype) * ct).astype(g.dtype) for g in res) + (None, None)
 
 
 _fused.defvjp(_fused_fwd, _fused_bwd, symbolic_zeros=True)
