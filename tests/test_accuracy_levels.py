@@ -31,6 +31,7 @@ def _call(face, name, x, **kw):
     return getattr(act, face)(x, **extra, **kw)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("face", ["fn", "forward_mode", "derivative"])
 @pytest.mark.parametrize("name", NAMES)
 def test_every_face_takes_a_keyword_only_accuracy(name, face):

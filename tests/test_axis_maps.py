@@ -38,6 +38,7 @@ NAMES = [*MAPS, *REDUCTIONS]
 # --------------------------------------------------------------------------- values, gradients
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_values_and_vjp_against_jax_nn_in_float64(name, dtype):
@@ -58,6 +59,7 @@ def test_registered_reference_is_jax_nn(name):
     assert_close(lookup(name).reference(x64, axis=-1), {**MAPS, **REDUCTIONS}[name](x64, axis=-1), F64)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("axis", [1, (2, 0), None])  # -1: every other test
 @pytest.mark.parametrize("name", NAMES)
 def test_axis_int_tuple_none(name, axis):
@@ -70,6 +72,7 @@ def test_axis_int_tuple_none(name, axis):
     assert_close(dx, dx64, F64)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", NAMES)
 def test_finite_differences_float64(name):
     x, _ = sample((2, 5), F64, scale=1.0)
@@ -77,6 +80,7 @@ def test_finite_differences_float64(name):
     check_grads(lambda x: jax_act.forward_mode.get(name)(x, axis=-1), (x,), order=2, modes=["fwd"])
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_twin_jacfwd_and_jvp(name):
     x, _ = sample((2, 6), F64)
@@ -131,6 +135,7 @@ def test_under_vmap_and_hessian():
 # --------------------------------------------------------------------------- where
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_where_partial_and_empty_rows(name, dtype):
@@ -165,6 +170,7 @@ def test_fully_masked_input(dtype):
         assert np.all(np.asarray(dx.astype(F64)) == 0), name
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_huge_masked_entry_regression(name, dtype):

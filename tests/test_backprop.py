@@ -34,6 +34,7 @@ def plain_E(g, x, w, t):
     return 0.5 * jnp.sum((g(x @ w) - t) ** 2)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch", [(), (16,), (2, 3)])
 @pytest.mark.parametrize("case", list(CASES))

@@ -133,6 +133,7 @@ def _nn(case: Case):
     return getattr(jax.nn, case.spec.jax_nn, None) if case.spec.jax_nn else None
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _with(lambda c: _nn(c) is not None, known=True))
 @pytest.mark.parametrize("dtype", [jnp.int8, jnp.int32, jnp.uint8, jnp.bool_])
 def test_integer_and_bool_promote_as_jax_nn(case: Case, dtype):

@@ -103,6 +103,7 @@ def vjp(f, x, g, **p):
 # --------------------------------------------------------------------------- values, gradients
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: jnp.dtype(d).name)
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_values_and_gradients_against_reference(name, params, dtype):
@@ -124,6 +125,7 @@ def test_values_and_gradients_against_reference(name, params, dtype):
     assert_close(dx, dx_ref, dtype, f"{name} gradient")
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_finite_differences(name, params):
     """Reverse mode of the public function and both modes of the twin, order 2, float64."""
@@ -271,6 +273,7 @@ def test_tanh_shrink_small_inputs_keep_relative_precision():
 # --------------------------------------------------------------------------- forward mode, derivative
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name,params", CASES, ids=IDS)
 def test_forward_twin_and_bare_derivative(name, params):
     x = jnp.asarray(grid(name, params, n=25, gap=0.05), F64)

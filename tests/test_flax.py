@@ -255,6 +255,7 @@ def _with_params(name):
     return functools.partial(fn, **needed) if needed else fn
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", jax_act.names())
 def test_every_activation_in_a_linen_sequential(name):
     """Every registered activation drops into linen.Sequential; the model's value and gradient

@@ -54,6 +54,7 @@ def test_values_and_vjp_in_float64(name, opts, dtype):
     assert_close(dx, dx64, dtype)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("axis", [0, 1, -1])
 @pytest.mark.parametrize("name,opts", CASES, ids=IDS)
 def test_split_axis(name, opts, axis):
@@ -75,6 +76,7 @@ def test_glu_is_jax_nn_glu_in_float32():
     assert_close(jax_act.glu(ints), jax.nn.glu(ints.astype(F64)), jnp.float32)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name,opts", CASES, ids=IDS)
 def test_finite_differences_float64(name, opts):
     x, _ = sample((2, 6), F64)

@@ -108,9 +108,10 @@ CASES = [
 ]
 CASE_IDS = [name + "".join(f"-{k}={v}" for k, v in kw.items()) for name, kw in CASES]
 NAMES = sorted({name for name, _ in CASES})
-# Declared as accurate as jax.nn only (none at present): held to jax.nn's own float32 error
-# against the oracle, rather than to K·eps.
-AS_ACCURATE_AS_JAX_NN: set[tuple[str, tuple]] = set()
+# Declared as accurate as jax.nn only at the default level (docs/accuracy-levels.md): held to
+# jax.nn's own float32 error against the oracle, rather than to K·eps. The tanh-form gelu's
+# gradient cancels in 1 + tanh for x ≲ −4, for jax.nn and for this formula alike.
+AS_ACCURATE_AS_JAX_NN: set[tuple[str, tuple]] = {("gelu", ())}
 
 
 def grid(name: str) -> np.ndarray:
@@ -246,6 +247,7 @@ def test_kink_gradients_equal_jax_nn(name, dtype):
             assert_close(got, want, dtype, f"{name} kink gradient ({how})")
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name,kw", CASES, ids=CASE_IDS)
 def test_forward_twin_and_derivative_equal_reverse_gradient(name, kw):
     """float32, on the grid through the kinks: jvp and jacfwd of the twin and jax_act.derivative

@@ -49,6 +49,7 @@ def _temp(shape, dtype, fn):
     return _models.temp_bytes(*_models.build(shape, f, dtype))
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name,shape,dtype", list(_cases()))
 def test_step_temp_memory_not_above_jax_nn(name, shape, dtype):
     ours, theirs = _temp(shape, dtype, (name, "ours")), _temp(shape, dtype, (name, "base"))

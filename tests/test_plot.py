@@ -36,6 +36,7 @@ def _oracle(name):
     return lambda s: fn(s, **params)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", [n for n in jax_act.names() if jax_act.spec(n).kind == "elementwise"])
 def test_plotted_curves_match_autodiff_of_the_plain_formula(name):
     c = _plot.curves(name, n=101)

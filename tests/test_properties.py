@@ -65,6 +65,7 @@ def _check(name: str, prop: str):
         pytest.xfail(KNOWN[(name, prop)])
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", ELEMENTWISE)
 @PER_ACTIVATION
 @given(x=arrays(pairs=PAIRS))
@@ -86,6 +87,7 @@ def test_elementwise_shape_dtype_finite(name, x):
         assert np.isnan(np.asarray(yn, np.float32)[(0,) * x.ndim]), f"{name}: NaN in gave {yn}"
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", ALONG_AXIS)
 @PER_ACTIVATION
 @given(x=arrays(pairs=(((2, 4), jnp.bfloat16), ((0, 4), jnp.float32), ((1, 2, 4), jnp.float64))))

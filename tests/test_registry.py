@@ -20,6 +20,7 @@ from jax_act._engine import REGISTRY
 NAMES = list(REGISTRY)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("level", ["default", pytest.param("highest", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", NAMES)
 def test_kit_passes(name, level):
@@ -123,6 +124,7 @@ def _correctly_rounded(got: jax.Array, true: np.ndarray, dtype) -> np.ndarray:
     return (np.asarray(got, np.float64) == rounded)[normal]
 
 
+@pytest.mark.sweep
 @pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("dtype", HALF, ids=["bf16", "f16"])
 @pytest.mark.parametrize("name", OUTPUT_SAVERS)
@@ -160,6 +162,7 @@ EXACT_PRIME = {
 }
 
 
+@pytest.mark.sweep
 @pytest.mark.usefixtures("highest")
 @pytest.mark.parametrize("dtype", HALF, ids=["bf16", "f16"])
 @pytest.mark.parametrize("name", list(EXACT_PRIME))

@@ -130,6 +130,7 @@ def test_finite_differences_float64(name):
     check_grads(jax_act.forward_mode.get(name), (x,), order=order, modes=["fwd"])
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("axis", [0, (2, 0), None])
 @pytest.mark.parametrize("name", NAMES)
 def test_axis_int_tuple_none(name, axis):

@@ -7,7 +7,8 @@ independent oracle: the declaration's plain ``reference`` formula under JAX's ow
 Cells (one test each, several transformations per test to share compiles):
   jit_dtypes   jit; output dtype = input dtype for bf16/f16/f32/f64; values against the oracle
   vmap         vmap, nested vmap, in_axes=1/out_axes=-1, vmap of grad, a vmapped parameter
-  reverse      grad (input and every parameter), jacrev, hessian, grad∘grad∘grad (smooth only)
+  reverse      grad (input and every parameter)
+  higher_order jacrev, hessian, grad∘grad∘grad (smooth only)
   checkpoint   jax.checkpoint default, nothing_saveable, save_only_these_names
   control      lax.scan (and grad through it), lax.cond, lax.while_loop; no leak under
                jax.checking_leaks() in a scan body
@@ -15,7 +16,7 @@ Cells (one test each, several transformations per test to share compiles):
   forward      the twin under jvp (input and parameters), jacfwd, linearize, jacfwd∘jacfwd
   check_grads  jax.test_util.check_grads in float64, away from kinks: the twin in fwd and in rev
                mode to order 2 (the public function's gradients, to third order, are compared
-               with the oracle in `reverse`). Slow (-m slow, the order-4 checks cost ~1 s per
+               with the oracle in `higher_order`). Slow (-m slow, the order-4 checks cost ~1 s per
                activation): the twin in fwd mode to order 4 when smooth, with modes=("fwd",
                "rev") mixed to order 4 (2 when not smooth), and the public function in rev
                mode to order 2
@@ -109,6 +110,7 @@ def test_jit_dtypes(case: Case):
 # XLA compilation per cell instead of one per primitive (op-by-op dispatch compiles each).
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("vmap", FIRST))
 def test_vmap(case: Case):
     x = inputs(case, rows=4)
@@ -151,8 +153,6 @@ def test_vmap(case: Case):
 def test_reverse(case: Case):
     x = inputs(case)
     w = weights(case, x)
-    xr = x[0]
-    wr = weights(case, xr)
 
     @jax.jit
     def cell(x, params):
@@ -161,7 +161,20 @@ def test_reverse(case: Case):
         for pname, p in params.items():
             gp = jax.grad(lambda q: scalar(case, "fn", w, **{pname: q})(x))(p)
             out[f"grad wrt {pname}"] = (gp, jax.grad(lambda q: scalar(case, "reference", w, **{pname: q})(x))(p))
-        out["jacrev"] = (jax.jacrev(lambda x: case.call(x))(xr), jax.jacrev(lambda x: case.call(x, "reference"))(xr))
+        return out
+
+    compare(cell(x, float_params(case)))
+
+
+@pytest.mark.sweep
+@pytest.mark.parametrize("case", _cells("higher_order"))
+def test_higher_order(case: Case):
+    xr = inputs(case)[0]
+    wr = weights(case, xr)
+
+    @jax.jit
+    def cell(xr):
+        out = {"jacrev": (jax.jacrev(lambda x: case.call(x))(xr), jax.jacrev(lambda x: case.call(x, "reference"))(xr))}
         out["hessian"] = (jax.hessian(scalar(case, "fn", wr))(xr), jax.hessian(scalar(case, "reference", wr))(xr))
         if case.spec.smooth:  # grad∘grad∘grad, contracted with fixed directions
             v = jnp.linspace(0.5, 1.5, xr.size, dtype=F64).reshape(xr.shape)
@@ -175,9 +188,10 @@ def test_reverse(case: Case):
             out["grad∘grad∘grad"] = (third(scalar(case, "fn", wr)), third(scalar(case, "reference", wr)))
         return out
 
-    compare(cell(x, float_params(case)), {"grad∘grad∘grad": 1e-7})
+    compare(cell(xr), {"grad∘grad∘grad": 1e-7})
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("checkpoint", FIRST))
 def test_checkpoint(case: Case):
     x = inputs(case)
@@ -202,6 +216,7 @@ def test_checkpoint(case: Case):
     compare(cell(x))
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("control", FIRST))
 def test_control_flow(case: Case):
     x = inputs(case, rows=3)
@@ -251,6 +266,7 @@ def test_control_flow(case: Case):
         jax.make_jaxpr(jax.grad(lambda xs: scanned(xs)[0]))(x)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("abstract", FIRST))
 def test_abstract_huge(case: Case):
     """Tracing a (10**12,) float32 input builds a jaxpr and allocates nothing."""
@@ -266,6 +282,7 @@ def test_abstract_huge(case: Case):
             assert np.size(c) < 1024, f"{label}: a constant of {np.size(c)} elements was materialized"
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("forward"))
 def test_forward_twin(case: Case):
     x = inputs(case)
@@ -298,6 +315,7 @@ def test_forward_twin(case: Case):
 FD = dict(eps=1e-3, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("case", _cells("check_grads", FIRST))
 def test_check_grads(case: Case):
     x = inputs(case, rows=1, n=6)[0]
