@@ -311,3 +311,16 @@ def test_prelu_signatures_match_flax():
     assert jn.PReLU(0.1).negative_slope[...] == np.float32(0.1)
     for name in ("dtype", "param_dtype"):
         assert mine[name].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+def test_the_flax_modules_import_as_submodules():
+    import importlib
+
+    import jax_act.flax
+    import jax_act.flax.linen
+    import jax_act.flax.nnx
+
+    for name in ("linen", "nnx"):
+        mod = importlib.import_module(f"jax_act.flax.{name}")
+        assert getattr(jax_act.flax, name) is mod and mod.__all__ == ["Learnable", "PReLU"]
+        assert mod.PReLU.__module__ == f"jax_act.flax.{name}"
