@@ -13,7 +13,8 @@ write, at a stated cost); None means the scoped default of ``with jax_act.accura
 
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+from typing import Any, Callable
 
 # Each declaration module registers its activations on import and lists them in __all__.
 from . import _activations, _extras, _gated, _softmax, _sparse
@@ -52,7 +53,7 @@ def derivative(name_or_fn: str | Callable) -> Callable:
     return lookup(name_or_fn, "derivative").derivative
 
 
-from . import forward_mode, losses, testing  # noqa: E402
+from . import forward_mode, losses  # noqa: E402
 from ._reexports import jax_nn_names as _jax_nn_names  # noqa: E402
 
 # jax.nn's other public names (one_hot, initializers, standardize, dot_product_attention, ...),
@@ -83,3 +84,10 @@ __all__ = [
     *_sparse.__all__,
     *JAX_NN_REEXPORTS,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The differential-testing kit is imported on first use: ``import jax_act`` stays lean.
+    if name == "testing":
+        return importlib.import_module("jax_act.testing")
+    raise AttributeError(f"module 'jax_act' has no attribute {name!r}")

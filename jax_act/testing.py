@@ -33,10 +33,16 @@ from typing import Any, Callable, Iterable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.test_util import check_grads
 
 from . import _compat
 from ._engine import Activation, check_level, lookup
+
+__all__ = [
+    "DTYPES", "FD_MARGIN", "FD_POINTS", "TOLERANCE", "Row", "bytes_saved", "check_activation",
+    "check_against", "check_against_reference", "check_edges", "check_finite_differences",
+    "cotangent", "edge_inputs", "eps", "exp_overflow", "float_params", "format_rows",
+    "normalized_error", "rounded", "sample_inputs", "tolerance", "vjp_values",
+]
 
 DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
 
@@ -220,6 +226,8 @@ def check_finite_differences(
     """``jax.test_util.check_grads`` in float64: ``fn`` in reverse mode, ``twin`` (a
     forward-mode version, optional) in forward and reverse mode, with respect to ``x`` and
     to the parameters named in ``wrt`` (their closed-form partials). Raises on failure."""
+    from jax.test_util import check_grads  # imported here: jax.test_util is large
+
     with _compat.enable_x64():
         x64 = jnp.asarray(x, jnp.float64)
         fixed = {k: _as(jnp.float64, v) for k, v in params.items() if k not in wrt}

@@ -82,3 +82,13 @@ def test_edge_inputs_cover_the_dtype():
 def test_tolerance_is_stated_once_from_eps():
     assert testing.tolerance("float32") == testing.TOLERANCE * float(jnp.finfo(jnp.float32).eps)
     assert testing.tolerance("bfloat16") > testing.tolerance("float16") > testing.tolerance("float32")
+
+
+def test_the_kit_exports_what_it_defines():
+    import inspect
+
+    from jax_act import testing
+
+    public = {n for n, v in vars(testing).items() if not n.startswith("_") and getattr(v, "__module__", testing.__name__) == testing.__name__
+              and (inspect.isfunction(v) or inspect.isclass(v))}
+    assert public <= set(testing.__all__) and all(hasattr(testing, n) for n in testing.__all__)

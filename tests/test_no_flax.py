@@ -63,3 +63,17 @@ def test_hiding_works():
     """The harness itself: a hidden package really cannot be imported (else the test above proves nothing)."""
     proc = run_hidden("import flax")
     assert proc.returncode != 0 and "No module named 'flax'" in proc.stderr
+
+
+def test_import_jax_act_leaves_the_kit_and_the_tools_unimported():
+    proc = run_hidden(
+        """
+        import jax_act
+        tools = ["jax.test_util", "jax_act.testing", "jax_act._cli", "jax_act._bench", "jax_act._accuracy",
+                 "jax_act._plot", "jax_act._demo", "mpmath"]
+        assert not [m for m in tools if m in sys.modules], [m for m in tools if m in sys.modules]
+        assert jax_act.testing.check_activation and "jax_act.testing" in sys.modules
+        print("OK")
+        """
+    )
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("OK"), proc.stdout[-2000:] + proc.stderr[-4000:]
