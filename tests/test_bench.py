@@ -14,11 +14,15 @@ TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time
         "--mlp", "16", "8", "2"]
 
 
-def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
+def _tiny(tmp_path, *args: str) -> dict:
     out = tmp_path / "b.json"
-    assert main(["bench", "--only", "sigmoid", "softmax", *TINY, "--accuracy", "default", "highest",
-                 "--models", "mlp", "transformer", "--losses", "64,8,512", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
+    assert main(["bench", *TINY, *args, "--out", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
+    result = _tiny(tmp_path, "--only", "sigmoid", "softmax", "--accuracy", "default", "highest", "--no-models",
+                   "--no-losses")
     env = result["environment"]
     for key in ("date", "command", "backend", "device", "jax", "jaxlib", "sizes"):
         assert key in env
@@ -36,24 +40,32 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
                     assert 0 < s["min"] <= s["median"] <= s["max"] and s["GBps"] > 0
                 assert r[fig]["ratio"]["min"] <= r[fig]["ratio"]["median"] <= r[fig]["ratio"]["max"]
                 assert r[fig]["copy_GBps"] > 0
-    # the MLP takes sigmoid; the transformer both (softmax in its attention), at each level
+    assert "sigmoid" in capsys.readouterr().out
+    png = tmp_path / "b.png"  # a chart with something in it even at one size
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
+
+
+def test_tiny_model_rows(tmp_path):
+    # the MLP takes sigmoid; the transformer both (softmax in its attention)
+    result = _tiny(tmp_path, "--only", "sigmoid", "softmax", "--models-only", "--models", "mlp", "transformer")
+    assert not result["activations"] and not result.get("losses")
     assert sorted((m["name"], m["model"], m["level"]) for m in result["models"]) == sorted(
-        [("sigmoid", "mlp", lv) for lv in ("default", "highest")]
-        + [(n, "transformer", lv) for n in ("sigmoid", "softmax") for lv in ("default", "highest")])
+        [("sigmoid", "mlp", "default")] + [(n, "transformer", "default") for n in ("sigmoid", "softmax")])
     for m in result["models"]:
         assert m["memory"]["ours"]["temp_bytes"] >= 0 and m["memory"]["identity"]["temp_bytes"] >= 0
         assert m["step"]["ratio"]["median"] > 0
         if m["name"] != "softmax":
             assert set(m["marginal_bytes_per_element"]) == {"ours", "base"}
+
+
+def test_tiny_loss_rows(tmp_path, capsys):
+    result = _tiny(tmp_path, "--losses-only", "--losses", "64,8,512")
     [loss] = result["losses"]
     assert (loss["tokens"], loss["hidden"], loss["vocab"]) == (64, 8, 512) and loss["chunk"]["tokens"] >= 1
     assert loss["step"]["ratio"]["median"] > 0
     for side in ("ours", "base"):
         assert 0 < loss["memory"][side]["temp_bytes"] < loss["memory"][side]["peak_bytes"]
-    printed = capsys.readouterr().out
-    assert "sigmoid" in printed and "Output layer + loss" in printed
-    png = out.with_suffix(".png")  # a chart with something in it even at one size
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
+    assert "Output layer + loss" in capsys.readouterr().out
 
 
 def test_flax_model_rows(tmp_path):

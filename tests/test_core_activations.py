@@ -38,6 +38,15 @@ def test_values_and_dtype_match_jax_nn(name, dtype):
     )
 
 
+def _compare(pairs: dict) -> None:
+    for label, (got, want) in pairs.items():
+        np.testing.assert_allclose(got, want, err_msg=label, **F64)
+
+
+# Each test traces every transformation, and its oracle, into one jax.jit: one compilation
+# instead of one per primitive.
+
+
 @pytest.mark.parametrize("name", CORE)
 def test_transformations(name):
     """jit, nested vmap with in_axes/out_axes, grad∘grad, hessian, jacrev — against the plain
@@ -45,14 +54,24 @@ def test_transformations(name):
     f, ref = jax_act.get(name), plain(name)
     x = jnp.asarray(np.random.default_rng(1).normal(size=(3, 5)) + 0.05, jnp.float64)
     s = lambda g: (lambda x: jnp.sum(g(x) * jnp.arange(1.0, 6.0)))  # noqa: E731 - weights break symmetry
-    np.testing.assert_allclose(jax.jit(f)(x), ref(x), **F64)
-    np.testing.assert_allclose(jax.vmap(jax.vmap(f))(x[..., None])[..., 0] if name == "softmax" else jax.vmap(jax.vmap(f))(x), ref(x[..., None])[..., 0] if name == "softmax" else ref(x), **F64)
-    np.testing.assert_allclose(jax.vmap(f, in_axes=1, out_axes=1)(x), jax.vmap(ref, in_axes=1, out_axes=1)(x), **F64)
-    np.testing.assert_allclose(jax.grad(s(f))(x), jax.grad(s(ref))(x), **F64)
-    np.testing.assert_allclose(jax.jacrev(f)(x[0]), jax.jacrev(ref)(x[0]), **F64)
-    np.testing.assert_allclose(jax.hessian(s(f))(x[0]), jax.hessian(s(ref))(x[0]), **F64)
     gg = lambda g: jax.grad(lambda x: jnp.sum(jax.grad(s(g))(x) ** 2))  # noqa: E731
-    np.testing.assert_allclose(gg(f)(x), gg(ref)(x), **F64)
+    # softmax normalizes along its last axis: under the nested vmap it sees one-element rows
+    nested = (lambda g: lambda x: jax.vmap(jax.vmap(g))(x[..., None])[..., 0]) if name == "softmax" else (
+        lambda g: jax.vmap(jax.vmap(g)))
+
+    @jax.jit
+    def cell(x):
+        return {
+            "jit": (f(x), ref(x)),
+            "nested vmap": (nested(f)(x), nested(ref)(x)),
+            "vmap in_axes=1 out_axes=1": (jax.vmap(f, in_axes=1, out_axes=1)(x), jax.vmap(ref, in_axes=1, out_axes=1)(x)),
+            "grad": (jax.grad(s(f))(x), jax.grad(s(ref))(x)),
+            "jacrev": (jax.jacrev(f)(x[0]), jax.jacrev(ref)(x[0])),
+            "hessian": (jax.hessian(s(f))(x[0]), jax.hessian(s(ref))(x[0])),
+            "grad∘grad": (gg(f)(x), gg(ref)(x)),
+        }
+
+    _compare(cell(x))
 
 
 @pytest.mark.parametrize("name", CORE)
@@ -60,10 +79,17 @@ def test_forward_twin(name):
     twin, ref = getattr(jax_act.forward_mode, name), plain(name)
     x = jnp.asarray(np.random.default_rng(2).normal(size=(6,)) + 0.05, jnp.float64)
     t = jnp.asarray(np.random.default_rng(3).normal(size=(6,)), jnp.float64)
-    np.testing.assert_allclose(jax.jvp(twin, (x,), (t,))[1], jax.jvp(ref, (x,), (t,))[1], **F64)
-    np.testing.assert_allclose(jax.jacfwd(twin)(x), jax.jacfwd(ref)(x), **F64)
-    np.testing.assert_allclose(jax.linearize(twin, x)[1](t), jax.jvp(ref, (x,), (t,))[1], **F64)
-    np.testing.assert_allclose(jax.jacfwd(jax.jacfwd(twin))(x), jax.jacfwd(jax.jacfwd(ref))(x), **F64)
+
+    @jax.jit
+    def cell(x, t):
+        return {
+            "jvp": (jax.jvp(twin, (x,), (t,))[1], jax.jvp(ref, (x,), (t,))[1]),
+            "jacfwd": (jax.jacfwd(twin)(x), jax.jacfwd(ref)(x)),
+            "linearize": (jax.linearize(twin, x)[1](t), jax.jvp(ref, (x,), (t,))[1]),
+            "jacfwd∘jacfwd": (jax.jacfwd(jax.jacfwd(twin))(x), jax.jacfwd(jax.jacfwd(ref))(x)),
+        }
+
+    _compare(cell(x, t))
     with pytest.raises(TypeError):  # why the twin exists: custom_vjp refuses forward mode
         jax.jvp(jax_act.get(name), (x,), (t,))
 
@@ -112,14 +138,20 @@ def test_softmax_masks_and_infinities():
 
 def test_softmax_axes():
     x = jnp.asarray(np.random.default_rng(4).normal(size=(2, 3, 4)), jnp.float64)
-    for axis in [0, 1, -1, (0, 2), (1, 2), None]:
-        np.testing.assert_allclose(jax_act.softmax(x, axis=axis), jax.nn.softmax(x, axis=axis), **F64)
-        w = jnp.arange(24.0).reshape(2, 3, 4)
-        np.testing.assert_allclose(
-            jax.grad(lambda x: jnp.sum(w * jax_act.softmax(x, axis=axis)))(x),
-            jax.grad(lambda x: jnp.sum(w * jax.nn.softmax(x, axis=axis)))(x),
-            **F64,
-        )
+    w = jnp.arange(24.0).reshape(2, 3, 4)
+
+    @jax.jit
+    def cell(x):
+        out = {}
+        for axis in [0, 1, -1, (0, 2), (1, 2), None]:
+            out[f"axis={axis}"] = (jax_act.softmax(x, axis=axis), jax.nn.softmax(x, axis=axis))
+            out[f"grad axis={axis}"] = (
+                jax.grad(lambda x: jnp.sum(w * jax_act.softmax(x, axis=axis)))(x),
+                jax.grad(lambda x: jnp.sum(w * jax.nn.softmax(x, axis=axis)))(x),
+            )
+        return out
+
+    _compare(cell(x))
     jac = jax_act.derivative(jax_act.softmax)(x[0, 0])
     s = jax.nn.softmax(x[0, 0])
     np.testing.assert_allclose(jac, jnp.diag(s) - jnp.outer(s, s), **F64)  # S_i(δ_ij − S_j)
