@@ -18,13 +18,32 @@ from typing import Any, Callable
 
 # Each declaration module registers its activations on import and lists them in __all__.
 from . import _activations, _extras, _gated, _softmax, _sparse
-from ._activations import *  # noqa: F403
+from ._activations import (  # jax.nn's activations
+    sigmoid as sigmoid, tanh as tanh, relu as relu, leaky_relu as leaky_relu, identity as identity,
+    elu as elu, celu as celu, selu as selu, gelu as gelu, silu as silu, swish as swish,
+    mish as mish, softplus as softplus, log_sigmoid as log_sigmoid, log1mexp as log1mexp,
+    soft_sign as soft_sign, squareplus as squareplus, relu6 as relu6, hard_sigmoid as hard_sigmoid,
+    hard_silu as hard_silu, hard_swish as hard_swish, hard_tanh as hard_tanh,
+    sparse_sigmoid as sparse_sigmoid, sparse_plus as sparse_plus,
+)
 from ._engine import REGISTRY as _REGISTRY
-from ._engine import LEVELS, Activation, Spec, accuracy, along_axis, elementwise, get_accuracy, lookup, set_accuracy
-from ._extras import *  # noqa: F403
-from ._gated import *  # noqa: F403
-from ._softmax import *  # noqa: F403
-from ._sparse import *  # noqa: F403
+from ._engine import (
+    LEVELS as LEVELS, Activation as Activation, Spec as Spec, accuracy as accuracy,
+    along_axis as along_axis, elementwise as elementwise, get_accuracy as get_accuracy,
+    set_accuracy as set_accuracy,
+)
+from ._engine import lookup
+from ._extras import (  # beyond jax.nn: PyTorch's and the literature's
+    prelu as prelu, rrelu as rrelu, threshold as threshold, hard_shrink as hard_shrink,
+    soft_shrink as soft_shrink, tanh_shrink as tanh_shrink, relu2 as relu2,
+    squared_relu as squared_relu, quick_gelu as quick_gelu,
+)
+from ._gated import glu as glu, swiglu as swiglu, geglu as geglu, reglu as reglu  # gated linear units
+from ._softmax import (  # maps and reductions along an axis
+    softmax as softmax, log_softmax as log_softmax, softmin as softmin, logsumexp as logsumexp,
+    logmeanexp as logmeanexp,
+)
+from ._sparse import sparsemax as sparsemax, entmax15 as entmax15  # sparse probability maps
 
 __version__ = "0.1.0"
 
@@ -53,7 +72,7 @@ def derivative(name_or_fn: str | Callable) -> Callable:
     return lookup(name_or_fn, "derivative").derivative
 
 
-from . import forward_mode, losses  # noqa: E402
+from . import forward_mode as forward_mode, losses as losses  # noqa: E402
 from ._reexports import jax_nn_names as _jax_nn_names  # noqa: E402
 
 # jax.nn's other public names (one_hot, initializers, standardize, dot_product_attention, ...),

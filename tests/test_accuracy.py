@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from jax.scipy.special import ndtr
 
-from jax_act import _accuracy as acc
-from jax_act._cli import main
+from jax_act.tools import accuracy as acc
+from jax_act.tools.cli import main
 
 jax.config.update("jax_enable_x64", True)
 

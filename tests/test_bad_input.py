@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import jax_act
-from jax_act._accuracy import Case, cases
+from jax_act.testing import Case, cases
 from jax_act._compat import enable_x64
 
 jax.config.update("jax_enable_x64", True)

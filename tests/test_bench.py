@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from jax_act import _bench
-from jax_act._cli import main
+from jax_act.tools import bench
+from jax_act.tools.cli import main
 
 TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time", "0.00001",
         "--mlp", "16", "8", "2"]
@@ -82,8 +82,8 @@ def test_flax_model_rows(tmp_path):
 
 
 def test_saved_bytes_are_computed():
-    [c] = _bench.cases(["sigmoid"])
-    saved = _bench.saved_bytes(c, np.dtype(np.float32))
+    [c] = bench.targets(["sigmoid"])
+    saved = bench.saved_bytes(c, np.dtype(np.float32))
     assert saved["ours"]["bytes_per_element"] == 4.0  # the output, nothing else
     assert saved["base"]["bytes_per_element"] >= 4.0
 
@@ -99,7 +99,7 @@ def test_resume_keeps_finished_activations(tmp_path):
 
 
 def test_inputs_have_no_zeros_and_respect_the_domain():
-    x = _bench.random_input(0, (4096,), np.float32, (-np.inf, 0.0))
+    x = bench.random_input(0, (4096,), np.float32, (-np.inf, 0.0))
     assert (x < 0).all() and (x != 0).all()
-    assert _bench.shape_of(2**12, "reduction", "vmap") == (8, 1, 512)
-    assert _bench.shape_of(2**12, "elementwise", "vmap") == (8, 512)
+    assert bench.shape_of(2**12, "reduction", "vmap") == (8, 1, 512)
+    assert bench.shape_of(2**12, "elementwise", "vmap") == (8, 512)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jax_act._cli import main
+from jax_act.tools.cli import main
 
 
 def test_help_explains_check_and_list(capsys):

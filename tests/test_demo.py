@@ -9,13 +9,13 @@ import jax.numpy as jnp
 import numpy as np
 
 import jax_act
-from jax_act import _demo
+from jax_act.tools import demo
 
 
 def run_demo(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    _demo.add_arguments(parser)
-    return _demo.run(parser.parse_args(list(argv)))
+    demo.add_arguments(parser)
+    return demo.run(parser.parse_args(list(argv)))
 
 
 def test_demo_default_run_matches_jax_nn(capsys):
@@ -44,13 +44,13 @@ def test_demo_catches_a_different_gradient(capsys, monkeypatch):
 
 
 def test_demo_rejects_unknown_activation(capsys):
-    from jax_act._cli import main
+    from jax_act.tools.cli import main
 
     assert main(["demo", "--activation", "no_such_thing"]) == 2
     assert "no_such_thing" in capsys.readouterr().err
 
 
 def test_spirals_are_deterministic():
-    a, b = _demo.spirals(), _demo.spirals()
+    a, b = demo.spirals(), demo.spirals()
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0].shape == (192, 2) and set(a[1].tolist()) == {0, 1, 2}

@@ -1,6 +1,6 @@
 """Model-level memory: the compiled training step of a real model needs no more temporary
 memory with a jax_act activation (default accuracy level) than with jax.nn's, for every
-activation, dtype, model and shape in ``jax_act._models.SHAPES`` (structure from
+activation, dtype, model and shape in ``jax_act.tools.models.SHAPES`` (structure from
 ``memory_analysis()``, never time). The first transformer and gated MLP in float32 run by default;
 the rest (bfloat16, the MLPs, the second shapes) are ``slow``, and CI runs them too."""
 
@@ -11,8 +11,8 @@ import functools
 import jax
 import pytest
 
-from jax_act import _models
 from jax_act._engine import REGISTRY
+from jax_act.tools import models
 
 DTYPES = ["float32", "bfloat16"]
 NEEDS = {"prelu": {"negative_slope": 0.25}, "threshold": {"threshold": 0.5, "value": -1.0}}
@@ -23,12 +23,12 @@ def _baseline(name):
 
 
 def _fits(name, kind):
-    return _models.fits(REGISTRY[name].spec, kind) and name != "rrelu"  # rrelu: a key, not a float parameter
+    return models.fits(REGISTRY[name].spec, kind) and name != "rrelu"  # rrelu: a key, not a float parameter
 
 
 def _cases():
-    first = {kind: next(s for s in _models.SHAPES if s.kind == kind) for kind in ("transformer", "gated_mlp")}
-    for shape in _models.SHAPES:
+    first = {kind: next(s for s in models.SHAPES if s.kind == kind) for kind in ("transformer", "gated_mlp")}
+    for shape in models.SHAPES:
         for dtype in DTYPES:
             for name in REGISTRY:
                 if _fits(name, shape.kind):
@@ -40,13 +40,13 @@ def _cases():
 @functools.lru_cache(maxsize=None)
 def _temp(shape, dtype, fn):
     if fn == "identity":
-        return _models.temp_bytes(*_models.build(shape, _models.identity_for(shape.kind), dtype))
+        return models.temp_bytes(*models.build(shape, models.identity_for(shape.kind), dtype))
     name, side = fn
     f = functools.partial(REGISTRY[name].fn, accuracy="default") if side == "ours" else _baseline(name)
     f = functools.partial(f, **NEEDS.get(name, {}))
     if name == "softmax":
-        return _models.temp_bytes(*_models.build(shape, jax.nn.relu, dtype, softmax=f))
-    return _models.temp_bytes(*_models.build(shape, f, dtype))
+        return models.temp_bytes(*models.build(shape, jax.nn.relu, dtype, softmax=f))
+    return models.temp_bytes(*models.build(shape, f, dtype))
 
 
 @pytest.mark.sweep
@@ -61,9 +61,9 @@ def test_step_temp_memory_not_above_jax_nn(name, shape, dtype):
 # keeps more for jax_act and jax.nn alike (sigmoid in the transformer: a plain custom_vjp
 # saving y does the same); the test above bounds those by jax.nn.
 AT_IDENTITY = [
-    *(("tanh", s, "float32") for s in _models.SHAPES if s.kind != "gated_mlp"),
-    *(("sigmoid", s, "float32") for s in _models.SHAPES if s.kind == "mlp"),
-    *((n, s, d) for n in ("swiglu", "geglu") for s in _models.SHAPES if s.kind == "gated_mlp" for d in DTYPES),
+    *(("tanh", s, "float32") for s in models.SHAPES if s.kind != "gated_mlp"),
+    *(("sigmoid", s, "float32") for s in models.SHAPES if s.kind == "mlp"),
+    *((n, s, d) for n in ("swiglu", "geglu") for s in models.SHAPES if s.kind == "gated_mlp" for d in DTYPES),
 ]
 
 

@@ -39,8 +39,8 @@ def test_core_works_without_flax_optax_equinox_matplotlib():
     proc = run_hidden(
         """
         import jax, jax.numpy as jnp
-        import jax_act, jax_act.flax, jax_act.losses, jax_act._demo, jax_act._plot
-        from jax_act._cli import main
+        import jax_act, jax_act.flax, jax_act.losses, jax_act.tools.demo, jax_act.tools.plot
+        from jax_act.tools.cli import main
         x = jnp.linspace(-2.0, 2.0, 5)
         assert float(jax.grad(lambda x: jax_act.sigmoid(x).sum())(x)[2]) == 0.25
         assert jax_act.losses.softmax_cross_entropy(x, jax_act.softmax(x)).shape == ()
@@ -69,8 +69,8 @@ def test_import_jax_act_leaves_the_kit_and_the_tools_unimported():
     proc = run_hidden(
         """
         import jax_act
-        tools = ["jax.test_util", "jax_act.testing", "jax_act._cli", "jax_act._bench", "jax_act._accuracy",
-                 "jax_act._plot", "jax_act._demo", "mpmath"]
+        tools = ["jax.test_util", "jax_act.testing", "jax_act.tools", "jax_act.tools.cli", "jax_act.tools.bench", "jax_act.tools.accuracy",
+                 "jax_act.tools.plot", "jax_act.tools.demo", "mpmath"]
         assert not [m for m in tools if m in sys.modules], [m for m in tools if m in sys.modules]
         assert jax_act.testing.check_activation and "jax_act.testing" in sys.modules
         print("OK")

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import jax_act
-from jax_act import _plot
 from jax_act._engine import lookup
+from jax_act.tools import plot
 
 TOL = 64  # eps units for f and f'
 TOL_D2 = 1024  # for f'': two closed forms composed, against autodiff's own rounding
@@ -28,7 +28,7 @@ EPS = float(np.finfo(np.float64).eps)
 
 def _oracle(name):
     spec = jax_act.spec(name)
-    params = _plot._param_values(name)
+    params = plot._param_values(name)
     if spec.jax_nn and hasattr(jax.nn, spec.jax_nn) and set(params) <= set(inspect.signature(getattr(jax.nn, spec.jax_nn)).parameters):
         fn = getattr(jax.nn, spec.jax_nn)
     else:
@@ -39,7 +39,7 @@ def _oracle(name):
 @pytest.mark.sweep
 @pytest.mark.parametrize("name", [n for n in jax_act.names() if jax_act.spec(n).kind == "elementwise"])
 def test_plotted_curves_match_autodiff_of_the_plain_formula(name):
-    c = _plot.curves(name, n=101)
+    c = plot.curves(name, n=101)
     g = _oracle(name)
     keep = np.all([np.abs(c.x - k) > 1e-6 for k in c.kinks], axis=0) if c.kinks else np.ones(c.x.shape, bool)
     x = jnp.asarray(c.x[keep])
@@ -57,13 +57,13 @@ def test_plotted_curves_match_autodiff_of_the_plain_formula(name):
 @pytest.mark.slow  # every activation's curves are also checked against autodiff below
 def test_every_activation_has_finite_curves_and_kinks_show_the_convention():
     for name in jax_act.names():
-        c = _plot.curves(name, n=41)
+        c = plot.curves(name, n=41)
         assert np.isfinite(c.f).all() and np.isfinite(c.df).all(), name
         assert c.d2f is None or np.isfinite(c.d2f).all(), name
         assert set(jax_act.spec(name).kink_points) <= set(c.kinks), name
-    relu = _plot.curves("relu")
+    relu = plot.curves("relu")
     assert relu.kinks == (0.0,) and relu.kink_df == (0.0,)  # relu'(0) = 0, as jax.nn
-    sm = _plot.curves("softmax", n=21)  # softmax([x, 0])[0] = σ(x), its derivative σ(1 − σ)
+    sm = plot.curves("softmax", n=21)  # softmax([x, 0])[0] = σ(x), its derivative σ(1 − σ)
     s = 1 / (1 + np.exp(-sm.x))
     np.testing.assert_allclose(sm.f, s, rtol=1e-14)
     np.testing.assert_allclose(sm.df, s * (1 - s), rtol=1e-12, atol=1e-16)
@@ -72,13 +72,13 @@ def test_every_activation_has_finite_curves_and_kinks_show_the_convention():
 def test_plot_writes_pngs(tmp_path):
     pytest.importorskip("matplotlib")
     parser = argparse.ArgumentParser()
-    _plot.add_arguments(parser)
-    assert _plot.run(parser.parse_args(["relu", "sigmoid", "softmax", "glu", "--out", str(tmp_path), "--dpi", "40"])) == 0
+    plot.add_arguments(parser)
+    assert plot.run(parser.parse_args(["relu", "sigmoid", "softmax", "glu", "--out", str(tmp_path), "--dpi", "40"])) == 0
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["glu.png", "overview.png", "relu.png", "sigmoid.png", "softmax.png"]
     for p in tmp_path.iterdir():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000
-    from jax_act._cli import main
+    from jax_act.tools.cli import main
 
     assert main(["plot", "no_such", "--out", str(tmp_path)]) == 2
 
@@ -91,7 +91,7 @@ def test_clear_message_without_matplotlib(tmp_path):
         "        if name.split('.')[0] == 'matplotlib':\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "sys.meta_path.insert(0, Hide())\n"
-        "from jax_act._cli import main\n"
+        "from jax_act.tools.cli import main\n"
         f"sys.exit(main(['plot', 'relu', '--out', {str(tmp_path)!r}]))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,

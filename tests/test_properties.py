@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import jax_act
-from jax_act._accuracy import cases
+from jax_act.testing import cases
 
 jax.config.update("jax_enable_x64", True)
 

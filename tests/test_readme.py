@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from jax_act._listing import README_BEGIN, README_END, markdown_table
+from jax_act.tools.listing import README_BEGIN, README_END, markdown_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -48,8 +48,8 @@ def code_blocks() -> list[tuple[str, str]]:
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         text = path.read_text()
         for i, m in enumerate(re.finditer(r"```python\n(.*?)```", text, re.S)):
-            # tests/test_byo.py runs the bring-your-own walkthrough verbatim, and checks its output
-            if not text[: m.start()].rstrip().endswith("<!-- example:byo -->"):
+            # tests/test_bring_your_own.py runs the bring-your-own walkthrough verbatim, and checks its output
+            if not text[: m.start()].rstrip().endswith("<!-- example:bring-your-own -->"):
                 out.append((f"{path.relative_to(ROOT)}#{i}", m.group(1)))
     return out
 

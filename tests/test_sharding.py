@@ -30,7 +30,7 @@ BODY = textwrap.dedent(
     import jax, jax.numpy as jnp, numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     jax.config.update("jax_enable_x64", True)
-    from jax_act._accuracy import cases, sample_inputs
+    from jax_act.testing import cases
 
     try:
         shard_map = jax.shard_map
@@ -59,7 +59,7 @@ BODY = textwrap.dedent(
             continue
         name = case.id
         try:
-            x0 = jnp.asarray(sample_inputs(case, 16 * 6).reshape(16, 6), jnp.float64)
+            x0 = jnp.asarray(case.points(16 * 6).reshape(16, 6), jnp.float64)
             x = jax.device_put(x0, NamedSharding(mesh, P("d", None)))
             f = jax.jit(lambda x: case.call(x))
             g = jax.jit(jax.grad(lambda x: jnp.sum(case.call(x) ** 2)))
@@ -82,7 +82,7 @@ BODY = textwrap.dedent(
                 out_specs=P("d", *[None] * (y.ndim - 1)))(x) ** 2)))
             record(name, "shard_map gradient", same(smg(x), dx))
             if case.kind == "reduction":  # along the sharded axis: columns split over devices
-                xc0 = jnp.asarray(sample_inputs(case, 3 * 16).reshape(3, 16), jnp.float64)
+                xc0 = jnp.asarray(case.points(3 * 16).reshape(3, 16), jnp.float64)
                 xc = jax.device_put(xc0, NamedSharding(mesh, P(None, "d")))
                 record(name, "value over sharded axis", same(f(xc), case.call(xc0)))
                 record(name, "gradient over sharded axis",
@@ -99,7 +99,7 @@ BODY = textwrap.dedent(
 # The representative activations by default, every one in the slow set (one subprocess each).
 @pytest.fixture(scope="module", params=["representative", pytest.param("every", marks=pytest.mark.slow)])
 def results(request) -> tuple[list[dict], set[str]]:
-    from jax_act._accuracy import cases
+    from jax_act.testing import cases
 
     only = sorted(REPRESENTATIVE) if request.param == "representative" else None
     want = {c.id for c in cases(all_params=False) if only is None or c.name in only}
@@ -112,7 +112,7 @@ KNOWN: dict[tuple[str, str], str] = {}
 
 def test_every_activation_sharded(results):
     import jax_act
-    from jax_act._accuracy import cases
+    from jax_act.testing import cases
 
     results, want = results
     covered = {r["name"] for r in results}

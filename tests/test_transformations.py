@@ -1,6 +1,6 @@
 """The transformation matrix: every registered activation under every JAX transformation.
 
-Generated from the registry (``jax_act._accuracy.cases``): a newly declared activation is covered
+Generated from the registry (``jax_act.testing.cases``): a newly declared activation is covered
 without new test code. Each cell that computes numbers is compared, in float64, with an
 independent oracle: the declaration's plain ``reference`` formula under JAX's own autodiff.
 
@@ -33,7 +33,7 @@ from jax.ad_checkpoint import checkpoint_name
 from jax.test_util import check_grads
 
 import jax_act
-from jax_act._accuracy import Case, cases, sample_inputs, uncallable
+from jax_act.testing import Case, cases, uncallable
 
 jax.config.update("jax_enable_x64", True)
 
@@ -63,7 +63,7 @@ def close(got, want, what: str, rtol: float = RTOL, atol: float = ATOL) -> None:
 
 
 def inputs(case: Case, rows: int = 2, n: int = 6) -> jax.Array:
-    return jnp.asarray(sample_inputs(case, rows * n).reshape(rows, n), F64)
+    return jnp.asarray(case.points(rows * n).reshape(rows, n), F64)
 
 
 def weights(case: Case, x: jax.Array, seed: int = 0) -> jax.Array:
@@ -82,7 +82,7 @@ def float_params(case: Case) -> dict[str, jax.Array]:
 def test_registry_is_covered():
     """Every registered activation is in the matrix, or names why not."""
     assert jax_act.names(), "empty registry"
-    assert not uncallable(), f"cannot call generically (extend _accuracy._REQUIRED): {uncallable()}"
+    assert not uncallable(), f"cannot call generically (extend testing._REQUIRED): {uncallable()}"
     assert {c.name for c in CASES} == set(jax_act.names())
 
 

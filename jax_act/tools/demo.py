@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     import jax_act
     from jax_act import losses
 
-    from ._cli import UsageError, activation_names
+    from .cli import UsageError, activation_names
 
     names = tuple(activation_names(args.activation, "demo") or DEFAULT_ACTIVATIONS)
     for name in names:

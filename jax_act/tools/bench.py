@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._engine import LEVELS
+from .._engine import LEVELS
 
 Fn = Callable[..., jax.Array]
 ROW_LEN = 1024  # length of the normalized axis for softmax-like ("reduction") activations
@@ -48,7 +48,7 @@ VMAP_BATCH = 8  # leading batch axis for the vmap rows
 # --------------------------------------------------------------------------- what to bench
 
 
-def cases(only: list[str] | None, level: str = "default") -> list[dict[str, Any]]:
+def targets(only: list[str] | None, level: str = "default") -> list[dict[str, Any]]:
     """One entry per activation: our function at accuracy ``level``, the baseline, and how
     to feed them."""
     import jax_act
@@ -276,24 +276,24 @@ def have_flax() -> bool:
 
 def model_shapes(opt: argparse.Namespace) -> list[Any]:
     """The models to step: the MLP of ``--mlp``, then the first transformer and gated MLP of
-    ``_models.SHAPES`` (``--models`` chooses among "mlp", "flax", "transformer", "gated_mlp")."""
-    from . import _models
+    ``models.SHAPES`` (``--models`` chooses among "mlp", "flax", "transformer", "gated_mlp")."""
+    from . import models
 
     batch, width, depth = opt.mlp
     shapes = []
     for kind in opt.models:
         if kind in ("mlp", "flax"):
-            shapes.append((kind, _models.Shape("mlp", batch=batch, width=width, depth=depth)))
+            shapes.append((kind, models.Shape("mlp", batch=batch, width=width, depth=depth)))
         else:
-            shapes.append((kind, next(s for s in _models.SHAPES if s.kind == kind)))
+            shapes.append((kind, next(s for s in models.SHAPES if s.kind == kind)))
     return shapes
 
 
 def _fits(c: dict, kind: str) -> bool:
-    from . import _models
-    from ._engine import lookup
+    from . import models
+    from .._engine import lookup
 
-    return _models.fits(lookup(c["name"]).spec, "mlp" if kind == "flax" else kind)
+    return models.fits(lookup(c["name"]).spec, "mlp" if kind == "flax" else kind)
 
 
 def _flax_mlp(shape: Any, act: Fn, dtype: Any) -> tuple[Fn, Any]:
@@ -301,7 +301,7 @@ def _flax_mlp(shape: Any, act: Fn, dtype: Any) -> tuple[Fn, Any]:
     the SGD step on its split state."""
     from flax import nnx
 
-    from . import _models
+    from . import models
 
     dt = jnp.dtype(dtype)
     rng = np.random.default_rng(1)
@@ -315,24 +315,24 @@ def _flax_mlp(shape: Any, act: Fn, dtype: Any) -> tuple[Fn, Any]:
     def loss(s: Any) -> jax.Array:
         return jnp.mean((nnx.merge(graph, s)(x) - target).astype(jnp.float32) ** 2)
 
-    return _models._sgd(loss), state
+    return models._sgd(loss), state
 
 
 def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: Callable[[str], None],
                kind: str, shape: Any) -> list[dict]:
-    """One SGD step of a model (``_models``; ``kind`` "flax": the MLP as a flax.nnx model) with
+    """One SGD step of a model (``models``; ``kind`` "flax": the MLP as a flax.nnx model) with
     jax_act (at each case's accuracy level) against jax.nn's activation (softmax: in the
     attention).
 
     Temp memory comes from the compiled step's ``memory_analysis()``; the marginal bytes per
     activation element are (temp − temp of the same model with the identity) / activation
     elements. Step time is the median of paired ratios, interleaved."""
-    from . import _models
+    from . import models
 
     def build(act: Fn, softmax: Fn | None = None) -> tuple[Fn, Any]:
         if kind == "flax":
             return _flax_mlp(shape, act, dtype)
-        return _models.build(shape, act, dtype, softmax=softmax)
+        return models.build(shape, act, dtype, softmax=softmax)
 
     def memory(step: Fn, params: Any) -> dict:
         m = step.lower(params).compile().memory_analysis()
@@ -342,7 +342,7 @@ def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: 
             m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes)
         return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
 
-    ident = memory(*build(_models.identity_for(shape.kind)))
+    ident = memory(*build(models.identity_for(shape.kind)))
     rows = []
     for c in todo:
         if not _fits(c, kind):
@@ -385,8 +385,8 @@ def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -
     ``hidden @ weight`` → ``optax``-style integer-label cross-entropy (jax_act's own unfused
     loss when optax is absent), mean over tokens: paired step time, temp and peak bytes, and
     the chunking the fused loss chose."""
-    from . import losses
-    from ._linear_ce import plan
+    from .. import losses
+    from .._linear_ce import plan
 
     n, h, v = shape
     rng = np.random.default_rng(0)
@@ -675,7 +675,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._cli import UsageError, activation_names, dtype_names
+    from .cli import UsageError, activation_names, dtype_names
 
     if args.report:
         try:
@@ -705,7 +705,7 @@ def run(args: argparse.Namespace) -> int:
     args.only = activation_names(args.only, "bench") or None
     args.dtypes = dtype_names(args.dtypes, ("bfloat16", "float16", "float32", "float64"))
     # activation by activation, every level in turn (an interrupted run has them side by side)
-    todo = [c for same in zip(*(cases(args.only, level) for level in args.accuracy)) for c in same]
+    todo = [c for same in zip(*(targets(args.only, level) for level in args.accuracy)) for c in same]
     args.models = args.models or ["mlp", "transformer", "gated_mlp", *(["flax"] if have_flax() else [])]
     result: dict[str, Any] = dict(environment=environment(argv), activations=[], models=[], losses=[])
     result["environment"].update(sizes=sizes, options=vars(args))

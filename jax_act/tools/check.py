@@ -11,9 +11,9 @@ import time
 
 import jax
 
-from . import testing
-from ._cli import activation_names, dtype_names
-from ._engine import LEVELS, REGISTRY
+from .. import testing
+from .cli import activation_names, dtype_names
+from .._engine import LEVELS, REGISTRY
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

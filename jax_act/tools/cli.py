@@ -14,12 +14,12 @@ from typing import Iterable
 
 # name -> (module, one-line help). Keep this table the only list of subcommands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("jax_act._check", "check every activation x dtype against the oracles; exit 1 on any failure"),
-    "list": ("jax_act._listing", "list activations: formula, derivative, kink convention, what is saved"),
-    "accuracy": ("jax_act._accuracy", "error in ulps against a float64 oracle, side by side with jax.nn"),
-    "bench": ("jax_act._bench", "benchmark forward and forward+backward against jax.nn"),
-    "demo": ("jax_act._demo", "train a small MLP with jax_act and with jax.nn, side by side"),
-    "plot": ("jax_act._plot", "plot f, f' and f'' of activations to PNG files"),
+    "check": ("jax_act.tools.check", "check every activation x dtype against the oracles; exit 1 on any failure"),
+    "list": ("jax_act.tools.listing", "list activations: formula, derivative, kink convention, what is saved"),
+    "accuracy": ("jax_act.tools.accuracy", "error in ulps against a float64 oracle, side by side with jax.nn"),
+    "bench": ("jax_act.tools.bench", "benchmark forward and forward+backward against jax.nn"),
+    "demo": ("jax_act.tools.demo", "train a small MLP with jax_act and with jax.nn, side by side"),
+    "plot": ("jax_act.tools.plot", "plot f, f' and f'' of activations to PNG files"),
 }
 
 DESCRIPTION = (
@@ -49,7 +49,7 @@ def split_list(values: Iterable[str] | str | None) -> list[str]:
 def activation_names(values: Iterable[str] | str | None, command: str) -> list[str]:
     """Registered names for ``values`` (aliases resolved); an unknown one is a UsageError
     with jax_act's did-you-mean."""
-    from ._engine import lookup
+    from .._engine import lookup
 
     out = []
     for v in split_list(values):
@@ -77,7 +77,7 @@ def version() -> str:
     try:
         return importlib.metadata.version("jax_act")
     except importlib.metadata.PackageNotFoundError:  # run from a source tree
-        from . import __version__
+        from .. import __version__
 
         return __version__
 
@@ -111,8 +111,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jax-act {name}: {e}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":  # python -m jax_act._cli: the package's own classes, not __main__'s
-    from jax_act._cli import main as _main
-
-    sys.exit(_main())

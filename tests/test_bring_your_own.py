@@ -1,6 +1,6 @@
 """The bring-your-own-activation walkthrough (docs/ecosystem.md) runs as written, and its checks can fail.
 
-The code block between ``<!-- example:byo -->`` and ``<!-- /example:byo -->`` in docs/ecosystem.md is
+The code block between ``<!-- example:bring-your-own -->`` and ``<!-- /example:bring-your-own -->`` in docs/ecosystem.md is
 run verbatim in a fresh interpreter (it registers a new activation, which must not leak into
 the registry the other tests see). A copy with a wrong closed form must fail.
 """
@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def readme_example() -> str:
     text = (ROOT / "docs" / "ecosystem.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- example:byo -->\s*```python\n(.*?)```\s*<!-- /example:byo -->", text, re.S)
-    assert m, "docs/ecosystem.md has no <!-- example:byo --> python block"
+    m = re.search(r"<!-- example:bring-your-own -->\s*```python\n(.*?)```\s*<!-- /example:bring-your-own -->", text, re.S)
+    assert m, "docs/ecosystem.md has no <!-- example:bring-your-own --> python block"
     return m.group(1)
 
 

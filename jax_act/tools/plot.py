@@ -167,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     import jax_act
 
-    from ._cli import activation_names
+    from .cli import activation_names
 
     names = activation_names(args.names, "plot") or jax_act.names()
     os.makedirs(args.out, exist_ok=True)
