@@ -227,11 +227,6 @@ _SQRT_2_OVER_PI, _GELU_CUBIC = k.SQRT_2_OVER_PI, k.GELU_CUBIC
 _TAIL, _GELU_TAIL = k.TAIL, k.GELU_TAIL  # where the derivatives have reached their limits
 
 
-def _softplus(z: Array) -> Array:
-    """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
-    return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
-
-
 def _keep_nothing(x: Array, y: Array) -> None:
     """nothing (f' = 1)"""
     return None
@@ -735,7 +730,7 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0, threshold: float | None = N
       Array([ 0.3132617,  0.6931472,  1.3132617, 89.       ], dtype=float32)
     """
     z = beta * x
-    soft = _softplus(z) / beta
+    soft = k.softplus(z) / beta
     return soft if threshold is None else jnp.where(z > threshold, x, soft)
 
 
@@ -772,7 +767,7 @@ def log_sigmoid(x: ArrayLike) -> Array:
       >>> jax_act.log_sigmoid(jnp.array([-1.0, 0.0, 1.0]))
       Array([-1.3132617, -0.6931472, -0.3132617], dtype=float32)
     """
-    return -_softplus(-x)
+    return -k.softplus(-x)
 
 
 def _log1mexp(x: Array, expm1=jnp.expm1) -> Array:

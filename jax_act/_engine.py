@@ -88,7 +88,10 @@ class Spec:
     """What the registry, ``jax-act list``, the README table and the testing kit know."""
 
     name: str
-    kind: Literal["elementwise", "reduction"]
+    # elementwise: f(x) entry by entry; gated: a ⊙ gate(b) of the halves along an axis;
+    # axis_map: along an axis, shape kept (softmax, sparsemax); reduction: along an axis, the
+    # axis reduced (logsumexp)
+    kind: Literal["elementwise", "gated", "axis_map", "reduction"]
     formula: str  # plain-text f
     derivative: str  # plain-text f'
     kinks: str  # the convention at non-differentiable points
@@ -102,6 +105,11 @@ class Spec:
     test_params: tuple[dict[str, Any], ...] = ({},)  # parameter sets the kit checks
     domain: tuple[float, float] = (-np.inf, np.inf)  # where f is defined (log1mexp: x < 0)
     saves_highest: str | None = None  # what accuracy="highest" keeps, where it differs
+
+    @property
+    def along_axis(self) -> bool:
+        """An axis map or a reduction: takes ``axis`` (and ``where``), sees whole rows."""
+        return self.kind in ("axis_map", "reduction")
 
     def saved(self, level: str = "default") -> str:
         """What the backward pass keeps at ``level``."""
@@ -278,12 +286,14 @@ def with_half_note(doc: str | None, what: str, level: str = "every") -> str | No
 
 
 def public_function(
-    name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str]
+    name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str],
+    declared: Callable,
 ) -> Callable[..., jax.Array]:
     """Jit ``impl`` (validation runs once, at trace time) and give it the public name,
     signature and docstring, plus the keyword-only ``accuracy``: resolved here, when the call
     is traced (None: :func:`get_accuracy`), and passed to ``impl`` as a static argument.
-    Arguments jit cannot even trace get a clear TypeError."""
+    Arguments jit cannot even trace get a clear TypeError. ``__wrapped__`` is ``declared``,
+    the decorated declaration, so that ``inspect.getsource`` and IDEs land on it."""
     signature = with_accuracy(signature)
     impl.__signature__ = signature  # type: ignore[attr-defined]
     impl.__name__ = impl.__qualname__ = name
@@ -320,6 +330,7 @@ def public_function(
 
     fn.__doc__ = doc
     fn.__module__ = "jax_act"
+    fn.__wrapped__ = declared  # type: ignore[attr-defined]
     return fn
 
 
@@ -503,7 +514,7 @@ def elementwise(
                 x, params = prepared
                 return getattr(cores[accuracy], face)(opts, x, *params)
 
-            return public_function(name, impl, sig, _level_doc(forward.__doc__, rules), static)
+            return public_function(name, impl, sig, _level_doc(forward.__doc__, rules), static, forward)
 
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
@@ -540,7 +551,7 @@ def elementwise(
                 forward_mode=make("twin"),
                 derivative=public_function(
                     f"{name}_derivative", bare_derivative, sig,
-                    f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}.", static),
+                    f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}.", static, forward),
                 reference=reference,
                 rules=rules,
             )
@@ -899,7 +910,7 @@ def along_axis(
 
             what = "the output" if keep is None else keeps.split(",")[0]
             doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
-            return public_function(name, impl, sig, doc, ("axis",))
+            return public_function(name, impl, sig, doc, ("axis",), forward)
 
         def jacobian(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
@@ -914,7 +925,7 @@ def along_axis(
 
         spec = Spec(
             name=name,
-            kind="reduction",
+            kind="axis_map",
             formula=formula,
             derivative=derivative_text,
             kinks=kinks,
@@ -930,7 +941,7 @@ def along_axis(
                 spec=spec,
                 fn=make("vjp"),
                 forward_mode=make("twin"),
-                derivative=public_function(f"{name}_jacobian", jacobian, sig, jacobian.__doc__, ("axis",)),
+                derivative=public_function(f"{name}_jacobian", jacobian, sig, jacobian.__doc__, ("axis",), forward),
                 reference=reference,
             )
         )
@@ -946,7 +957,7 @@ def declare_explicit(
     derivative: Callable[..., jax.Array],
     reference: Callable[..., Any],
     static: Sequence[str],
-    kind: str,
+    kind: Literal["elementwise", "gated", "axis_map", "reduction"],
     formula: str,
     derivative_text: str,
     saves: str,
@@ -980,14 +991,14 @@ def declare_explicit(
             def impl(*args: Any, accuracy: str, **kwargs: Any) -> Any:
                 return face(levels[accuracy], *args, **kwargs)
 
-            return public_function(name, impl, sig, face.__doc__, static)
+            return public_function(name, impl, sig, face.__doc__, static, face)
 
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
             return derivative(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
 
         spec = Spec(
             name=name,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             formula=formula,
             derivative=derivative_text,
             kinks=kinks,
@@ -1003,7 +1014,7 @@ def declare_explicit(
                 spec=spec,
                 fn=make(core),
                 forward_mode=make(twin),
-                derivative=public_function(f"{name}_derivative", bare_derivative, sig, derivative.__doc__, static),
+                derivative=public_function(f"{name}_derivative", bare_derivative, sig, derivative.__doc__, static, derivative),
                 reference=reference,
                 baseline=baseline,
             )

@@ -9,7 +9,6 @@ that ``prelu(x, a) == leaky_relu(x, a)`` holds for gradients too.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from typing import Any
 
@@ -21,7 +20,7 @@ from jax.typing import ArrayLike
 
 from . import _kernels as k
 from ._activations import _silu_derivative
-from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input, lookup
+from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input
 
 __all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
 
@@ -174,6 +173,7 @@ def _rrelu_reference(x: Any, key: Any = None, lower: float = 1 / 8, upper: float
     derivative_text="1 if x ≥ 0 else a (the same a, drawn again from the key)",
     saves="sign mask (1 byte) and the PRNG key; the slopes are drawn again from the key",
     kinks="rrelu'(0) = 1 (the x ≥ 0 branch), as jax_act.leaky_relu; PyTorch gives the slope",
+    kink_points=(0.0,),
     smooth=False,
 )
 def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
@@ -218,9 +218,6 @@ def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8
     """
     static, primals = _rrelu_arguments("rrelu", x, key, lower, upper, training)
     return core(static, *primals)
-
-
-lookup("rrelu").spec = dataclasses.replace(lookup("rrelu").spec, kink_points=(0.0,))  # declare_explicit takes none
 
 
 # --------------------------------------------------------------------------- thresholds, shrinks

@@ -129,6 +129,7 @@ def gated_unit(
 
         face.__name__ = name
         face.__doc__ = stub.__doc__
+        face.__wrapped__ = stub  # type: ignore[attr-defined] # inspect lands on the declaration
         face.__signature__ = sig.replace(  # type: ignore[attr-defined]
             parameters=[inspect.Parameter("core", inspect.Parameter.POSITIONAL_ONLY), *sig.parameters.values()]
         )
@@ -146,7 +147,7 @@ def gated_unit(
             jax_nn=jax_nn,
             kink_points=kink_points,
             smooth=smooth,
-            baseline=_plain(jax_nn_gate, f"a * jax.nn.{jax_nn_gate.__name__}(b)") if jax_nn_gate else None,
+            baseline=_plain_gated(jax_nn_gate, f"a * jax.nn.{jax_nn_gate.__name__}(b)") if jax_nn_gate else None,
         )(face)
 
     return declare
@@ -167,7 +168,7 @@ def _halves(x: Array, axis: int) -> tuple[Array, Array]:
     return lax.slice_in_dim(x, 0, n, axis=axis), lax.slice_in_dim(x, n, 2 * n, axis=axis)
 
 
-def _plain(gate: Callable[..., Array], doc: str = "") -> Callable[..., Array]:
+def _plain_gated(gate: Callable[..., Array], doc: str = "") -> Callable[..., Array]:
     """The plain formula ``a * gate(b)``: the testing kit's oracle (or, with a jax.nn gate,
     the baseline)."""
 
@@ -216,7 +217,7 @@ def _relu_prime(b: Array) -> Array:
     highest=dict(gate=lax.logistic, gate_and_prime=_sigmoid_pair_and_prime),
     formula="glu(x) = a ⊙ σ(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = σ(b); ∂/∂b = a σ(b) σ(−b)",
-    reference=_plain(lambda b: 1 / (1 + jnp.exp(-b))),
+    reference=_plain_gated(lambda b: 1 / (1 + jnp.exp(-b))),
     jax_nn="glu",
 )
 def glu(x: ArrayLike, axis: int = -1) -> Array:
@@ -253,7 +254,7 @@ def glu(x: ArrayLike, axis: int = -1) -> Array:
     highest=dict(gate=k.silu_value, gate_and_prime=_both(k.silu_value, k.silu_derivative)),
     formula="swiglu(x) = a ⊙ silu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = silu(b); ∂/∂b = a σ(b)(1 + b σ(−b))",
-    reference=_plain(lambda b: b / (1 + jnp.exp(-b))),
+    reference=_plain_gated(lambda b: b / (1 + jnp.exp(-b))),
     jax_nn_gate=jax.nn.silu,
 )
 def swiglu(x: ArrayLike, axis: int = -1) -> Array:
@@ -290,7 +291,7 @@ def swiglu(x: ArrayLike, axis: int = -1) -> Array:
     highest=dict(gate=k.gelu_value, gate_and_prime=_both(k.gelu_value, k.gelu_derivative)),
     formula="geglu(x) = a ⊙ gelu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = gelu(b); ∂/∂b = a gelu'(b) (tanh form, or Φ(b) + b φ(b))",
-    reference=_plain(_gelu_reference),
+    reference=_plain_gated(_gelu_reference),
     jax_nn_gate=jax.nn.gelu,
 )
 def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
@@ -331,7 +332,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     gate_and_prime=_both(_relu, _relu_prime),
     formula="reglu(x) = a ⊙ relu(b), (a, b) = split(x, 2, axis)",
     derivative_text="∂/∂a = relu(b); ∂/∂b = a if b > 0 else 0",
-    reference=_plain(lambda b: jnp.where(b > 0, b, 0)),
+    reference=_plain_gated(lambda b: jnp.where(b > 0, b, 0)),
     jax_nn_gate=jax.nn.relu,
     kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
     kink_points=(0.0,),

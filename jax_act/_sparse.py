@@ -19,7 +19,7 @@ __all__ = ["sparsemax", "entmax15"]
 Axis = int | tuple[int, ...] | None
 
 
-def _rows(threshold: Callable[[Array, Array], tuple[Array, Array]]) -> Callable[..., Array]:
+def _row_solver(threshold: Callable[[Array, Array], tuple[Array, Array]]) -> Callable[..., Array]:
     """The shared frame of both maps along ``axes``: shift by the row maximum, sort each row
     descending, let ``threshold(zs, k)`` give each prefix's candidate τ and whether the
     prefix lies in the support, then pick τ of the whole support.
@@ -59,8 +59,8 @@ def _entmax15_threshold(zs: Array, k: Array) -> tuple[Array, Array]:
     return tau, tau <= zs
 
 
-_sparsemax_rows = _rows(_sparsemax_threshold)
-_entmax15_rows = _rows(_entmax15_threshold)
+_sparsemax_rows = _row_solver(_sparsemax_threshold)
+_entmax15_rows = _row_solver(_entmax15_threshold)
 
 
 def _finish(y: Array, size: Array, bad: Array, restore: Callable[[Array], Array]) -> Array:
@@ -86,7 +86,7 @@ def _entmax15_product(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
     return s * v - s * _sum(s * v, axes) / jnp.where(total == 0, 1, total)
 
 
-def _plain(z_of: Callable[[Array], Array], power: int) -> Callable[..., Array]:
+def _plain_entmax(z_of: Callable[[Array], Array], power: int) -> Callable[..., Array]:
     """The plain sort-based formula, for the testing kit's oracle (under jax.grad, float64):
     masked entries are moved 10 below the row's smallest entry, outside any support; each
     row is shifted by its maximum (the maps are shift-invariant), so large inputs keep
@@ -120,7 +120,7 @@ def _plain(z_of: Callable[[Array], Array], power: int) -> Callable[..., Array]:
     formula="sparsemax(x) = argmin_{p ∈ Δ} ‖p − x‖² = [x − τ]₊",
     derivative_text="J = diag(s) − s sᵀ/|S|, s = [y > 0]; JVP s ⊙ (v − ⟨s, v⟩/|S|)",
     kinks="where an entry leaves the support (x_i = τ) the smaller support's Jacobian: gradient 0 there",
-    reference=_plain(lambda x: x, 1),
+    reference=_plain_entmax(lambda x: x, 1),
     smooth=False,
     half_from_input=False,  # the products read only the support from y: exact from 16 bits
 )
@@ -165,7 +165,7 @@ def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> 
     formula="entmax15(x) = [x/2 − τ]₊², Σ = 1",
     derivative_text="J = diag(s) − s sᵀ/Σs, s = √y; JVP s ⊙ v − s ⟨s, v⟩/Σs",
     kinks="none: C¹ (the second derivative jumps where an entry leaves the support)",
-    reference=_plain(lambda x: x / 2, 2),
+    reference=_plain_entmax(lambda x: x / 2, 2),
     smooth=False,
     half_from_input=False,  # √y from a 16-bit y: 99.9% correctly rounded, and no sort again
 )

@@ -47,6 +47,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._engine import check_array, check_axis, check_where, compute_dtype, lookup
+from ._kernels import softplus
 from ._linear_ce import linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
 
@@ -106,10 +107,6 @@ def _mask_for(fname: str, where: Any, shape: tuple[int, ...], axis: Any) -> Arra
 def _times(label: Array, logp: Array) -> Array:
     """label · log p, with 0 · (−∞) = 0: a class that is not a target costs nothing."""
     return jnp.where(label == 0, 0, label * logp)
-
-
-def _softplus(x: Array) -> Array:
-    return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
 
 
 def _twin(evaluate: Callable) -> Callable:
@@ -371,7 +368,7 @@ def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
     # −t log σ(x) − (1 − t) log σ(−x), with log σ(x) = −softplus(−x); 0 · ∞ = 0
-    loss = jnp.where(tc == 0, 0, tc * _softplus(-xc)) + jnp.where(tc == 1, 0, (1 - tc) * _softplus(xc))
+    loss = jnp.where(tc == 0, 0, tc * softplus(-xc)) + jnp.where(tc == 1, 0, (1 - tc) * softplus(xc))
     return loss, jax.lax.logistic(xc) - tc
 
 
@@ -597,7 +594,7 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
     hi = jax.lax.Precision.HIGHEST  # full precision on every backend (no TF32/bf16 passes)
     z = jnp.einsum("...j,jk->...k", x, w, precision=hi)
     g = act.fn(z, **params)
-    if g.shape != z.shape or act.spec.kind not in ("elementwise", "reduction"):
+    if g.shape != z.shape or act.spec.kind not in ("elementwise", "axis_map"):
         raise ValueError(
             f"jax_act.losses.backprop: {act.spec.name!r} does not give one output per unit "
             "(use an elementwise activation or a map along the last axis such as softmax)"

@@ -432,7 +432,7 @@ def _build(act: Activation, all_params: bool) -> list[Case] | None:
     for tp in [first, *(tp for tp in more if all_params or set(tp) <= set(spec.static))]:
         options: dict[str, Any] = {}
         params: dict[str, Any] = {}
-        if spec.kind == "reduction" and "axis" in rest:
+        if spec.along_axis and "axis" in rest:
             options["axis"] = -1
         for pname in names[1:]:
             p = rest[pname]

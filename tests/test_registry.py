@@ -7,6 +7,7 @@ the function (kinks included), edge inputs, and bytes kept for the backward pass
 
 from __future__ import annotations
 
+import inspect
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 import jax_act
 from jax_act import testing
 from jax_act._compat import saved_residuals
-from jax_act._engine import REGISTRY
+from jax_act._engine import REGISTRY, public_function
 
 from _family import vjp_of
 
@@ -50,6 +51,10 @@ def test_registered_faces(name):
     for alias in act.spec.aliases:
         assert jax_act.get(alias) is act.fn and getattr(jax_act, alias) is act.fn
     assert act.fn.__doc__ and ".. math::" in act.fn.__doc__, "docstring with the math"
+    # inspect (and IDEs, and the API docs) land on the declaration, not on the engine
+    for face in (act.fn, act.forward_mode):
+        assert f"def {name}(" in inspect.getsource(face), name
+        assert inspect.getsourcefile(inspect.unwrap(face)) != inspect.getsourcefile(public_function)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].spec.kind == "elementwise"])
@@ -108,7 +113,7 @@ HALF = (jnp.bfloat16, jnp.float16)
 # sparsemax and entmax15 (not smooth): their gradient reads only the support from y, and ties
 # among coarse 16-bit inputs put points on its edge, where the convention decides.
 OUTPUT_SAVERS = [n for n in NAMES if REGISTRY[n].spec.saves == "output" and REGISTRY[n].spec.kind == "elementwise"
-                 or REGISTRY[n].spec.kind == "reduction" and REGISTRY[n].spec.smooth
+                 or REGISTRY[n].spec.kind == "axis_map" and REGISTRY[n].spec.smooth
                  and not REGISTRY[n].spec.saves.startswith("input")]
 
 

@@ -8,7 +8,7 @@ body runs in a fresh Python subprocess and reports a JSON record per check:
   devices) keeps that sharding in its output and its gradient, and for elementwise functions
   the compiled HLO holds no collective at all (no all-gather, all-reduce, all-to-all,
   collective-permute); values and gradients equal the unsharded ones;
-* softmax-like maps and reductions along an axis (every ``kind == "reduction"``: softmax,
+* softmax-like maps and reductions along an axis (every ``spec.along_axis``: softmax,
   log_softmax, logsumexp, ...) over the *sharded* axis give the unsharded values and gradients;
 * everything works inside ``shard_map`` (``jax.shard_map`` or, on older jax,
   ``jax.experimental.shard_map.shard_map``).
@@ -81,7 +81,7 @@ BODY = textwrap.dedent(
                 lambda b: case.call(b), mesh=mesh, in_specs=P("d", None),
                 out_specs=P("d", *[None] * (y.ndim - 1)))(x) ** 2)))
             record(name, "shard_map gradient", same(smg(x), dx))
-            if case.kind == "reduction":  # along the sharded axis: columns split over devices
+            if case.spec.along_axis:  # along the sharded axis: columns split over devices
                 xc0 = jnp.asarray(case.points(3 * 16).reshape(3, 16), jnp.float64)
                 xc = jax.device_put(xc0, NamedSharding(mesh, P(None, "d")))
                 record(name, "value over sharded axis", same(f(xc), case.call(xc0)))

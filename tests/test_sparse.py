@@ -9,7 +9,6 @@ test first. One tolerance rule: ``|actual − expected| ≤ FACTOR · eps(dtype)
 
 from __future__ import annotations
 
-import doctest
 import functools
 
 import jax
@@ -19,7 +18,7 @@ import pytest
 from jax.test_util import check_grads
 
 import jax_act
-from jax_act._compat import enable_x64, saved_residuals
+from jax_act._compat import saved_residuals
 from jax_act._engine import lookup
 
 from _family import DTYPES, F64, assert_close, sample, vjp_of
@@ -218,14 +217,9 @@ def test_clear_errors(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_registry_and_docstring_example(name):
+def test_registry_and_docstring(name):
     f = jax_act.get(name)
     assert f is getattr(jax_act, name) and name in jax_act.names()
     assert jax_act.spec(name).saves == "output" and not jax_act.spec(name).smooth
     assert ".. math::" in f.__doc__
-    test = doctest.DocTestParser().get_doctest(f.__doc__, {}, name, None, 0)
-    assert test.examples
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-    with enable_x64(False):
-        runner.run(test)
-    assert runner.failures == 0
+    assert ">>> " in f.__doc__  # an example (pytest runs it, with the other docstrings)

@@ -40,6 +40,11 @@ MILLS_FROM, MILLS_CENTER, MILLS = fitted.MILLS_FROM, fitted.MILLS_CENTER, fitted
 TANH_CUT, TANH_SERIES = fitted.TANH_CUT, fitted.TANH_SERIES
 
 
+def softplus(z: Array) -> Array:
+    """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
+    return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
+
+
 def sigmoid_pair(t: Array) -> tuple[Array, Array]:
     """(σ(t), σ(−t)), both to full relative precision, from one exp (no 1 − σ cancellation):
     σ(−|t|) = 1/(1 + e^|t|) directly, and σ(|t|) = 1 − σ(−|t|) ≥ ½, rounded once. (Fewer

@@ -53,9 +53,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._engine import LEVELS, REGISTRY
-from ..testing import Case, cases
+from ..testing import DTYPES, Case, cases
 
-DTYPES = ("bfloat16", "float16", "float32", "float64")
 
 
 # --------------------------------------------------------------------------- mpmath oracle
@@ -361,11 +360,11 @@ def grid(dtype: Any, points: int = 20000, extra: tuple[float, ...] = ()) -> np.n
     return xs[np.isfinite(xs.astype(np.float64))]
 
 
-ROW = np.array([0.0, 1.0, -2.0, 0.5, 3.0])  # along-axis rows: [v, 0, 1, -2, v/2, 3]
 COTANGENT = np.array([1.0, -0.5, 0.25, 2.0, -1.0, 0.75])  # exact in every dtype
 
 
-def _rows(v: np.ndarray) -> np.ndarray:
+def _axis_rows(v: np.ndarray) -> np.ndarray:
+    """Rows for functions along an axis, one per point v: [v, 0, 1, −2, v/2, 3]."""
     v64 = v.astype(np.float64)
     return np.stack([v64, np.zeros_like(v64), np.ones_like(v64), -2 * np.ones_like(v64), v64 / 2, 3 + 0 * v64], -1)
 
@@ -416,7 +415,7 @@ def ulp_errors(got: np.ndarray, true: np.ndarray, dtype: Any) -> tuple[np.ndarra
     return err, rounded, scored
 
 
-def _stats(err: np.ndarray, rounded: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+def _error_stats(err: np.ndarray, rounded: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     e = err[mask]
     if e.size == 0:
         return {"max": 0.0, "p999": 0.0, "rounded": 100.0, "n": 0}
@@ -461,7 +460,7 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
     x64 = xs.astype(np.float64)
     xs = xs[(x64 >= lo) & (x64 <= hi)]
     elementwise = case.kind == "elementwise"
-    X = xs if elementwise else _rows(xs).astype(dt)
+    X = xs if elementwise else _axis_rows(xs).astype(dt)
     X64 = X.astype(np.float64)
     f = lambda x: case.call(x, accuracy=level)  # noqa: E731
     ref = lambda x: case.call(x, "reference")  # noqa: E731
@@ -532,9 +531,9 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
         eg, cg, sg = ulp_errors(gv, rg, dt)
         mv = sv & per_point(keep_rows, ev.shape)
         mg = sg & per_point(keep_rows & ~on_kink, eg.shape)
-        out = {"value": _stats(ev, cv, mv), "grad": _stats(eg, cg, mg)}
+        out = {"value": _error_stats(ev, cv, mv), "grad": _error_stats(eg, cg, mg)}
         if limited is not None:  # the same points for both sides: the comparison with jax.nn
-            out["grad_unlimited"] = _stats(eg, cg, mg & ~limited)
+            out["grad_unlimited"] = _error_stats(eg, cg, mg & ~limited)
         # the float32 gradient goal: where the true gradient is a normal float and the saved
         # output has not saturated (rounded to the limit at ±∞)
         if elementwise:
@@ -544,7 +543,7 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
             unsat = ~np.isin(y.astype(np.float64), lim[np.isfinite(lim)])
             if limited is not None:  # f' computed from a rounded output: its conditioning
                 unsat &= ~limited
-            out["grad_goal"] = _stats(eg, cg, mg & normal & unsat)
+            out["grad_goal"] = _error_stats(eg, cg, mg & normal & unsat)
             out["saturated"] = int(np.sum(mg & ~unsat))
         return out
 

@@ -41,7 +41,7 @@ import numpy as np
 from .._engine import LEVELS
 
 Fn = Callable[..., jax.Array]
-ROW_LEN = 1024  # length of the normalized axis for softmax-like ("reduction") activations
+ROW_LEN = 1024  # length of the normalized axis for activations along an axis
 VMAP_BATCH = 8  # leading batch axis for the vmap rows
 
 
@@ -79,7 +79,7 @@ def _required_params(fn: Fn, spec: Any) -> dict[str, Any]:
 
 
 def shape_of(n: int, kind: str, mode: str) -> tuple[int, ...]:
-    """n elements; reductions normalize rows of ROW_LEN; vmap adds a leading batch axis."""
+    """n elements; functions along an axis see rows of ROW_LEN; vmap adds a leading batch axis."""
     batch = VMAP_BATCH if mode == "vmap" else 1
     m = n // batch
     base: tuple[int, ...] = (m,) if kind == "elementwise" else (max(m // ROW_LEN, 1), min(m, ROW_LEN))
@@ -161,12 +161,12 @@ def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, c
     ratios = [x / y for x, y in zip(times[0], times[1])]
     out = dict(
         samples=samples,
-        ours=_stats(times[0]), base=_stats(times[1]), ratio=_stats(ratios),
+        ours=_timing_stats(times[0]), base=_timing_stats(times[1]), ratio=_timing_stats(ratios),
         compile_s=dict(ours=ca, base=cb), cost=dict(ours=cost_a, base=cost_b),
         page_faults_per_call=faults,
     )
     if copy:
-        out["copy"] = _stats(times[2])
+        out["copy"] = _timing_stats(times[2])
     return out
 
 
@@ -185,7 +185,7 @@ def _compile(f: Any, args: tuple) -> tuple[float, dict]:
     return seconds, cost
 
 
-def _stats(v: list[float]) -> dict:
+def _timing_stats(v: list[float]) -> dict:
     return dict(median=statistics.median(v), min=min(v), max=max(v))
 
 

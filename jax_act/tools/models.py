@@ -153,7 +153,7 @@ def fits(spec: Any, kind: str) -> bool:
     slots of the MLP and the transformer."""
     if spec.kind == "gated":
         return kind == "gated_mlp"
-    if spec.kind == "reduction":
+    if spec.along_axis:
         return kind == "transformer" and spec.name == "softmax"
     return kind != "gated_mlp"
 
