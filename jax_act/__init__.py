@@ -16,27 +16,27 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-# Each declaration module registers its activations on import and lists them in __all__.
-from . import _activations, _extras, _gated, _softmax, _sparse
-from ._activations import (  # jax.nn's activations
-    sigmoid as sigmoid, tanh as tanh, relu as relu, leaky_relu as leaky_relu, identity as identity,
-    elu as elu, celu as celu, selu as selu, gelu as gelu, silu as silu, swish as swish,
-    mish as mish, softplus as softplus, log_sigmoid as log_sigmoid, log1mexp as log1mexp,
-    soft_sign as soft_sign, squareplus as squareplus, relu6 as relu6, hard_sigmoid as hard_sigmoid,
-    hard_silu as hard_silu, hard_swish as hard_swish, hard_tanh as hard_tanh,
-    sparse_sigmoid as sparse_sigmoid, sparse_plus as sparse_plus,
+# Each declaration module registers its activations on import and lists them in __all__; the
+# order of this line is the registry's (jax_act.names(), jax-act list and check).
+from . import _sigmoidal, _rectifiers, _exponential_linear, _smooth_rectifiers, _piecewise  # noqa: I001
+from . import _gated, _softmax, _sparse  # noqa: I001
+from ._sigmoidal import (  # S-shaped, and their logarithms
+    sigmoid as sigmoid, tanh as tanh, log_sigmoid as log_sigmoid, log1mexp as log1mexp,
+    soft_sign as soft_sign, tanh_shrink as tanh_shrink,
 )
-from ._engine import REGISTRY as _REGISTRY
-from ._engine import (
-    LEVELS as LEVELS, Activation as Activation, Spec as Spec, accuracy as accuracy,
-    along_axis as along_axis, elementwise as elementwise, get_accuracy as get_accuracy,
-    set_accuracy as set_accuracy,
+from ._rectifiers import (  # relu, the leaky family, the thresholds
+    identity as identity, relu as relu, leaky_relu as leaky_relu, prelu as prelu, rrelu as rrelu,
+    relu2 as relu2, squared_relu as squared_relu, threshold as threshold,
+    hard_shrink as hard_shrink, soft_shrink as soft_shrink,
 )
-from ._engine import lookup
-from ._extras import (  # beyond jax.nn: PyTorch's and the literature's
-    prelu as prelu, rrelu as rrelu, threshold as threshold, hard_shrink as hard_shrink,
-    soft_shrink as soft_shrink, tanh_shrink as tanh_shrink, relu2 as relu2,
-    squared_relu as squared_relu, quick_gelu as quick_gelu,
+from ._exponential_linear import elu as elu, celu as celu, selu as selu
+from ._smooth_rectifiers import (  # gelu, silu, mish, softplus, squareplus
+    gelu as gelu, quick_gelu as quick_gelu, silu as silu, swish as swish, mish as mish,
+    softplus as softplus, squareplus as squareplus,
+)
+from ._piecewise import (  # piecewise linear
+    relu6 as relu6, hard_sigmoid as hard_sigmoid, hard_silu as hard_silu, hard_swish as hard_swish,
+    hard_tanh as hard_tanh, sparse_sigmoid as sparse_sigmoid, sparse_plus as sparse_plus,
 )
 from ._gated import glu as glu, swiglu as swiglu, geglu as geglu, reglu as reglu  # gated linear units
 from ._softmax import (  # maps and reductions along an axis
@@ -44,6 +44,13 @@ from ._softmax import (  # maps and reductions along an axis
     logmeanexp as logmeanexp,
 )
 from ._sparse import sparsemax as sparsemax, entmax15 as entmax15  # sparse probability maps
+from ._engine import REGISTRY as _REGISTRY
+from ._engine import (
+    LEVELS as LEVELS, Activation as Activation, Spec as Spec, accuracy as accuracy,
+    along_axis as along_axis, elementwise as elementwise, get_accuracy as get_accuracy,
+    set_accuracy as set_accuracy,
+)
+from ._engine import lookup
 
 __version__ = "0.1.0"
 
@@ -96,8 +103,11 @@ __all__ = [
     "names",
     "spec",
     "testing",
-    *_activations.__all__,
-    *_extras.__all__,
+    *_sigmoidal.__all__,
+    *_rectifiers.__all__,
+    *_exponential_linear.__all__,
+    *_smooth_rectifiers.__all__,
+    *_piecewise.__all__,
     *_gated.__all__,
     *_softmax.__all__,
     *_sparse.__all__,

@@ -18,7 +18,7 @@ from jax import Array, lax
 from jax.typing import ArrayLike
 
 from . import _kernels as k
-from ._activations import _gelu_derivative, _gelu_reference, _gelu_value, _silu_derivative, _silu_value
+from ._smooth_rectifiers import _gelu_derivative, _gelu_reference, _gelu_value, _silu_derivative, _silu_value
 from ._engine import custom_pair, declare_explicit, float_input, widen
 
 __all__ = ["glu", "swiglu", "geglu", "reglu"]

@@ -1,4 +1,4 @@
-"""Activations beyond jax.nn (jax_act/_extras.py): prelu, rrelu, threshold, hard_shrink,
+"""The elementwise activations jax.nn does not have: prelu, rrelu, threshold, hard_shrink,
 soft_shrink, tanh_shrink, relu2 (squared_relu), quick_gelu.
 
 Oracles: each declaration's plain ``reference`` formula evaluated in float64 on the same
@@ -27,7 +27,7 @@ F64 = jnp.float64
 DTYPES = (jnp.bfloat16, jnp.float16, jnp.float32, jnp.float64)
 FACTOR = 4.0  # the tolerance, in units of the dtype's eps (see the module docstring)
 
-# (name, parameters): every declaration of _extras.py with its non-default parameter sets.
+# (name, parameters): each of them with its non-default parameter sets.
 CASES = [
     ("prelu", {"negative_slope": 0.25}),
     ("prelu", {"negative_slope": -0.5}),

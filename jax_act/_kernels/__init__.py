@@ -1,8 +1,8 @@
 """Numerics that are not the formula itself: the kernels of ``accuracy="highest"``.
 
-The declarations (``_activations.py``, ``_extras.py``, ``_gated.py``) state each activation's
-formula and closed-form derivative; where the highest level computes them with more care than
-the formula as written, the care is here, with its error bound. Every kernel below is used by
+The declarations (one module per family: ``_sigmoidal.py``, ``_smooth_rectifiers.py``, ...)
+state each activation's formula and closed-form derivative; where the highest level computes
+them with more care than the formula as written, the care is here, with its error bound. Every kernel below is used by
 the ``highest`` level only, except where its docstring says ``default`` too. Fitted constants
 come from ``fitted.py``, which ``tools/fit.py`` generates.
 

@@ -1,10 +1,10 @@
-"""Elementwise activations beyond jax.nn, from PyTorch, Keras and recent models.
+"""Rectifiers: identity, relu, the leaky family (leaky_relu, prelu, rrelu), relu2, and the
+thresholds (threshold, hard_shrink, soft_shrink).
 
-One declaration each, in the style of ``_activations.py``: forward formula, closed-form
-derivative in terms of what the forward pass saved, and what it saves. Where jax.nn has no
-opinion about a kink, PyTorch's convention is followed (stated in each docstring), except for
-the leaky family (prelu, rrelu), which keeps jax_act.leaky_relu's (= jax.nn's) convention so
-that ``prelu(x, a) == leaky_relu(x, a)`` holds for gradients too.
+Piecewise f' is kept as a 1-byte mask where the output cannot tell a kink from a flat piece,
+else read from the output. The leaky family keeps jax.nn's kink convention (the x ≥ 0 branch
+at 0), so that ``prelu(x, a) == leaky_relu(x, a)`` holds for gradients too; where jax.nn has
+no such function, PyTorch's convention is followed (stated in each docstring).
 """
 
 from __future__ import annotations
@@ -15,17 +15,141 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import Array, lax
+from jax import Array
 from jax.typing import ArrayLike
 
-from . import _kernels as k
-from ._activations import _silu_derivative
 from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input
 
-__all__ = ["prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "tanh_shrink", "relu2", "squared_relu", "quick_gelu"]
+__all__ = ["relu", "leaky_relu", "identity", "prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "relu2", "squared_relu"]
 
 
-# --------------------------------------------------------------------------- the leaky family
+@elementwise(
+    derivative=lambda y: (y > 0).astype(y.dtype),
+    saves="output",
+    half_from_input=False,  # f' reads a branch from y: exact from 16 bits
+    formula="relu(x) = max(x, 0)",
+    derivative_text="relu'(x) = 1 if y > 0 else 0",
+    kinks="relu'(0) = 0, as jax.nn and PyTorch",
+    keep_int=True,
+    jax_nn="relu",
+    reference=lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)),
+    kink_points=(0.0,),
+    smooth=False,
+)
+def relu(x: ArrayLike) -> Array:
+    r"""Rectified linear unit.
+
+    .. math::
+        \mathrm{relu}(x) = \max(x, 0), \qquad
+        \mathrm{relu}'(x) = \begin{cases} 1, & x > 0 \\ 0, & x \le 0 \end{cases}
+
+    Kink convention: :math:`\mathrm{relu}'(0) = 0`, as ``jax.nn.relu`` and PyTorch. The
+    backward pass keeps only the output (:math:`y > 0 \iff x > 0`). Integer input gives
+    integer output, as ``jax.nn.relu``; NaN gives NaN with gradient 0.
+
+    Args:
+      x: input array.
+
+    Returns:
+      An array of the input's dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.relu(jnp.array([-2.0, 0.0, 2.0]))
+      Array([0., 0., 2.], dtype=float32)
+    """
+    return jnp.maximum(x, 0)
+
+
+def _sign_mask(x: Array, y: Array) -> Array:
+    """sign mask (1 byte)"""
+    return x >= 0
+
+
+@elementwise(
+    # jax.nn's autodiff keeps just this 1-byte mask; keeping y instead would cost more in
+    # isolation and could not tell the branch for negative_slope ≤ 0 or for -0.0.
+    derivative=lambda nonneg, negative_slope: jnp.where(nonneg, 1, negative_slope),
+    saves=_sign_mask,
+    partials={"negative_slope": lambda x, y, negative_slope: jnp.where(x >= 0, 0, x)},
+    formula="leaky_relu(x) = x if x ≥ 0 else α·x",
+    derivative_text="1 if x ≥ 0 else α; ∂/∂α = x if x < 0 else 0",
+    kinks="leaky_relu'(0) = 1 (the x ≥ 0 branch), as jax.nn; PyTorch gives α",
+    jax_nn="leaky_relu",
+    reference=lambda x, negative_slope=1e-2: jnp.where(x >= 0, x, negative_slope * x),
+    kink_points=(0.0,),
+    smooth=False,
+    test_params=({}, {"negative_slope": 0.2}),
+)
+def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
+    r"""Leaky rectified linear unit.
+
+    .. math::
+        \mathrm{leaky\_relu}(x) = \begin{cases} x, & x \ge 0 \\ \alpha x, & x < 0 \end{cases}
+        \qquad
+        \frac{\partial}{\partial x} = \begin{cases} 1, & x \ge 0 \\ \alpha, & x < 0 \end{cases}
+        \qquad
+        \frac{\partial}{\partial \alpha} = \begin{cases} 0, & x \ge 0 \\ x, & x < 0 \end{cases}
+
+    where :math:`\alpha` = ``negative_slope`` (a scalar or an array broadcasting against
+    ``x``; differentiable). Kink convention: the derivative at 0 is 1, as ``jax.nn``
+    (PyTorch gives :math:`\alpha`).
+
+    The backward pass keeps a 1-byte mask of :math:`x \ge 0` (what ``jax.nn``'s autodiff
+    keeps): exact for any slope, negative ones included, and for :math:`-0`. The input is kept
+    as well only when ``negative_slope`` itself is differentiated.
+
+    Args:
+      x: input array.
+      negative_slope: the slope for ``x < 0`` (default 0.01).
+
+    Returns:
+      An array of the promoted floating dtype of ``x`` and ``negative_slope``.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.leaky_relu(jnp.array([-2.0, 0.0, 2.0]))
+      Array([-0.02,  0.  ,  2.  ], dtype=float32)
+    """
+    return jnp.where(x >= 0, x, negative_slope * x)
+
+
+def _keep_nothing(x: Array, y: Array) -> None:
+    """nothing (f' = 1)"""
+    return None
+
+
+@elementwise(
+    derivative=lambda _: 1.0,
+    saves=_keep_nothing,
+    formula="identity(x) = x",
+    derivative_text="identity'(x) = 1",
+    kinks="none (smooth)",
+    keep_int=True,
+    jax_nn="identity",
+    reference=lambda x: x,
+)
+def identity(x: ArrayLike) -> Array:
+    r"""Identity activation: returns its argument.
+
+    .. math::
+        \mathrm{identity}(x) = x, \qquad \mathrm{identity}'(x) = 1
+
+    The backward pass keeps nothing. Integer and boolean input is returned as is, as
+    ``jax.nn.identity``. Kinks: none.
+
+    Args:
+      x: input array.
+
+    Returns:
+      ``x`` as an array of its own dtype.
+
+    Examples:
+      >>> import jax.numpy as jnp, jax_act
+      >>> jax_act.identity(jnp.array([-2.0, 0.5, 3.0]))
+      Array([-2. ,  0.5,  3. ], dtype=float32)
+    """
+    return x
 
 
 def _slope_where(nonneg: Array, slope: Array) -> Array:
@@ -87,8 +211,6 @@ def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
 # The backward pass keeps a 1-byte sign mask and the key, and draws the same slopes again
 # from the key: recomputing them costs a few arithmetic operations per element, keeping them
 # would cost a full array.
-
-
 def _rrelu_slope(key: tuple, shape: tuple[int, ...], dtype: Any, static: tuple) -> Array:
     """Training (``key = (k,)``): one slope per element from U(lower, upper), drawn in float32
     whatever the input dtype (the same key gives the same slopes). Otherwise their mean."""
@@ -218,9 +340,6 @@ def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8
     """
     static, primals = _rrelu_arguments("rrelu", x, key, lower, upper, training)
     return core(static, *primals)
-
-
-# --------------------------------------------------------------------------- thresholds, shrinks
 
 
 @elementwise(
@@ -384,66 +503,6 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, x * 0))
 
 
-# x cosh x − sinh x = Σ_{k≥1} 2k x^{2k+1} / (2k+1)!: positive terms, no cancellation. Eleven
-# terms leave a relative truncation error below 1e-17 for |x| < 2 (float64's eps is 1.1e-16).
-_TANH_SHRINK_CUT = 2.0
-_TANH_SHRINK_SERIES = tuple(2 * k / math.factorial(2 * k + 1) for k in range(1, 12))
-
-
-def _tanh_shrink_small(x: Array) -> Array:
-    """x − tanh x for |x| < 2, as (x cosh x − sinh x) / cosh x by the series."""
-    x2 = x * x
-    return x * x2 * k.horner(x2, _TANH_SHRINK_SERIES) / jnp.cosh(x)
-
-
-def _tanh_shrink_highest(x: Array) -> Array:
-    return jnp.where(jnp.abs(x) < _TANH_SHRINK_CUT, _tanh_shrink_small(x), x - k.tanh(x))
-
-
-@elementwise(
-    derivative=lambda x: jnp.square(jnp.tanh(x)),
-    saves="input",  # f is invertible, but not in closed form
-    highest=dict(forward=_tanh_shrink_highest, derivative=lambda x: jnp.square(k.tanh(x))),
-    formula="tanh_shrink(x) = x − tanh x",
-    derivative_text="tanh_shrink'(x) = tanh² x",
-    kinks="none (smooth)",
-    reference=lambda x: x - (jnp.exp(x) - jnp.exp(-x)) / (jnp.exp(x) + jnp.exp(-x)),
-)
-def tanh_shrink(x: ArrayLike) -> Array:
-    r"""Tanh shrinkage (PyTorch's ``F.tanhshrink``).
-
-    .. math::
-        f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x
-
-    :math:`x - \tanh x \approx x^3/3` cancels for small :math:`|x|` (as in PyTorch). At
-    ``accuracy="highest"``, below :math:`|x| = 2` it is evaluated as
-    :math:`(x\cosh x - \sinh x)/\cosh x` with the positive series
-    :math:`x\cosh x - \sinh x = \sum_{k \ge 1} 2k\,x^{2k+1}/(2k+1)!`, so small inputs keep
-    their full relative precision, and tanh is the float32 kernel within about an ulp.
-    Kinks: none.
-
-    The backward pass keeps the input (f is invertible, but not in closed form) and computes
-    :math:`\tanh^2 x` from it.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.5, 3.0]))
-      Array([-1.0359724 ,  0.03788283,  2.0049453 ], dtype=float32)
-      >>> jax_act.tanh_shrink(jnp.array([0.001]), accuracy="highest")  # x³/3, every digit
-      Array([3.3333328e-10], dtype=float32)
-    """
-    return x - jnp.tanh(x)
-
-
-# --------------------------------------------------------------------------- modern extras
-
-
 @elementwise(
     # From y it would be 2√y, but y overflows (float16: x > 256) where 2x does not.
     derivative=lambda x: jnp.where(x > 0, 2 * x, 0),  # f''(0) = 0, as the docstring says
@@ -487,42 +546,3 @@ def relu2(x: ArrayLike) -> Array:
 
 
 squared_relu = relu2
-
-@elementwise(
-    derivative=lambda x: _silu_derivative(k.QUICK_GELU * x),  # silu' at z = 1.702x
-    saves="input",  # not invertible
-    highest=dict(derivative=k.quick_gelu_derivative),
-    formula="quick_gelu(x) = x·σ(1.702 x)",
-    derivative_text="σ(z)(1 + z·σ(−z)), z = 1.702 x",
-    kinks="none (smooth)",
-    reference=lambda x: x / (1 + jnp.exp(-1.702 * x)),
-)
-def quick_gelu(x: ArrayLike) -> Array:
-    r"""Quick GELU: the sigmoid approximation of gelu (Hendrycks & Gimpel 2016; CLIP's).
-
-    .. math::
-        f(x) = x\,\sigma(1.702\,x), \qquad
-        f'(x) = \sigma(z)\,\bigl(1 + z\,\sigma(-z)\bigr), \quad z = 1.702\,x
-
-    (:math:`\sigma(z)\sigma(-z) = \sigma'(z)`, without the cancellation of
-    :math:`1 - \sigma(z)`). Limits: :math:`f(-\infty) = 0`, :math:`f(+\infty) = +\infty`,
-    :math:`f'(\pm\infty)` = 1 and 0, taken exactly. Kinks: none. At ``accuracy="highest"``
-    the float32 gradient is within 4 ulps wherever it is a normal float: :math:`z` is carried
-    as a double-float (:math:`e^{z}` would amplify its rounding :math:`|z|`-fold), and within
-    0.18 of the root of :math:`f'` (:math:`x_0 \approx -0.751`) it is
-    :math:`(x - x_0)P(x - x_0)`, a fitted polynomial with :math:`x - x_0` exact.
-
-    The backward pass keeps the input (f is not invertible).
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.quick_gelu(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-0.15420423,  0.        ,  0.8457958 ], dtype=float32)
-    """
-    return jnp.maximum(x, -k.TAIL) * lax.logistic(k.QUICK_GELU * x)  # −∞·σ(−∞) would be NaN; the limit is 0
