@@ -1,0 +1,33 @@
+"""The engine's public face (``jax_act.engine``) and what every declaration states about itself."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import jax_act
+import jax_act.engine as engine
+from jax_act._engine import REGISTRY
+
+GATED = {"glu", "swiglu", "geglu", "reglu"}
+AXIS_MAPS = {"softmax", "log_softmax", "softmin", "sparsemax", "entmax15"}
+REDUCTIONS = {"logsumexp", "logmeanexp"}
+
+
+def test_the_engine_module_is_what_the_declarations_use():
+    from jax_act import _engine
+
+    assert engine.__all__ and all(getattr(engine, n) is getattr(_engine, n) for n in engine.__all__)
+    assert engine.elementwise is jax_act.elementwise and engine.along_axis is jax_act.along_axis
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_each_kind_is_what_the_function_does(name):
+    spec = REGISTRY[name].spec
+    want = ("gated" if name in GATED else "axis_map" if name in AXIS_MAPS
+            else "reduction" if name in REDUCTIONS else "elementwise")
+    assert spec.kind == want
+    assert spec.along_axis == (want in ("axis_map", "reduction"))
+    params = inspect.signature(REGISTRY[name].fn).parameters
+    assert ("axis" in params) == (want != "elementwise")
