@@ -334,6 +334,31 @@ def public_function(
     return fn
 
 
+def publish(
+    spec: Spec, declared: Callable, sig: inspect.Signature, doc: str | None,
+    face: Callable[[str], Callable], derivative: Callable, derivative_doc: str | None, *,
+    reference: Callable, derivative_name: str | None = None, derivative_declared: Callable | None = None,
+    **extra: Any,
+) -> Callable[..., jax.Array]:
+    """The one registration path of every kind: the public function (``face("vjp")``), its
+    forward-mode twin (``face("twin")``) and the bare derivative, each an
+    ``impl(*args, accuracy, **kwargs)`` made public by :func:`public_function`, registered
+    under ``spec``. Returns the public function."""
+    static = spec.static
+    act = register(
+        Activation(
+            spec=spec,
+            fn=public_function(spec.name, face("vjp"), sig, doc, static, declared),
+            forward_mode=public_function(spec.name, face("twin"), sig, doc, static, declared),
+            derivative=public_function(derivative_name or f"{spec.name}_derivative", derivative, sig, derivative_doc,
+                                       static, derivative_declared or declared),
+            reference=reference,
+            **extra,
+        )
+    )
+    return act.fn
+
+
 # Strings other libraries use for a boolean flag of ours: a hint for each.
 FLAG_HINTS = {
     "approximate": "PyTorch's approximate='none' is approximate=False here (the exact form), "
@@ -514,7 +539,7 @@ def elementwise(
                 x, params = prepared
                 return getattr(cores[accuracy], face)(opts, x, *params)
 
-            return public_function(name, impl, sig, _level_doc(forward.__doc__, rules), static, forward)
+            return impl
 
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             prepared, direct, opts = prepare(args, kwargs, f"derivative({name})")
@@ -526,7 +551,6 @@ def elementwise(
             s = c.keep(x, c.twin(opts, x, *params))  # differentiable by the closed form too
             return jnp.broadcast_to(c.fprime(opts, s, params, x.dtype), x.shape).astype(x.dtype)
 
-        bare_derivative.__name__ = f"{name}_derivative"
         spec = Spec(
             name=name,
             kind="elementwise",
@@ -544,19 +568,9 @@ def elementwise(
             domain=domain,
             saves_highest=_saves_text(rules["highest"]),
         )
-        act = register(
-            Activation(
-                spec=spec,
-                fn=make("vjp"),
-                forward_mode=make("twin"),
-                derivative=public_function(
-                    f"{name}_derivative", bare_derivative, sig,
-                    f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}.", static, forward),
-                reference=reference,
-                rules=rules,
-            )
-        )
-        return act.fn
+        return publish(spec, forward, sig, _level_doc(forward.__doc__, rules), make, bare_derivative,
+                       f"The closed-form derivative of :func:`jax_act.{name}`: {derivative_text}.",
+                       reference=reference, rules=rules)
 
     return declare
 
@@ -908,9 +922,7 @@ def along_axis(
             def impl(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
                 return getattr(cores[accuracy], face)(*prepare(name, args, kwargs))
 
-            what = "the output" if keep is None else keeps.split(",")[0]
-            doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
-            return public_function(name, impl, sig, doc, ("axis",), forward)
+            return impl
 
         def jacobian(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
             """Jacobian along the (flattened) axes: shape ``batch + (n, n)``, from the closed form."""
@@ -936,16 +948,10 @@ def along_axis(
             smooth=smooth,
             saves_highest="the input (16-bit input), else " + keeps if half_from_input else None,
         )
-        act = register(
-            Activation(
-                spec=spec,
-                fn=make("vjp"),
-                forward_mode=make("twin"),
-                derivative=public_function(f"{name}_jacobian", jacobian, sig, jacobian.__doc__, ("axis",), forward),
-                reference=reference,
-            )
-        )
-        return act.fn
+        what = "the output" if keep is None else keeps.split(",")[0]
+        doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
+        return publish(spec, forward, sig, doc, make, jacobian, jacobian.__doc__, reference=reference,
+                       derivative_name=f"{name}_jacobian")
 
     return declare
 
@@ -985,13 +991,13 @@ def declare_explicit(
         sig = inspect.signature(face)
         sig = sig.replace(parameters=list(sig.parameters.values())[1:])
 
-        def make(c: Callable[..., Any] | dict[str, Callable[..., Any]]) -> Callable[..., Any]:
-            levels = per_level(c)
+        def make(which: str) -> Callable[..., Any]:
+            levels = per_level(core if which == "vjp" else twin)
 
             def impl(*args: Any, accuracy: str, **kwargs: Any) -> Any:
                 return face(levels[accuracy], *args, **kwargs)
 
-            return public_function(name, impl, sig, face.__doc__, static, face)
+            return impl
 
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
             return derivative(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
@@ -1009,16 +1015,7 @@ def declare_explicit(
             kink_points=tuple(kink_points),
             smooth=smooth,
         )
-        act = register(
-            Activation(
-                spec=spec,
-                fn=make(core),
-                forward_mode=make(twin),
-                derivative=public_function(f"{name}_derivative", bare_derivative, sig, derivative.__doc__, static, derivative),
-                reference=reference,
-                baseline=baseline,
-            )
-        )
-        return act.fn
+        return publish(spec, face, sig, face.__doc__, make, bare_derivative, derivative.__doc__,
+                       reference=reference, derivative_declared=derivative, baseline=baseline)
 
     return declare

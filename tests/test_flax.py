@@ -166,6 +166,7 @@ def _reference_grads(name, x, values, c):
     return jax.grad(lambda v: jnp.sum(c * ref(x, **v)))(values)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", LEARNABLE)
 def test_linen_learnable_parameter_gradients(name):
     x = _inputs(name)
@@ -178,6 +179,7 @@ def test_linen_learnable_parameter_gradients(name):
     close(got, _reference_grads(name, x, values, c), name)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", LEARNABLE)
 def test_nnx_learnable_parameter_gradients(name):
     x = _inputs(name)
