@@ -6,7 +6,7 @@ Oracles: each declaration's plain ``reference`` formula evaluated in float64 on 
 (``jax.test_util.check_grads``); exact values where a convention is stated (kinks, limits);
 mpmath for tanh_shrink's small-|x| accuracy. PyTorch parity is in test_torch_parity.py.
 
-Tolerance, stated once: ``|got − want| ≤ FACTOR · eps(dtype) · (|want| + 1)``.
+Tolerance: the shared rule (tests/_helpers.py) entry by entry, ``|got − want| ≤ FACTOR · eps(dtype) · (|want| + 1)``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from jax.test_util import check_grads
 import jax_act
 from jax_act import forward_mode
 from jax_act._compat import saved_residuals
+from jax_act.testing import TOLERANCE
 
-from _family import vjp_of
+from _helpers import assert_close, vjp_of
 
 F64 = jnp.float64
 DTYPES = (jnp.bfloat16, jnp.float16, jnp.float32, jnp.float64)
-FACTOR = 4.0  # the tolerance, in units of the dtype's eps (see the module docstring)
+FACTOR = TOLERANCE / 2  # eps units: one formula, its oracle on the same rounded input
 
 # (name, parameters): each of them with its non-default parameter sets.
 CASES = [
@@ -78,15 +79,8 @@ def grid(name: str, params: dict, n: int = 97, gap: float = 1e-2) -> np.ndarray:
     return x
 
 
-def err(got, want, dtype) -> np.ndarray:
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    return np.abs(got - want) / (float(jnp.finfo(dtype).eps) * (np.abs(want) + 1))
-
-
-def assert_close(got, want, dtype, what: str) -> None:
-    e = err(got, want, dtype)
-    assert np.asarray(got).shape == np.asarray(want).shape, what
-    assert e.max(initial=0.0) <= FACTOR, f"{what}: error {e.max():.3g} eps at index {int(np.argmax(e))}"
+def close(got, want, dtype, what: str) -> None:
+    assert_close(got, want, dtype, FACTOR, what, per_entry=True)
 
 
 def fn(name):
@@ -122,8 +116,8 @@ def test_values_and_gradients_against_reference(name, params, dtype):
     assert y.dtype == dtype and dx.dtype == dtype
     p64 = {k: jnp.asarray(v, F64) for k, v in params.items()} if name != "rrelu" else dict(params)
     y_ref, dx_ref = vjp(reference(name), x64, g.astype(F64), **p64)
-    assert_close(y, y_ref, dtype, f"{name} value")
-    assert_close(dx, dx_ref, dtype, f"{name} gradient")
+    close(y, y_ref, dtype, f"{name} value")
+    close(dx, dx_ref, dtype, f"{name} gradient")
 
 
 @pytest.mark.sweep
@@ -373,7 +367,7 @@ def test_rrelu_training_is_random_reproducible_and_differentiated_by_its_slope()
     for dt in (jnp.bfloat16, jnp.float16, jnp.float32):
         ys = jax_act.rrelu(x.astype(dt), k1, training=True)
         assert ys.dtype == dt
-        assert_close(ys, x.astype(dt).astype(F64) * want, dt, f"rrelu training {jnp.dtype(dt).name}")
+        close(ys, x.astype(dt).astype(F64) * want, dt, f"rrelu training {jnp.dtype(dt).name}")
 
 
 def test_rrelu_eval_uses_the_mean_slope():

@@ -7,7 +7,7 @@ when ``|got − want| ≤ TOL · eps · (|want| + 1)``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +16,7 @@ import pytest
 
 import jax_act
 from jax_act._engine import lookup
+from jax_act.testing import TOLERANCE
 
 flax = pytest.importorskip("flax")
 optax = pytest.importorskip("optax")
@@ -24,17 +25,16 @@ from flax import linen, nnx  # noqa: E402
 from jax_act.flax import linen as jl  # noqa: E402
 from jax_act.flax import nnx as jn  # noqa: E402
 
-TOL = 64  # eps units; the gradients sum over a batch of 32 through three layers
-EPS = float(np.finfo(np.float64).eps)
+from _helpers import assert_close  # noqa: E402
+
+TOL = 8 * TOLERANCE  # eps units; the gradients sum over a batch of 32 through three layers
 F64 = jnp.float64
 PAIRS = ["relu", "gelu", "tanh", "elu"]  # jax_act.NAME against jax.nn.NAME
 
 
 def close(got, want, what=""):
     for (path, g), w in zip(jax.tree_util.tree_leaves_with_path(got), jax.tree_util.tree_leaves(want)):
-        g, w = np.asarray(g, np.float64), np.asarray(w, np.float64)
-        err = np.max(np.abs(g - w) / (np.abs(w) + 1), initial=0)
-        assert err <= TOL * EPS, f"{what} {jax.tree_util.keystr(path)}: {err / EPS:.1f} eps"
+        assert_close(g, w, F64, TOL, f"{what} {jax.tree_util.keystr(path)}", per_entry=True)
 
 
 def data(n=32, d_in=3, d_out=2, seed=0):

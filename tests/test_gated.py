@@ -18,7 +18,7 @@ from jax.test_util import check_grads
 import jax_act
 from jax_act._compat import saved_residuals
 
-from _family import DTYPES, F64, assert_close, sample, vjp_of
+from _helpers import DTYPES, F64, assert_close, sample, vjp_of
 
 sample = functools.partial(sample, scale=2.0)
 

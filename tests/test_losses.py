@@ -14,6 +14,9 @@ import numpy as np
 import pytest
 
 from jax_act import _compat, losses
+from jax_act.testing import TOLERANCE
+
+from _helpers import assert_close
 
 try:
     import optax
@@ -21,18 +24,12 @@ except ImportError:  # the oracle; the tests that need no oracle still run
     optax = None
 needs_optax = pytest.mark.skipif(optax is None, reason="optax (the oracle) not installed")
 
-TOL = 16  # in units of the dtype's eps, relative above 1, absolute below
+TOL = 2 * TOLERANCE  # eps units, relative above 1, absolute below: a loss sums a row
 DTYPES = ["bfloat16", "float16", "float32", "float64"]
 
 
-def assert_close(got, want, dtype, what=""):
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
-    eps = float(jnp.finfo(dtype).eps)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{what}: NaN pattern")
-    ok = ~np.isnan(want)
-    err = np.abs(got[ok] - want[ok]) / (np.abs(want[ok]) + 1)
-    assert err.size == 0 or err.max() <= TOL * eps, f"{what}: max error {err.max() / eps:.1f} eps > {TOL}"
+def close(got, want, dtype, what=""):
+    assert_close(got, want, dtype, TOL, what, per_entry=True)
 
 
 def f64(a):
@@ -74,9 +71,9 @@ def test_softmax_cross_entropy_matches_optax(dtype, soft):
     got, (gx, gt) = value_and_grads(losses.softmax_cross_entropy, x, t)
     want, (wx, wt) = value_and_grads(optax.losses.softmax_cross_entropy, f64(x), f64(t))
     assert got.dtype == x.dtype and gx.dtype == x.dtype and gt.dtype == t.dtype
-    assert_close(got, want, dtype, "value")
-    assert_close(gx, wx, dtype, "d/dlogits")
-    assert_close(gt, wt, dtype, "d/dlabels")
+    close(got, want, dtype, "value")
+    close(gx, wx, dtype, "d/dlogits")
+    close(gt, wt, dtype, "d/dlabels")
 
 
 def test_softmax_cross_entropy_gradient_is_softmax_minus_labels():
@@ -91,8 +88,8 @@ def test_softmax_cross_entropy_axes_match_optax(axis):
     x, t = logits_labels("float64", shape=(3, 4, 5), seed=1)
     got, (gx,) = value_and_grads(lambda x, t: losses.softmax_cross_entropy(x, t, axis=axis), x, t, argnums=(0,))
     want, (wx,) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, axis=axis), x, t, argnums=(0,))
-    assert_close(got, want, "float64", "value")
-    assert_close(gx, wx, "float64", "grad")
+    close(got, want, "float64", "value")
+    close(gx, wx, "float64", "grad")
 
 
 @needs_optax
@@ -103,9 +100,9 @@ def test_softmax_cross_entropy_where_matches_optax(batch_mask):
     where = jnp.asarray(rng.uniform(size=x.shape[:-1] if batch_mask else x.shape) > 0.3)
     got, (gx,) = value_and_grads(lambda x, t: losses.softmax_cross_entropy(x, t, where=where), x, t, argnums=(0,))
     want, (wx,) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=where), x, t, argnums=(0,))
-    assert_close(got, want, "float64", "value")
+    close(got, want, "float64", "value")
     # optax's gradient at masked entries is 0 except in rows masked entirely (NaN there); ours is 0.
-    assert_close(jnp.where(jnp.isnan(wx), 0, gx), jnp.where(jnp.isnan(wx), 0, wx), "float64", "grad")
+    close(jnp.where(jnp.isnan(wx), 0, gx), jnp.where(jnp.isnan(wx), 0, wx), "float64", "grad")
 
 
 @needs_optax
@@ -119,8 +116,8 @@ def test_softmax_cross_entropy_masked_logits_are_finite_where_optax_is_nan(dtype
     assert np.isnan(np.asarray(optax.losses.softmax_cross_entropy(f64(xm), f64(t)))).any()  # the point
     # the oracle: optax with the mask given as `where` (its finite path)
     want, (wx, _) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=keep), f64(x), f64(t))
-    assert_close(got, want, dtype, "value")
-    assert_close(gx, wx, dtype, "d/dlogits")
+    close(got, want, dtype, "value")
+    close(gx, wx, dtype, "d/dlogits")
     assert np.isfinite(np.asarray(gx, np.float64)).all()
     # ∂L/∂t = −log S is +∞ at a −∞ logit: the true value
     np.testing.assert_array_equal(np.asarray(gt) == np.inf, ~np.asarray(keep))
@@ -145,9 +142,9 @@ def test_softmax_cross_entropy_huge_logits(dtype):
     want, (wx, wt) = value_and_grads(optax.losses.softmax_cross_entropy, f64(x), f64(t))
     for a in (got, gx, gt):
         assert np.isfinite(np.asarray(a, np.float64)).all()
-    assert_close(got, want, dtype, "value")
-    assert_close(gx, wx, dtype, "d/dlogits")
-    assert_close(gt, wt, dtype, "d/dlabels")
+    close(got, want, dtype, "value")
+    close(gx, wx, dtype, "d/dlogits")
+    close(gt, wt, dtype, "d/dlabels")
 
 
 # --------------------------------------------------------------------------- integer labels
@@ -162,8 +159,8 @@ def test_integer_labels_match_optax(dtype):
     got, (gx,) = value_and_grads(f, x, labels, argnums=(0,))
     want, (wx,) = value_and_grads(optax.losses.softmax_cross_entropy_with_integer_labels, f64(x), labels, argnums=(0,))
     assert got.dtype == x.dtype and gx.dtype == x.dtype
-    assert_close(got, want, dtype, "value")
-    assert_close(gx, wx, dtype, "grad")
+    close(got, want, dtype, "value")
+    close(gx, wx, dtype, "grad")
     c = jnp.ones(x.shape[0], x.dtype)
     g1 = jax.grad(lambda x: jnp.sum(c * f(x, labels)))(f64(x))
     np.testing.assert_allclose(g1, jax.nn.softmax(f64(x)) - jax.nn.one_hot(labels, x.shape[-1]), atol=1e-15)
@@ -185,8 +182,8 @@ def test_integer_labels_axes_and_where_match_optax(axis):
         want, (wx,) = value_and_grads(
             lambda x: optax.losses.softmax_cross_entropy_with_integer_labels(x, labels, axis=axis, **kw), x, argnums=(0,)
         )
-        assert_close(got, want, "float64", f"value {kw.keys()}")
-        assert_close(gx, wx, "float64", f"grad {kw.keys()}")
+        close(got, want, "float64", f"value {kw.keys()}")
+        close(gx, wx, "float64", f"grad {kw.keys()}")
 
 
 def test_integer_labels_extreme_logits():
@@ -215,11 +212,11 @@ def test_sigmoid_binary_cross_entropy_matches_optax(dtype):
     got, (gx, gt) = value_and_grads(losses.sigmoid_binary_cross_entropy, x, t)
     want, (wx, wt) = value_and_grads(optax.losses.sigmoid_binary_cross_entropy, f64(x), f64(t))
     assert got.dtype == x.dtype and gx.dtype == x.dtype
-    assert_close(got, want, dtype, "value")
-    assert_close(gx, wx, dtype, "d/dlogits")
-    assert_close(gt, wt, dtype, "d/dlabels")
+    close(got, want, dtype, "value")
+    close(gx, wx, dtype, "d/dlogits")
+    close(gt, wt, dtype, "d/dlabels")
     g = jax.grad(lambda x: losses.sigmoid_binary_cross_entropy(x, t).sum())(x)
-    assert_close(g, jax.nn.sigmoid(f64(x)) - f64(t), dtype, "σ − t")
+    close(g, jax.nn.sigmoid(f64(x)) - f64(t), dtype, "σ − t")
 
 
 @needs_optax
@@ -231,8 +228,8 @@ def test_sigmoid_binary_cross_entropy_extreme_logits(dtype):
     want_out = np.array([0, 0, 1e9, 1e9, 0, 0, np.log1p(np.exp(-30.0)), np.log1p(np.exp(-30.0))])
     want_g = np.array([0, 0, 1, -1, 0, 0, -np.exp(-30.0) / (1 + np.exp(-30.0)), np.exp(-30.0) / (1 + np.exp(-30.0))])
     c = np.random.default_rng(0).uniform(0.5, 2.0, out.shape)  # value_and_grads' cotangent
-    assert_close(out, want_out, dtype, "value")
-    assert_close(gx, c * want_g, dtype, "grad")
+    close(out, want_out, dtype, "value")
+    close(gx, c * want_g, dtype, "grad")
     assert np.isnan(np.asarray(optax.losses.sigmoid_binary_cross_entropy(x, t))[4:6]).all()  # optax: NaN at ±inf
 
 
@@ -247,10 +244,10 @@ def test_sum_of_squares_error_is_halved_sum_of_optax_squared_error(dtype):
     got, (gg, gt) = value_and_grads(losses.sum_of_squares_error, g, t)
     want, (wg, wt) = value_and_grads(lambda g, t: optax.losses.l2_loss(g, t).sum(-1), f64(g), f64(t))
     assert got.shape == (4,) and got.dtype == g.dtype
-    assert_close(got, want, dtype, "value")
-    assert_close(gg, wg, dtype, "d/doutputs")
-    assert_close(gt, wt, dtype, "d/dtargets")
-    assert_close(losses.sum_of_squares_error(g, t, axis=None), want.sum(), dtype, "axis=None")
+    close(got, want, dtype, "value")
+    close(gg, wg, dtype, "d/doutputs")
+    close(gt, wt, dtype, "d/dtargets")
+    close(losses.sum_of_squares_error(g, t, axis=None), want.sum(), dtype, "axis=None")
 
 
 @needs_optax
@@ -262,10 +259,10 @@ def test_squared_error_is_optax_squared_error(dtype):
     got, (gp, gt) = value_and_grads(losses.squared_error, p, t)
     want, (wp, wt) = value_and_grads(optax.losses.squared_error, f64(p), f64(t))
     assert got.shape == (4, 3) and got.dtype == p.dtype
-    assert_close(got, want, dtype, "value")
-    assert_close(gp, wp, dtype, "d/dpredictions")
-    assert_close(gt, wt, dtype, "d/dtargets")
-    assert_close(losses.squared_error(p), optax.losses.squared_error(f64(p)), dtype, "targets=None")
+    close(got, want, dtype, "value")
+    close(gp, wp, dtype, "d/dpredictions")
+    close(gt, wt, dtype, "d/dtargets")
+    close(losses.squared_error(p), optax.losses.squared_error(f64(p)), dtype, "targets=None")
 
 
 # --------------------------------------------------------------------------- what is saved, errors
@@ -324,7 +321,7 @@ def test_where_keeps_one_array_and_label_gradients_match_optax():
     _, (_, wt) = value_and_grads(lambda x, t: optax.losses.softmax_cross_entropy(x, t, where=where), x, t)
     # optax's label gradient is NaN at excluded entries; ours is 0 there and equal elsewhere
     assert np.all(np.asarray(gt)[~np.asarray(where)] == 0)
-    assert_close(jnp.where(where, gt, 0), jnp.where(where, wt, 0), "float64", "d/dlabels with where")
+    close(jnp.where(where, gt, 0), jnp.where(where, wt, 0), "float64", "d/dlabels with where")
 
 
 def test_backprop_rejects_activations_without_one_output_per_unit():
@@ -355,7 +352,7 @@ def test_integer_labels_flatten_a_tuple_axis_in_the_order_given(axis):
     labels = jnp.asarray(rng.integers(0, n, [logits.shape[d] for d in batch]))
     got = losses.softmax_cross_entropy_with_integer_labels(logits, labels, axis=axis)
     want = optax.losses.softmax_cross_entropy_with_integer_labels(f64(logits), labels, axis=axis)
-    assert_close(got, want, "float64", f"axis={axis}")
+    close(got, want, "float64", f"axis={axis}")
 
 
 # --------------------------------------------------------------------------- forward-mode twins
@@ -389,7 +386,7 @@ def test_forward_mode_twins_match_and_work_in_both_modes(name):
     g_twin = jax.grad(lambda *a: twin(*a).sum(), argnums)(*args)
     g_loss = jax.grad(lambda *a: loss(*a).sum(), argnums)(*args)
     for a, b in zip(g_twin, g_loss):
-        assert_close(a, b, "float64", "grad")
+        close(a, b, "float64", "grad")
     diff = [a for i, a in enumerate(args) if i in argnums]
     rest = [a for i, a in enumerate(args) if i not in argnums]
     check_grads(lambda *d: twin(*d, *rest), tuple(diff), order=2, modes=("fwd", "rev"))
@@ -405,7 +402,7 @@ def test_forward_mode_twin_with_where():
                                   losses.softmax_cross_entropy(x, t, where=where))
     jvp = jax.jvp(lambda x: fm.losses.softmax_cross_entropy(x, t, where=where), (x,), (jnp.ones_like(x),))[1]
     g = jax.grad(lambda x: losses.softmax_cross_entropy(x, t, where=where).sum())(x)
-    assert_close(jvp, jnp.sum(g * jnp.where(where, 1.0, 0.0), -1), "float64", "jvp")
+    close(jvp, jnp.sum(g * jnp.where(where, 1.0, 0.0), -1), "float64", "jvp")
 
 
 def test_squared_error_asks_for_equal_shapes_as_optax():

@@ -18,7 +18,7 @@ from jax_act import testing
 from jax_act._compat import saved_residuals
 from jax_act._engine import REGISTRY, public_function
 
-from _family import vjp_of
+from _helpers import vjp_of
 
 NAMES = list(REGISTRY)
 

@@ -21,7 +21,7 @@ import jax_act
 from jax_act._compat import saved_residuals
 from jax_act._engine import lookup
 
-from _family import DTYPES, F64, assert_close, sample, vjp_of
+from _helpers import DTYPES, F64, assert_close, sample, vjp_of
 
 sample = functools.partial(sample, scale=1.5)
 NAMES = ["sparsemax", "entmax15"]
