@@ -37,6 +37,10 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 Saves = Literal["output", "input"]
+# elementwise: f(x) entry by entry; gated: a ⊙ gate(b) of the halves along an axis;
+# axis_map: along an axis, shape kept (softmax, sparsemax); reduction: along an axis, the
+# axis reduced (logsumexp)
+Kind = Literal["elementwise", "gated", "axis_map", "reduction"]
 
 _HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
 
@@ -88,10 +92,7 @@ class Spec:
     """What the registry, ``jax-act list``, the README table and the testing kit know."""
 
     name: str
-    # elementwise: f(x) entry by entry; gated: a ⊙ gate(b) of the halves along an axis;
-    # axis_map: along an axis, shape kept (softmax, sparsemax); reduction: along an axis, the
-    # axis reduced (logsumexp)
-    kind: Literal["elementwise", "gated", "axis_map", "reduction"]
+    kind: Kind
     formula: str  # plain-text f
     derivative: str  # plain-text f'
     kinks: str  # the convention at non-differentiable points
@@ -963,7 +964,7 @@ def declare_explicit(
     derivative: Callable[..., jax.Array],
     reference: Callable[..., Any],
     static: Sequence[str],
-    kind: Literal["elementwise", "gated", "axis_map", "reduction"],
+    kind: Kind,
     formula: str,
     derivative_text: str,
     saves: str,
