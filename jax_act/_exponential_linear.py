@@ -9,7 +9,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from . import _kernels as k
-from ._engine import elementwise
+from ._engine import Probes, elementwise
 
 __all__ = ["elu", "celu", "selu"]
 
@@ -44,9 +44,7 @@ def _elu_reference(x: Array, alpha: ArrayLike) -> Array:
     kinks="elu'(0) = α (the x ≤ 0 branch), as jax.nn",
     jax_nn="elu",
     reference=lambda x, alpha=1.0: _elu_reference(x, alpha),
-    kink_points=(0.0,),
-    smooth=False,
-    test_params=({}, {"alpha": 0.5}),
+    probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"alpha": 0.5})),
 )
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Exponential linear unit.
@@ -104,9 +102,7 @@ def _celu(x: Array, alpha: ArrayLike, expm1=jnp.expm1) -> Array:
     kinks="none for the value's slope (celu'(0) = 1 from both sides); C¹, not C²",
     jax_nn="celu",
     reference=lambda x, alpha=1.0: jnp.where(x > 0, x, alpha * (jnp.exp(jnp.minimum(x, 0.0) / alpha) - 1)),
-    kink_points=(0.0,),
-    smooth=False,
-    test_params=({}, {"alpha": 2.0}),
+    probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"alpha": 2.0})),
 )
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
     r"""Continuously differentiable exponential linear unit.
@@ -158,8 +154,7 @@ def _selu_derivative(x: Array) -> Array:
     kinks="selu'(0) = λα (the x ≤ 0 branch), as jax.nn",
     jax_nn="selu",
     reference=lambda x: _SELU_SCALE * _elu_reference(x, _SELU_ALPHA),
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def selu(x: ArrayLike) -> Array:
     r"""Scaled exponential linear unit.

@@ -19,7 +19,7 @@ from jax.typing import ArrayLike
 
 from . import _kernels as k
 from ._smooth_rectifiers import _gelu_derivative, _gelu_reference, _gelu_value, _silu_derivative, _silu_value
-from ._engine import custom_pair, declare_explicit, float_input, widen
+from ._engine import Probes, custom_pair, declare_explicit, float_input, widen
 
 __all__ = ["glu", "swiglu", "geglu", "reglu"]
 
@@ -49,8 +49,7 @@ def gated_unit(
     reference: Callable[..., Array],
     kinks: str = "none (smooth)",
     jax_nn: str | None = None,
-    kink_points: tuple[float, ...] = (),
-    smooth: bool = True,
+    probes: Probes = Probes(),
     padded: bool = False,
     native: bool = False,
     jax_nn_gate: Callable[..., Array] | None = None,
@@ -72,85 +71,100 @@ def gated_unit(
     """
 
     def declare(stub: Callable[..., Any]) -> Callable[..., Array]:
-        name = stub.__name__
-        sig = inspect.signature(stub)
-        static = tuple(sig.parameters)[1:]  # axis and the options
-
-        def build(gate: Callable[..., Array], gate_and_prime: Callable[..., tuple[Array, Array]],
-                  native: bool = False) -> tuple:
-            """The core, its twin and the partials, for one level's gate."""
-
-            def halves(x: Array, axis: int) -> tuple[Array, Array]:
-                a, b = jnp.split(x if native else widen(x), 2, axis)
-                return a, b
-
-            def evaluate(st: tuple, x: Array) -> Array:
-                axis, opts = st
-                a, b = halves(x, axis)
-                return (a * gate(b, **dict(opts))).astype(x.dtype)
-
-            def partials(st: tuple, x: Array) -> tuple[Array, Array]:
-                """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
-                axis, opts = st
-                a, b = halves(x, axis)
-                act, prime = gate_and_prime(b, **dict(opts))
-                return act, a * prime
-
-            def jvp(st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
-                da, db = partials(st, xs[0])
-                ta, tb = halves(ts[0], st[0])
-                return (da * ta + db * tb).astype(y.dtype)
-
-            def vjp(st: tuple, x: Array, g: Array) -> tuple[Array]:
-                da, db = partials(st, x)
-                g = g.astype(da.dtype)
-                join = _unsplit if padded else lambda u, v, axis: jnp.concatenate([u, v], axis)
-                return (join(g * da, g * db, st[0]).astype(x.dtype),)
-
-            core, twin = custom_pair(evaluate, jvp=jvp, save=lambda st, xs, y: xs[0], vjp=vjp, barrier=not native)
-            return core, twin, partials
-
-        levels = {"default": build(gate, gate_and_prime, native)}
-        levels["highest"] = build(**highest) if highest else levels["default"]
-
-        def face(c: Callable, *args: Any, **kwargs: Any) -> Array:
-            bound = sig.bind(*args, **kwargs)
-            bound.apply_defaults()
-            x, axis = _split(name, bound.arguments["x"], bound.arguments["axis"])
-            opts = tuple((n, bound.arguments[n]) for n in static[1:])
-            return c((axis, opts), x)
-
-        def derivative(*args: Any, accuracy: str, **kwargs: Any) -> Array:
-            bound = sig.bind(*args, **kwargs)
-            bound.apply_defaults()
-            x, axis = _split(f"derivative({name})", bound.arguments["x"], bound.arguments["axis"])
-            opts = tuple((n, bound.arguments[n]) for n in static[1:])
-            return jnp.concatenate(levels[accuracy][2]((axis, opts), x), axis).astype(x.dtype)
-
-        face.__name__ = name
-        face.__doc__ = stub.__doc__
-        face.__wrapped__ = stub  # type: ignore[attr-defined] # inspect lands on the declaration
-        face.__signature__ = sig.replace(  # type: ignore[attr-defined]
-            parameters=[inspect.Parameter("core", inspect.Parameter.POSITIONAL_ONLY), *sig.parameters.values()]
-        )
+        levels = {"default": _GatedCore(gate, gate_and_prime, native=native, padded=padded)}
+        levels["highest"] = _GatedCore(**highest, padded=padded) if highest else levels["default"]
+        call = _GatedCall(stub)
         return declare_explicit(
-            core={level: c[0] for level, c in levels.items()},
-            twin={level: c[1] for level, c in levels.items()},
-            derivative=derivative,
+            core={level: c.vjp for level, c in levels.items()},
+            twin={level: c.twin for level, c in levels.items()},
+            derivative=call.derivative(levels),
             reference=reference,
-            static=static,
+            static=call.static,
             kind="gated",
             formula=formula,
             derivative_text=derivative_text,
             saves="input",
             kinks=kinks,
             jax_nn=jax_nn,
-            kink_points=kink_points,
-            smooth=smooth,
+            probes=probes,
             baseline=_plain_gated(jax_nn_gate, f"a * jax.nn.{jax_nn_gate.__name__}(b)") if jax_nn_gate else None,
-        )(face)
+        )(call.face())
 
     return declare
+
+
+class _GatedCore:
+    """One level's gate as a ``custom_vjp`` core (:attr:`vjp`) and its twin (:attr:`twin`),
+    both called as ``core((axis, opts), x)``; the backward pass keeps x alone."""
+
+    def __init__(self, gate: Callable[..., Array], gate_and_prime: Callable[..., tuple[Array, Array]],
+                 native: bool = False, padded: bool = False) -> None:
+        self.gate, self.gate_and_prime, self.native, self.padded = gate, gate_and_prime, native, padded
+        self.vjp, self.twin = custom_pair(self.evaluate, jvp=self._jvp, save=lambda st, xs, y: xs[0],
+                                          vjp=self._vjp, barrier=not native)
+
+    def halves(self, x: Array, axis: int) -> tuple[Array, Array]:
+        a, b = jnp.split(x if self.native else widen(x), 2, axis)
+        return a, b
+
+    def evaluate(self, st: tuple, x: Array) -> Array:
+        axis, opts = st
+        a, b = self.halves(x, axis)
+        return (a * self.gate(b, **dict(opts))).astype(x.dtype)
+
+    def partials(self, st: tuple, x: Array) -> tuple[Array, Array]:
+        """(∂f/∂a, ∂f/∂b) entry by entry: (gate(b), a ⊙ gate'(b))."""
+        axis, opts = st
+        a, b = self.halves(x, axis)
+        act, prime = self.gate_and_prime(b, **dict(opts))
+        return act, a * prime
+
+    def _jvp(self, st: tuple, xs: tuple, y: Array, ts: tuple) -> Array:
+        da, db = self.partials(st, xs[0])
+        ta, tb = self.halves(ts[0], st[0])
+        return (da * ta + db * tb).astype(y.dtype)
+
+    def _vjp(self, st: tuple, x: Array, g: Array) -> tuple[Array]:
+        da, db = self.partials(st, x)
+        g = g.astype(da.dtype)
+        join = _unsplit if self.padded else lambda u, v, axis: jnp.concatenate([u, v], axis)
+        return (join(g * da, g * db, st[0]).astype(x.dtype),)
+
+
+class _GatedCall:
+    """The stub's signature: ``x``, ``axis`` and the static options; the face around a core,
+    and the bare derivative."""
+
+    def __init__(self, stub: Callable[..., Any]) -> None:
+        self.stub, self.name = stub, stub.__name__
+        self.signature = inspect.signature(stub)
+        self.static = tuple(self.signature.parameters)[1:]  # axis and the options
+
+    def prepare(self, fname: str, args: tuple, kwargs: dict) -> tuple[Array, tuple]:
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        x, axis = _split(fname, bound.arguments["x"], bound.arguments["axis"])
+        return x, (axis, tuple((n, bound.arguments[n]) for n in self.static[1:]))
+
+    def face(self) -> Callable[..., Array]:
+        def face(c: Callable, *args: Any, **kwargs: Any) -> Array:
+            x, st = self.prepare(self.name, args, kwargs)
+            return c(st, x)
+
+        face.__name__ = self.name
+        face.__doc__ = self.stub.__doc__
+        face.__wrapped__ = self.stub  # type: ignore[attr-defined] # inspect lands on the declaration
+        face.__signature__ = self.signature.replace(  # type: ignore[attr-defined]
+            parameters=[inspect.Parameter("core", inspect.Parameter.POSITIONAL_ONLY), *self.signature.parameters.values()]
+        )
+        return face
+
+    def derivative(self, levels: dict[str, _GatedCore]) -> Callable[..., Array]:
+        def derivative(*args: Any, accuracy: str, **kwargs: Any) -> Array:
+            x, st = self.prepare(f"derivative({self.name})", args, kwargs)
+            return jnp.concatenate(levels[accuracy].partials(st, x), st[0]).astype(x.dtype)
+
+        return derivative
 
 
 def _unsplit(a: Array, b: Array, axis: int) -> Array:
@@ -335,8 +349,7 @@ def geglu(x: ArrayLike, axis: int = -1, approximate: bool = True) -> Array:
     reference=_plain_gated(lambda b: jnp.where(b > 0, b, 0)),
     jax_nn_gate=jax.nn.relu,
     kinks="∂/∂b = 0 at b = 0 (relu'(0) = 0, as jax.nn)",
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
     padded=True,
 )
 def reglu(x: ArrayLike, axis: int = -1) -> Array:

@@ -530,6 +530,26 @@ def linear_softmax_cross_entropy_with_integer_labels(
       >>> bool(jnp.allclose(loss, ref))
       True
     """
+    x, w, y, b, valid = _checked_arrays(hidden, weight, labels, bias, where)
+    smoothing, zl, cap = _checked_options(label_smoothing, z_loss, logit_soft_cap, reduction, chunk_size, chunk_budget)
+    v_local = w.shape[1]
+    vocab = v_local if vocab_axis_name is None else v_local * lax.axis_size(vocab_axis_name)
+    if vocab_axis_name is None:
+        _check_label_range(y, valid, vocab)
+
+    n = math.prod(y.shape)
+    o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
+    loss, lse = _fused(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
+    if reduction == "none":
+        loss = loss.reshape(y.shape)
+    if return_lse:
+        return loss, lax.stop_gradient(lse.reshape(y.shape))
+    return loss
+
+
+def _checked_arrays(hidden: Any, weight: Any, labels: Any, bias: Any, where: Any) -> tuple:
+    """``(hidden, weight, labels, bias, valid)`` checked against each other; ``valid`` the
+    ``where`` mask broadcast to the labels' shape (all True without one)."""
     x = check_array(FNAME, "hidden", hidden)
     w = check_array(FNAME, "weight", weight)
     y = check_array(FNAME, "labels", labels)
@@ -547,17 +567,21 @@ def linear_softmax_cross_entropy_with_integer_labels(
                          f"axis, {x.shape[:-1]}, got {y.shape}")
     if b is not None and b.shape != (w.shape[1],):
         raise ValueError(f"jax_act.{FNAME}: 'bias' must have shape ({w.shape[1]},), got {b.shape}")
+    if where is None:
+        return x, w, y, b, jnp.ones(y.shape, bool)
+    valid = check_array(FNAME, "where", where)
+    try:
+        return x, w, y, b, jnp.broadcast_to(valid.astype(bool), y.shape)
+    except ValueError:
+        raise ValueError(f"jax_act.{FNAME}: 'where' must broadcast to the shape of 'labels', {y.shape}, "
+                         f"got {valid.shape}") from None
+
+
+def _checked_options(label_smoothing: Any, z_loss: Any, logit_soft_cap: Any, reduction: Any, chunk_size: Any,
+                     chunk_budget: Any) -> tuple[float, float, float | None]:
+    """``(label_smoothing, z_loss, logit_soft_cap)`` as floats, the other options checked."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"jax_act.{FNAME}: 'reduction' must be one of {REDUCTIONS}, got {reduction!r}")
-    if where is None:
-        valid = jnp.ones(y.shape, bool)
-    else:
-        valid = check_array(FNAME, "where", where)
-        try:
-            valid = jnp.broadcast_to(valid.astype(bool), y.shape)
-        except ValueError:
-            raise ValueError(f"jax_act.{FNAME}: 'where' must broadcast to the shape of 'labels', {y.shape}, "
-                             f"got {valid.shape}") from None
     smoothing = _number("label_smoothing", label_smoothing, 0.0, 1.0)
     zl = _number("z_loss", z_loss, 0.0)
     cap = None if logit_soft_cap is None else _number("logit_soft_cap", logit_soft_cap, 0.0, open_low=True)
@@ -567,21 +591,14 @@ def linear_softmax_cross_entropy_with_integer_labels(
             raise ValueError(f"jax_act.{FNAME}: 'chunk_size' must be a positive int or a pair of them, got {chunk_size!r}")
     if chunk_budget is not None and (not isinstance(chunk_budget, (int, np.integer)) or chunk_budget <= 0):
         raise ValueError(f"jax_act.{FNAME}: 'chunk_budget' must be a positive number of bytes, got {chunk_budget!r}")
+    return smoothing, zl, cap
 
-    v_local = w.shape[1]
-    vocab = v_local if vocab_axis_name is None else v_local * lax.axis_size(vocab_axis_name)
-    if vocab_axis_name is None and _concrete(y) and _concrete(valid):
+
+def _check_label_range(y: Array, valid: Array, vocab: int) -> None:
+    """An unmasked label outside [0, V) is an error where the labels are concrete."""
+    if _concrete(y) and _concrete(valid):
         yn, vn = np.asarray(y), np.asarray(valid)
         bad = vn & ((yn < 0) | (yn >= vocab))
         if bad.any():
             raise ValueError(f"jax_act.{FNAME}: 'labels' must lie in [0, {vocab}) where 'where' is True; "
                              f"got {yn[bad].ravel()[:5].tolist()}")
-
-    n = math.prod(y.shape)
-    o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
-    loss, lse = _fused(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
-    if reduction == "none":
-        loss = loss.reshape(y.shape)
-    if return_lse:
-        return loss, lax.stop_gradient(lse.reshape(y.shape))
-    return loss

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import elementwise
+from ._engine import Probes, elementwise
 
 __all__ = ["relu6", "hard_sigmoid", "hard_silu", "hard_tanh", "sparse_sigmoid", "sparse_plus", "hard_swish"]
 
@@ -25,8 +25,7 @@ __all__ = ["relu6", "hard_sigmoid", "hard_silu", "hard_tanh", "sparse_sigmoid", 
     kinks="relu6'(0) = relu6'(6) = 0, as jax.nn",
     jax_nn="relu6",
     reference=lambda x: jnp.where(x <= 0, 0.0, jnp.where(x >= 6, 6.0, x)),
-    kink_points=(0.0, 6.0),
-    smooth=False,
+    probes=Probes(kink_points=(0.0, 6.0), smooth=False),
 )
 def relu6(x: ArrayLike) -> Array:
     r"""Rectified linear unit capped at 6.
@@ -70,8 +69,7 @@ def _hard_sigmoid_reference(x: Array) -> Array:
     kinks="hard_sigmoid'(±3) = 0, as jax.nn",
     jax_nn="hard_sigmoid",
     reference=_hard_sigmoid_reference,
-    kink_points=(-3.0, 3.0),
-    smooth=False,
+    probes=Probes(kink_points=(-3.0, 3.0), smooth=False),
 )
 def hard_sigmoid(x: ArrayLike) -> Array:
     r"""Hard sigmoid: a piecewise-linear sigmoid.
@@ -112,8 +110,7 @@ def _hard_silu_derivative(x: Array) -> Array:
     jax_nn="hard_silu",
     aliases=("hard_swish",),
     reference=lambda x: x * _hard_sigmoid_reference(x),
-    kink_points=(-3.0, 3.0),
-    smooth=False,
+    probes=Probes(kink_points=(-3.0, 3.0), smooth=False),
 )
 def hard_silu(x: ArrayLike) -> Array:
     r"""Hard SiLU (hard swish): :math:`x \cdot \mathrm{hard\_sigmoid}(x)`.
@@ -155,8 +152,7 @@ def _hard_tanh_mask(x: Array, y: Array) -> Array:
     keep_int=True,
     jax_nn="hard_tanh",
     reference=lambda x: jnp.where(x < -1, -1.0, jnp.where(x > 1, 1.0, x)),
-    kink_points=(-1.0, 1.0),
-    smooth=False,
+    probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def hard_tanh(x: ArrayLike) -> Array:
     r"""Hard tanh: :math:`x` clipped to :math:`[-1, 1]`.
@@ -203,8 +199,7 @@ def _sparse_sigmoid_code(x: Array, y: Array) -> Array:
     kinks="sparse_sigmoid'(±1) = 1/4 (the mean of the one-sided slopes), as jax.nn",
     jax_nn="sparse_sigmoid",
     reference=lambda x: jnp.clip(0.5 * (x + 1), 0.0, 1.0),
-    kink_points=(-1.0, 1.0),
-    smooth=False,
+    probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def sparse_sigmoid(x: ArrayLike) -> Array:
     r"""Sparse sigmoid: the derivative of :func:`sparse_plus` (Blondel et al. 2020, §6.2).
@@ -242,8 +237,7 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
     kinks="none for the slope (sparse_plus'(−1) = 0, sparse_plus'(1) = 1, as jax.nn); C¹, not C²",
     jax_nn="sparse_plus",
     reference=lambda x: jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4)),
-    kink_points=(-1.0, 1.0),
-    smooth=False,
+    probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def sparse_plus(x: ArrayLike) -> Array:
     r"""Sparse plus: a softplus with exact zeros and an exact linear tail.

@@ -18,7 +18,7 @@ import numpy as np
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import compute_dtype, custom_pair, declare_explicit, elementwise, float_input
+from ._engine import Probes, compute_dtype, custom_pair, declare_explicit, elementwise, float_input
 
 __all__ = ["relu", "leaky_relu", "identity", "prelu", "rrelu", "threshold", "hard_shrink", "soft_shrink", "relu2", "squared_relu"]
 
@@ -33,8 +33,7 @@ __all__ = ["relu", "leaky_relu", "identity", "prelu", "rrelu", "threshold", "har
     keep_int=True,
     jax_nn="relu",
     reference=lambda x: jnp.where(x > 0, x, jnp.zeros_like(x)),
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def relu(x: ArrayLike) -> Array:
     r"""Rectified linear unit.
@@ -77,9 +76,7 @@ def _sign_mask(x: Array, y: Array) -> Array:
     kinks="leaky_relu'(0) = 1 (the x ≥ 0 branch), as jax.nn; PyTorch gives α",
     jax_nn="leaky_relu",
     reference=lambda x, negative_slope=1e-2: jnp.where(x >= 0, x, negative_slope * x),
-    kink_points=(0.0,),
-    smooth=False,
-    test_params=({}, {"negative_slope": 0.2}),
+    probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"negative_slope": 0.2})),
 )
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
     r"""Leaky rectified linear unit.
@@ -166,9 +163,7 @@ def _slope_where(nonneg: Array, slope: Array) -> Array:
     derivative_text="1 if x ≥ 0 else a; ∂/∂a = x if x < 0 else 0",
     kinks="prelu'(0) = 1 (the x ≥ 0 branch), as jax_act.leaky_relu and jax.nn.leaky_relu; PyTorch gives a",
     reference=lambda x, negative_slope: jnp.maximum(x, 0) + negative_slope * jnp.minimum(x, 0),
-    kink_points=(0.0,),
-    smooth=False,
-    test_params=({"negative_slope": 0.25}, {"negative_slope": -0.5}),
+    probes=Probes(kink_points=(0.0,), smooth=False, test_params=({"negative_slope": 0.25}, {"negative_slope": -0.5})),
 )
 def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
     r"""Parametric rectified linear unit (PyTorch's ``F.prelu``), with a learned slope.
@@ -295,8 +290,7 @@ def _rrelu_reference(x: Any, key: Any = None, lower: float = 1 / 8, upper: float
     derivative_text="1 if x ≥ 0 else a (the same a, drawn again from the key)",
     saves="sign mask (1 byte) and the PRNG key; the slopes are drawn again from the key",
     kinks="rrelu'(0) = 1 (the x ≥ 0 branch), as jax_act.leaky_relu; PyTorch gives the slope",
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
     r"""Randomized leaky rectified linear unit (PyTorch's ``F.rrelu``, Xu et al. 2015).
@@ -354,8 +348,7 @@ def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8
     derivative_text="1 if x > t else 0; ∂/∂v = 1 if x ≤ t else 0; ∂/∂t = 0",
     kinks="at x = t: value v, derivative 0, ∂/∂v = 1, as PyTorch (f jumps there unless v = t)",
     reference=lambda x, threshold, value: jnp.where(x > threshold, x, value),
-    smooth=False,
-    test_params=({"threshold": 0.5, "value": -1.0}, {"threshold": -1.5, "value": 2.0}),
+    probes=Probes(smooth=False, test_params=({"threshold": 0.5, "value": -1.0}, {"threshold": -1.5, "value": 2.0})),
 )
 def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
     r"""Threshold (PyTorch's ``F.threshold``): keep ``x`` above ``threshold``, else ``value``.
@@ -415,9 +408,7 @@ def _outside_dead_zone(y: Array, lambd: Array) -> Array:
     derivative_text="1 if y ≠ 0 (|x| > λ) else 0; ∂/∂λ = 0",
     kinks="hard_shrink'(±λ) = 0 and hard_shrink(±λ) = 0 (the dead zone includes ±λ), as PyTorch",
     reference=lambda x, lambd=0.5: jnp.where(jnp.abs(x) > lambd, x, 0),
-    kink_points=(-0.5, 0.5),
-    smooth=False,
-    test_params=({}, {"lambd": 1.5}),
+    probes=Probes(kink_points=(-0.5, 0.5), smooth=False, test_params=({}, {"lambd": 1.5})),
 )
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     r"""Hard shrinkage (PyTorch's ``F.hardshrink``).
@@ -462,9 +453,7 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     derivative_text="1 if y ≠ 0 (|x| > λ) else 0; ∂/∂λ = −sign(y)",
     kinks="soft_shrink'(±λ) = 0 (the dead zone includes ±λ), as PyTorch",
     reference=lambda x, lambd=0.5: jnp.where(jnp.abs(x) > lambd, x - jnp.sign(x) * lambd, 0),
-    kink_points=(-0.5, 0.5),
-    smooth=False,
-    test_params=({}, {"lambd": 1.5}),
+    probes=Probes(kink_points=(-0.5, 0.5), smooth=False, test_params=({}, {"lambd": 1.5})),
 )
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     r"""Soft shrinkage (PyTorch's ``F.softshrink``): the proximal map of :math:`\lambda|x|`.
@@ -512,8 +501,7 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     kinks="relu2 is C¹: relu2'(0) = 0 exactly; relu2'' jumps at 0 (0 for x < 0, 2 for x > 0)",
     aliases=("squared_relu",),
     reference=lambda x: jnp.square(jnp.maximum(x, 0)),
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def relu2(x: ArrayLike) -> Array:
     r"""Squared rectified linear unit (alias ``squared_relu``; So et al. 2021, "Primer").

@@ -14,7 +14,7 @@ from jax import Array, lax
 from jax.typing import ArrayLike
 
 from . import _kernels as k
-from ._engine import elementwise
+from ._engine import Probes, elementwise
 
 __all__ = ["sigmoid", "tanh", "log_sigmoid", "log1mexp", "soft_sign", "tanh_shrink"]
 
@@ -174,7 +174,7 @@ def _log1mexp(x: Array, expm1=jnp.expm1) -> Array:
     kinks="none on x > 0 (undefined for x < 0; −inf with gradient inf at 0, as jax.nn)",
     jax_nn="log1mexp",
     reference=lambda x: jnp.where(x > 2, jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x))),
-    domain=(0.0, float("inf")),
+    probes=Probes(domain=(0.0, float("inf"))),
 )
 def log1mexp(x: ArrayLike) -> Array:
     r"""Numerically stable :math:`\log(1 - e^{-x})`, for :math:`x > 0`.
@@ -219,8 +219,7 @@ def log1mexp(x: ArrayLike) -> Array:
     kinks="none for the slope (soft_sign'(0) = 1); C¹, not C²",
     jax_nn="soft_sign",
     reference=lambda x: x / (1 + jnp.abs(x)),
-    kink_points=(0.0,),
-    smooth=False,
+    probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def soft_sign(x: ArrayLike) -> Array:
     r"""Soft-sign activation.

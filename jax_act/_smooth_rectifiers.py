@@ -12,7 +12,7 @@ from jax.scipy.special import ndtr
 from jax.typing import ArrayLike
 
 from . import _kernels as k
-from ._engine import elementwise
+from ._engine import Probes, elementwise
 
 __all__ = ["gelu", "silu", "mish", "softplus", "squareplus", "swish", "quick_gelu"]
 
@@ -59,7 +59,7 @@ def _gelu_reference(x: Array, approximate: bool = True) -> Array:
     kinks="none (smooth)",
     jax_nn="gelu",
     reference=_gelu_reference,
-    test_params=({}, {"approximate": False}),
+    probes=Probes(test_params=({}, {"approximate": False})),
 )
 def gelu(x: ArrayLike, approximate: bool = True) -> Array:
     r"""Gaussian error linear unit.
@@ -334,7 +334,7 @@ def _squareplus_stable(x: Array, b: Array) -> Array:
     kinks="none (smooth) for b > 0",
     jax_nn="squareplus",
     reference=lambda x, b=4: jnp.where(x > 0, (x + jnp.sqrt(x * x + b)) / 2, b / (2 * (jnp.sqrt(x * x + b) - x))),
-    test_params=({}, {"b": 1.0}),
+    probes=Probes(test_params=({}, {"b": 1.0})),
 )
 def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
     r"""Squareplus activation (So, 2021), a smooth relu with smoothness parameter :math:`b > 0`.

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import along_axis, check_axis, flatten_axes
+from ._engine import Probes, along_axis, check_axis, flatten_axes
 
 __all__ = ["sparsemax", "entmax15"]
 
@@ -121,7 +121,7 @@ def _plain_entmax(z_of: Callable[[Array], Array], power: int) -> Callable[..., A
     derivative_text="J = diag(s) − s sᵀ/|S|, s = [y > 0]; JVP s ⊙ (v − ⟨s, v⟩/|S|)",
     kinks="where an entry leaves the support (x_i = τ) the smaller support's Jacobian: gradient 0 there",
     reference=_plain_entmax(lambda x: x, 1),
-    smooth=False,
+    probes=Probes(smooth=False),
     half_from_input=False,  # the products read only the support from y: exact from 16 bits
 )
 def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
@@ -166,7 +166,7 @@ def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> 
     derivative_text="J = diag(s) − s sᵀ/Σs, s = √y; JVP s ⊙ v − s ⟨s, v⟩/Σs",
     kinks="none: C¹ (the second derivative jumps where an entry leaves the support)",
     reference=_plain_entmax(lambda x: x / 2, 2),
-    smooth=False,
+    probes=Probes(smooth=False),
     half_from_input=False,  # √y from a 16-bit y: 99.9% correctly rounded, and no sort again
 )
 def entmax15(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:

@@ -44,9 +44,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
+from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
-from ._engine import check_array, check_axis, check_where, compute_dtype, lookup
+from ._engine import check_array, check_axis, check_where, compute_dtype, custom_pair, lookup
 from ._kernels import softplus
 from ._linear_ce import linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
@@ -109,38 +110,31 @@ def _times(label: Array, logp: Array) -> Array:
     return jnp.where(label == 0, 0, label * logp)
 
 
-def _twin(evaluate: Callable) -> Callable:
-    """A loss's forward-mode twin: a ``custom_jvp`` function of ``(static, *xs)`` whose JVP is
-    the same closed form, Σ_axes ẋ · ∂L/∂x over the inputs. ``evaluate(static, *xs)`` gives
-    ``(loss, reduced axes, ∂L/∂x for each x (None: not differentiable))``; JAX transposes the
-    JVP for reverse mode, so the twin works under both."""
+def _loss_pair(grads_of: Callable, *, save: Callable, vjp: Callable, symbolic_zeros: bool = False) -> tuple:
+    """A loss's ``custom_vjp`` core and its forward-mode twin, from the engine's
+    :func:`~jax_act.engine.custom_pair`. ``grads_of(static, *xs)`` gives ``(loss, reduced
+    axes, ∂L/∂x for each x (None: not differentiable))``: the loss is the value, and the twin's
+    JVP is the same closed form, Σ_axes ẋ · ∂L/∂x (JAX transposes it for reverse mode, so the
+    twin works under both). ``save`` and ``vjp`` are the core's: they keep less than every
+    gradient (see each loss)."""
 
-    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-    def twin(static: Any, *xs: Any) -> Array:
-        return evaluate(static, *xs)[0]
-
-    def jvp(static: Any, xs: tuple, ts: tuple) -> tuple[Array, Array]:
-        loss, axes, *grads = evaluate(static, *xs)
+    def jvp(static: Any, xs: tuple, loss: Array, ts: tuple) -> Array:
+        _, axes, *grads = grads_of(static, *xs)
         out = jnp.zeros_like(loss)
         for t, g in zip(ts, grads):
             if g is None or t is None or t.dtype == jax.dtypes.float0:
                 continue
             out = out + jnp.sum(t.astype(g.dtype) * g, axes).astype(loss.dtype)
-        return loss, out
+        return out
 
-    twin.defjvp(jvp)
-    return twin
+    return custom_pair(lambda static, *xs: grads_of(static, *xs)[0], jvp=jvp, save=save, vjp=vjp,
+                       symbolic_zeros=symbolic_zeros)
 
 
 # --------------------------------------------------------------------------- softmax cross entropy
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _sce(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> Array:
-    return _sce_fwd_values(axes, x, t, mask)[0].astype(jnp.result_type(x, t))
-
-
-def _sce_fwd_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple[Array, Array, Array]:
+def _sce_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple[Array, Array, Array]:
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
     if mask is not None:  # masked entries take no part, whatever they hold
@@ -148,22 +142,26 @@ def _sce_fwd_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | Non
     logp = _log_softmax(xc, axes)
     loss = -jnp.sum(_times(tc, logp), axes)
     dx = jnp.sum(tc, axes, keepdims=True) * jnp.exp(logp) - tc  # (Σt)·S − t
-    return loss, dx, logp
-
-
-def _sce_fwd(axes: tuple[int, ...], x: Any, t: Any, mask: Any) -> tuple[Array, tuple]:
-    mask = getattr(mask, "value", mask)  # None arrives bare
-    loss, dx, logp = _sce_fwd_values(axes, x.value, t.value, mask)
-    out = loss.astype(jnp.result_type(x.value, t.value))
     if mask is not None:  # excluded entries: no gradient for their labels either
         logp = jnp.where(mask, logp, 0)
+    return loss.astype(jnp.result_type(x, t)), dx.astype(x.dtype), logp
+
+
+def _sce_grads(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
+    loss, dx, logp = _sce_values(axes, x, t, mask)
+    return loss, axes, dx, (-logp).astype(t.dtype), None
+
+
+def _sce_save(axes: tuple[int, ...], xs: tuple, loss: Array) -> tuple:
     # Saved: the gradient (one array the size of the logits); −log p only if labels need it.
-    return out, (dx.astype(x.value.dtype), logp.astype(t.value.dtype) if t.perturbed else None)
+    x, t, mask = xs
+    _, dx, logp = _sce_values(axes, x.value, t.value, getattr(mask, "value", mask))
+    return dx, logp.astype(t.value.dtype) if t.perturbed else None
 
 
 def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
     dx, logp = res
-    if isinstance(g, jax.custom_derivatives.SymbolicZero):
+    if isinstance(g, SymbolicZero):
         return None, None, None
     g = jnp.expand_dims(g.astype(compute_dtype(g.dtype)), axes)
     gx = (g * dx).astype(dx.dtype)
@@ -171,16 +169,7 @@ def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
     return gx, gt, None
 
 
-_sce.defvjp(_sce_fwd, _sce_bwd, symbolic_zeros=True)
-
-
-def _sce_grads(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
-    loss, dx, logp = _sce_fwd_values(axes, x, t, mask)
-    logp = logp if mask is None else jnp.where(mask, logp, 0)
-    return loss.astype(jnp.result_type(x, t)), axes, dx.astype(x.dtype), (-logp).astype(t.dtype), None
-
-
-_sce_twin = _twin(_sce_grads)
+_sce, _sce_twin = _loss_pair(_sce_grads, save=_sce_save, vjp=_sce_bwd, symbolic_zeros=True)
 
 
 @functools.partial(jax.jit, static_argnames=("axis", "twin"))
@@ -243,11 +232,6 @@ def softmax_cross_entropy(
 # --------------------------------------------------------------------------- integer labels
 
 
-@jax.custom_vjp
-def _sce_int(x: Array, label: Array, mask: Array | None) -> Array:
-    return _sce_int_values(x, label, mask)[0].astype(x.dtype)
-
-
 def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
     """Along the last axis. optax's convention: the label's logit is read even where masked."""
     cdt = compute_dtype(x.dtype)
@@ -272,25 +256,19 @@ def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, 
     return loss, dx
 
 
-def _sce_int_fwd(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
-    loss, dx = _sce_int_values(x, label, mask)
-    return loss.astype(x.dtype), dx.astype(x.dtype)  # saved: the gradient, logits-sized
-
-
-def _sce_int_bwd(dx: Array, g: Array) -> tuple:
-    gx = (g.astype(compute_dtype(g.dtype))[..., None] * dx).astype(dx.dtype)
-    return gx, None, None
-
-
-_sce_int.defvjp(_sce_int_fwd, _sce_int_bwd)
-
-
 def _sce_int_grads(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
     loss, dx = _sce_int_values(x, label, mask)
     return loss.astype(x.dtype), (-1,), dx.astype(x.dtype), None, None
 
 
-_sce_int_twin = _twin(_sce_int_grads)
+def _sce_int_bwd(_: Any, dx: Array, g: Array) -> tuple:
+    gx = (g.astype(compute_dtype(g.dtype))[..., None] * dx).astype(dx.dtype)
+    return gx, None, None
+
+
+# Saved: the gradient, logits-sized.
+_sce_int, _sce_int_twin = _loss_pair(_sce_int_grads, save=lambda _, xs, loss: _sce_int_grads(_, *xs)[2],
+                                     vjp=_sce_int_bwd)
 
 
 @functools.partial(jax.jit, static_argnames=("axis", "twin"))
@@ -315,7 +293,7 @@ def _softmax_cross_entropy_int(logits, labels, axis, where, twin=False):
     x = x.transpose(batch + axes).reshape(*batch_shape, -1)
     if mask is not None:
         mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
-    return _sce_int_twin((), x, label, mask) if twin else _sce_int(x, label, mask)
+    return (_sce_int_twin if twin else _sce_int)((), x, label, mask)
 
 
 def softmax_cross_entropy_with_integer_labels(
@@ -359,11 +337,6 @@ def softmax_cross_entropy_with_integer_labels(
 # --------------------------------------------------------------------------- sigmoid BCE
 
 
-@jax.custom_vjp
-def _bce(x: Array, t: Array) -> Array:
-    return _bce_values(x, t)[0].astype(x.dtype)
-
-
 def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
@@ -372,29 +345,26 @@ def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
     return loss, jax.lax.logistic(xc) - tc
 
 
-def _bce_fwd(x: Any, t: Any) -> tuple[Array, tuple]:
-    loss, dx = _bce_values(x.value, t.value)
-    # Saved: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x).
-    return loss.astype(x.value.dtype), (dx.astype(x.value.dtype), x.value if t.perturbed else None)
-
-
-def _bce_bwd(res: tuple, g: Any) -> tuple:
-    dx, x = res
-    if isinstance(g, jax.custom_derivatives.SymbolicZero):
-        return None, None
-    g = g.astype(compute_dtype(g.dtype))
-    return (g * dx).astype(dx.dtype), None if x is None else (-g * x).astype(x.dtype)
-
-
-_bce.defvjp(_bce_fwd, _bce_bwd, symbolic_zeros=True)
-
-
 def _bce_grads(_: Any, x: Array, t: Array) -> tuple:
     loss, dx = _bce_values(x, t)
     return loss.astype(x.dtype), (), dx.astype(x.dtype), (-x).astype(t.dtype)
 
 
-_bce_twin = _twin(_bce_grads)
+def _bce_save(_: Any, xs: tuple, loss: Array) -> tuple:
+    # Saved: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x).
+    x, t = xs
+    return _bce_values(x.value, t.value)[1].astype(x.value.dtype), x.value if t.perturbed else None
+
+
+def _bce_bwd(_: Any, res: tuple, g: Any) -> tuple:
+    dx, x = res
+    if isinstance(g, SymbolicZero):
+        return None, None
+    g = g.astype(compute_dtype(g.dtype))
+    return (g * dx).astype(dx.dtype), None if x is None else (-g * x).astype(x.dtype)
+
+
+_bce, _bce_twin = _loss_pair(_bce_grads, save=_bce_save, vjp=_bce_bwd, symbolic_zeros=True)
 
 
 @functools.partial(jax.jit, static_argnames=("twin",))
@@ -404,7 +374,7 @@ def _sigmoid_binary_cross_entropy(logits, labels, twin=False):
     t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
     shape = _broadcast(fname, ("logits", "labels"), x, t)
     x, t = jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape)
-    return _bce_twin((), x, t) if twin else _bce(x, t)
+    return (_bce_twin if twin else _bce)((), x, t)
 
 
 def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
@@ -441,35 +411,29 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
 # --------------------------------------------------------------------------- squared errors and the worked example
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _sq(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> Array:
-    return _sq_fwd(axes, half, g, t)[0]
-
-
-def _sq_fwd(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> tuple[Array, Array]:
+def _sq_values(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> tuple[Array, Array]:
     d = g - t
     cdt = compute_dtype(d.dtype)
     e = jnp.sum(jnp.square(d.astype(cdt)), axes)  # axes () : elementwise
-    return (0.5 * e if half else e).astype(d.dtype), d  # saved: g − t
+    return (0.5 * e if half else e).astype(d.dtype), d
 
 
-def _sq_bwd(axes: tuple[int, ...], half: bool, d: Array, ct: Array) -> tuple[Array, Array]:
+def _sq_grads(static: tuple, g: Array, t: Array) -> tuple:
+    axes, half = static
+    loss, d = _sq_values(axes, half, g, t)
+    d = d if half else 2 * d
+    return loss, axes, d, -d
+
+
+def _sq_bwd(static: tuple, d: Array, ct: Array) -> tuple[Array, Array]:
+    axes, half = static
     c = jnp.expand_dims(ct.astype(compute_dtype(ct.dtype)), axes)
     gd = ((c if half else 2 * c) * d).astype(d.dtype)
     return gd, -gd
 
 
-_sq.defvjp(_sq_fwd, _sq_bwd)
-
-
-def _sq_grads(static: tuple, g: Array, t: Array) -> tuple:
-    axes, half = static
-    loss, d = _sq_fwd(axes, half, g, t)
-    d = d if half else 2 * d
-    return loss, axes, d, -d
-
-
-_sq_twin = _twin(_sq_grads)
+# Saved: g − t, one array for both gradients.
+_sq, _sq_twin = _loss_pair(_sq_grads, save=lambda static, xs, loss: _sq_values(*static, *xs)[1], vjp=_sq_bwd)
 
 
 @functools.partial(jax.jit, static_argnames=("fname", "axis", "half", "twin"))
@@ -483,7 +447,7 @@ def _squared(fname, outputs, targets, axis, half, twin=False):
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
     axes = () if axis == () else check_axis(f"losses.{fname}", axis, len(shape))
-    return _sq_twin((axes, half), g, t) if twin else _sq(axes, half, g, t)
+    return (_sq_twin if twin else _sq)((axes, half), g, t)
 
 
 def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:

@@ -372,7 +372,7 @@ class Case:
 
     def kinks(self) -> tuple[float, ...]:
         """Declared kinks plus ± each numeric parameter value (threshold-like parameters)."""
-        pts = [float(k) for k in self.spec.kink_points]
+        pts = [float(k) for k in self.spec.probes.kink_points]
         for _, v in (*self.params, *self.options):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 pts += [float(v), -float(v)]
@@ -382,7 +382,7 @@ class Case:
     def points(self, n: int, *, lo: float = -2.7, hi: float = 2.3, gap: float = 0.05) -> np.ndarray:
         """``n`` float64 points inside the domain (at least 0.3 from a finite end, where a function
         such as log1mexp is singular), at least ``gap`` away from every kink."""
-        dlo, dhi = self.spec.domain
+        dlo, dhi = self.spec.probes.domain
         a = max(lo, dlo + 0.3) if np.isfinite(dlo) else lo
         b = min(hi, dhi - 0.3) if np.isfinite(dhi) else hi
         if a >= b:  # a narrow domain: use its interior
@@ -428,7 +428,7 @@ def _build(act: Activation, all_params: bool) -> list[Case] | None:
     names = list(sig.parameters)
     rest = sig.parameters
     out = []
-    first, *more = spec.test_params
+    first, *more = spec.probes.test_params
     for tp in [first, *(tp for tp in more if all_params or set(tp) <= set(spec.static))]:
         options: dict[str, Any] = {}
         params: dict[str, Any] = {}
@@ -505,9 +505,9 @@ def check_activation(
         twin = twin or functools.partial(act.forward_mode, accuracy=level)
         if jax_nn is None and act.spec.jax_nn:
             jax_nn = getattr(jax.nn, act.spec.jax_nn)
-        kink_points = act.spec.kink_points if kink_points is None else kink_points
-        domain = act.spec.domain if domain is None else domain
-        params = act.spec.test_params if params is None else params
+        kink_points = act.spec.probes.kink_points if kink_points is None else kink_points
+        domain = act.spec.probes.domain if domain is None else domain
+        params = act.spec.probes.test_params if params is None else params
     if reference is None:
         raise TypeError("jax_act.testing.check_activation: argument 'reference' is required for an unregistered function")
     kink_points = tuple(kink_points or ())
@@ -578,74 +578,105 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, dtypes, pset, kink_point
     bases = [tuple(map(_f64, o)) for o in _vjp_many(baseline, ins[:n], gd[:n], pss[:n])] if baseline is not None else None
     rows = []
     for i, dtype in enumerate(dtypes):
-        problems: list[str] = []
         (y, dx), (yr, dxr) = ours[i], refs[i]
         m = len(samples[i])
-        if y.shape == xk[i].shape:  # shape-preserving: the samples are the first m entries
-            y_s, dx_s, yr_s, dxr_s = y[:m], dx[:m], yr[:m], dxr[:m]
-        else:  # reduces: xk holds the samples alone
-            y_s, dx_s, yr_s, dxr_s = y, dx, yr, dxr
-        # where the oracle overflows the dtype, the right answer is ±inf: not an error
-        okv, okg = np.isfinite(rounded(yr_s, dtype)), np.isfinite(rounded(dxr_s, dtype))
-        # values: mixed error, relative to the input's magnitude too (rows: their largest entry)
-        xs = samples[i] if samples[i].ndim == 1 else np.abs(samples[i]).max(-1, keepdims=True)
-        xs = np.broadcast_to(xs, y_s.shape) if np.ndim(xs) and y_s.ndim == np.ndim(xs) else 0.0
-        ev = float(normalized_error(y_s[okv], yr_s[okv], dtype, np.asarray(xs)[okv] if np.ndim(xs) else 0.0).max(initial=0.0))
-        eg = float(normalized_error(dx_s[okg], dxr_s[okg], dtype).max(initial=0.0))
-        bound_v = bound_g = TOLERANCE
-        if bases is not None:  # the baseline's errors on the same samples, measured the same way
-            yb, dxb = (a[:m] if y.shape == xk[i].shape else a for a in bases[i])
-            with np.errstate(all="ignore"):
-                bound_v = max(TOLERANCE, float(normalized_error(yb[okv], yr_s[okv], dtype, np.asarray(xs)[okv] if np.ndim(xs) else 0.0).max(initial=0.0)))
-                bound_g = max(TOLERANCE, float(normalized_error(dxb[okg], dxr_s[okg], dtype).max(initial=0.0)))
-        if ev > bound_v:
-            problems.append(f"value error {ev:.3g} eps" + (f" (baseline {bound_v:.3g})" if bound_v > TOLERANCE else ""))
-        if eg > bound_g:
-            problems.append(f"gradient error {eg:.3g} eps" + (f" (baseline {bound_g:.3g})" if bound_g > TOLERANCE else ""))
+        shaped = y.shape == xk[i].shape  # shape-preserving: the samples are the first m entries
+        base = None if bases is None else tuple(a[:m] if shaped else a for a in bases[i])
+        ev, eg, problems = _error_problems(samples[i], y[:m] if shaped else y, dx[:m] if shaped else dx,
+                                           yr[:m] if shaped else yr, dxr[:m] if shaped else dxr, base, dtype)
         vs = yo = dxo = None
-        ye, dxe = ours[n + i]
         if nns is not None:
-            yo, dxo = nns[i]
-            ok, okg = ~np.isnan(yo), ~np.isnan(dxo)
-            vs = float(max(normalized_error(y[ok], yo[ok], dtype).max(initial=0.0),
-                           normalized_error(dx[okg], dxo[okg], dtype).max(initial=0.0)))
-            # at the kinks jax.nn's convention is the law; elsewhere jax.nn may be the one off
-            kink_y, kink_dx = np.zeros(y.shape, bool), np.zeros(dx.shape, bool)
-            if y.shape == xk[i].shape:
-                kink_y[m:] = kink_dx[m:] = True
-
-            def behind(a: np.ndarray, b: np.ndarray, oracle: np.ndarray, at: np.ndarray) -> np.ndarray:
-                return _behind(a, b, np.where(at, np.nan, oracle), dtype) | (at & _behind(a, b, None, dtype))
-
-            if behind(y, yo, yr, kink_y).any() or behind(dx, dxo, dxr, kink_dx).any():
-                problems.append(f"differs from jax.nn by {vs:.3g} eps, and is not closer to the oracle")
+            vs, more = _jax_nn_problems((y, dx), nns[i], (yr, dxr), m if shaped else None, dtype)
+            problems += more
             yo, dxo = nns[n + i]
+        ye, dxe = ours[n + i]
         problems += _edge_problems(edges[i], ye, dxe, yo, dxo, dtype, *refs[n + i])
         if ours[2 * n + i][1].shape != empty[i].shape:
             problems.append("empty input: wrong gradient shape")
         if finite_differences and dtype == "float64":
-            xf = _shaped(act, _away_from_kinks(sample_inputs(dtype, domain, 25), kink_points, FD_MARGIN))
-            flat = xf.reshape(len(xf), -1)
-            # finite differences step by ~1e-4: stay clear of the domain's edges (log1mexp at 0)
-            clear = (np.abs(flat) < 20) & (flat - domain[0] > 0.05) & (domain[1] - flat > 0.05)
-            xf = xf[np.all(clear, axis=1)]
-            # one shape for every activation: check_grads' own eager arithmetic then compiles
-            # once per run, not once per activation
-            xf = xf[np.linspace(0, len(xf) - 1, FD_POINTS // xf[0].size).round().astype(int)] if len(xf) else xf
-            fp = float_params(fn, pset, act.spec.params) if act is not None else {}
-            try:
-                check_finite_differences(fn, xf, twin, wrt=tuple(fp), **{**pset, **{k: float(v) for k, v in fp.items()}})
-            except AssertionError as err:
-                problems.append(f"finite differences: {str(err).splitlines()[0]}")
-            if fp:
-                problems += _partials_problems(fn, reference, xf, {**pset, **fp}, tuple(fp))
-        xb = jnp.asarray(samples[i], dtype)
-        saved = bytes_saved(fn, xb, **ps[i])
-        nn_saved = bytes_saved(jax_nn, xb, **ps[i]) if jax_nn is not None else None
-        if nn_saved is not None and saved > nn_saved:
-            problems.append(f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}")
-        rows.append(Row(name, dtype, dict(label), ev, eg, vs, saved, nn_saved, problems))
+            problems += _finite_difference_problems(act, fn, twin, reference, pset, kink_points, domain)
+        saved, nn_saved, more = _memory_problems(fn, jax_nn, jnp.asarray(samples[i], dtype), ps[i])
+        rows.append(Row(name, dtype, dict(label), ev, eg, vs, saved, nn_saved, problems + more))
     return rows
+
+
+def _error_problems(sample: np.ndarray, y: np.ndarray, dx: np.ndarray, yr: np.ndarray, dxr: np.ndarray,
+                    base: tuple | None, dtype: Any) -> tuple[float, float, list[str]]:
+    """Value and gradient errors against the float64 reference on the samples; the bound is
+    :data:`TOLERANCE`, or the baseline's (``base``: its value and gradient) own error where
+    that is larger (the default level)."""
+    # where the oracle overflows the dtype, the right answer is ±inf: not an error
+    okv, okg = np.isfinite(rounded(yr, dtype)), np.isfinite(rounded(dxr, dtype))
+    # values: mixed error, relative to the input's magnitude too (rows: their largest entry)
+    xs = sample if sample.ndim == 1 else np.abs(sample).max(-1, keepdims=True)
+    xs = np.broadcast_to(xs, y.shape) if np.ndim(xs) and y.ndim == np.ndim(xs) else 0.0
+    scale = np.asarray(xs)[okv] if np.ndim(xs) else 0.0
+
+    def errors(v: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+        return (float(normalized_error(v[okv], yr[okv], dtype, scale).max(initial=0.0)),
+                float(normalized_error(g[okg], dxr[okg], dtype).max(initial=0.0)))
+
+    ev, eg = errors(y, dx)
+    bound_v = bound_g = TOLERANCE
+    if base is not None:  # the baseline's errors on the same samples, measured the same way
+        with np.errstate(all="ignore"):
+            bound_v, bound_g = (max(TOLERANCE, e) for e in errors(*base))
+    problems = []
+    for what, e, bound in (("value", ev, bound_v), ("gradient", eg, bound_g)):
+        if e > bound:
+            problems.append(f"{what} error {e:.3g} eps" + (f" (baseline {bound:.3g})" if bound > TOLERANCE else ""))
+    return ev, eg, problems
+
+
+def _jax_nn_problems(ours: tuple, theirs: tuple, oracle: tuple, kinks_from: int | None, dtype: Any) -> tuple[float, list[str]]:
+    """How far (value and gradient) from jax.nn, and a problem where we differ without being
+    closer to the oracle; at the kinks (entries from ``kinks_from`` on) jax.nn's convention is
+    the law, elsewhere jax.nn may be the one off."""
+    (y, dx), (yo, dxo), (yr, dxr) = ours, theirs, oracle
+    ok, okg = ~np.isnan(yo), ~np.isnan(dxo)
+    vs = float(max(normalized_error(y[ok], yo[ok], dtype).max(initial=0.0),
+                   normalized_error(dx[okg], dxo[okg], dtype).max(initial=0.0)))
+
+    def behind(a: np.ndarray, b: np.ndarray, want: np.ndarray) -> np.ndarray:
+        at = np.zeros(a.shape, bool)
+        if kinks_from is not None:
+            at[kinks_from:] = True
+        return _behind(a, b, np.where(at, np.nan, want), dtype) | (at & _behind(a, b, None, dtype))
+
+    if behind(y, yo, yr).any() or behind(dx, dxo, dxr).any():
+        return vs, [f"differs from jax.nn by {vs:.3g} eps, and is not closer to the oracle"]
+    return vs, []
+
+
+def _finite_difference_problems(act: Activation | None, fn: Callable, twin: Callable, reference: Callable, pset: dict,
+                                kink_points: Sequence[float], domain: tuple[float, float]) -> list[str]:
+    """Both modes against finite differences in float64, and the parameter partials."""
+    xf = _shaped(act, _away_from_kinks(sample_inputs("float64", domain, 25), kink_points, FD_MARGIN))
+    flat = xf.reshape(len(xf), -1)
+    # finite differences step by ~1e-4: stay clear of the domain's edges (log1mexp at 0)
+    clear = (np.abs(flat) < 20) & (flat - domain[0] > 0.05) & (domain[1] - flat > 0.05)
+    xf = xf[np.all(clear, axis=1)]
+    # one shape for every activation: check_grads' own eager arithmetic then compiles once per
+    # run, not once per activation
+    xf = xf[np.linspace(0, len(xf) - 1, FD_POINTS // xf[0].size).round().astype(int)] if len(xf) else xf
+    fp = float_params(fn, pset, act.spec.params) if act is not None else {}
+    problems = []
+    try:
+        check_finite_differences(fn, xf, twin, wrt=tuple(fp), **{**pset, **{k: float(v) for k, v in fp.items()}})
+    except AssertionError as err:
+        problems.append(f"finite differences: {str(err).splitlines()[0]}")
+    if fp:
+        problems += _partials_problems(fn, reference, xf, {**pset, **fp}, tuple(fp))
+    return problems
+
+
+def _memory_problems(fn: Callable, jax_nn: Callable | None, x: jax.Array, params: dict) -> tuple[float, float | None, list[str]]:
+    """Bytes per element the backward pass keeps, ours and jax.nn's: never more than jax.nn."""
+    saved = bytes_saved(fn, x, **params)
+    nn_saved = bytes_saved(jax_nn, x, **params) if jax_nn is not None else None
+    if nn_saved is not None and saved > nn_saved:
+        return saved, nn_saved, [f"keeps {saved:g} bytes/element, jax.nn {nn_saved:g}"]
+    return saved, nn_saved, []
 
 
 def _partials_problems(fn: Callable, reference: Callable, x: np.ndarray, pset: dict, wrt: tuple) -> list[str]:

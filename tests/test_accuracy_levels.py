@@ -12,11 +12,12 @@ import pytest
 
 import jax_act
 from jax_act._engine import REGISTRY
+from jax_act.testing import TOLERANCE
 
 NAMES = list(REGISTRY)
 X = jnp.linspace(-3.0, 3.0, 16, dtype=jnp.float32)
 # functions whose highest level computes differently from the default in float32
-TOL = 4 * float(jnp.finfo(jnp.float32).eps)  # where XLA may round a fused expression differently
+TOL = TOLERANCE / 2 * float(jnp.finfo(jnp.float32).eps)  # where XLA may round a fused expression differently
 DIFFERENT = ["tanh", "gelu", "silu", "mish", "quick_gelu", "tanh_shrink", "elu"]
 
 
@@ -26,7 +27,7 @@ def _call(face, name, x, **kw):
     extra = {"prelu": {"negative_slope": 0.25}, "threshold": {"threshold": 0.5, "value": -1.0}}.get(name, {})
     if act.spec.kind == "gated":
         x = jnp.concatenate([x, x])
-    lo, hi = act.spec.domain
+    lo, hi = act.spec.probes.domain
     x = jnp.clip(x, lo + 0.5, hi - 0.5) if np.isfinite(lo) or np.isfinite(hi) else x
     return getattr(act, face)(x, **extra, **kw)
 

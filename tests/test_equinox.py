@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 import jax_act
+from jax_act.testing import TOLERANCE
 
 eqx = pytest.importorskip("equinox")
 
-TOL = 64  # eps units (float64), relative above 1, absolute below
+TOL = 8 * TOLERANCE  # eps units (float64), relative above 1, absolute below
 EPS = float(np.finfo(np.float64).eps)
 
 

@@ -148,7 +148,7 @@ LEARNABLE = [n for n in jax_act.names() if jax_act.spec(n).kind == "elementwise"
 
 
 def _inputs(name, shape=(5, 4)):
-    lo, hi = jax_act.spec(name).domain
+    lo, hi = jax_act.spec(name).probes.domain
     x = np.random.default_rng(3).normal(0, 2, shape)
     if np.isfinite(lo) or np.isfinite(hi):
         x = np.clip(np.abs(x) + 0.1, lo + 0.1, hi - 0.1) if lo >= 0 else -np.abs(x) - 0.1
@@ -158,7 +158,7 @@ def _inputs(name, shape=(5, 4)):
 def _initial(name):
     """Parameters without a default take the first value the declaration's test sets give."""
     spec = jax_act.spec(name)
-    return {p: v for ps in reversed(spec.test_params) for p, v in ps.items() if p in spec.params}
+    return {p: v for ps in reversed(spec.probes.test_params) for p, v in ps.items() if p in spec.params}
 
 
 def _reference_grads(name, x, values, c):
@@ -264,7 +264,7 @@ def test_every_activation_in_a_linen_sequential(name):
     are the plain composition's (the activation applied to the Dense output outside Flax)."""
     x = jnp.asarray(np.random.default_rng(8).normal(size=(3, 5)), F64)
     fn = _with_params(name)
-    lo, hi = jax_act.spec(name).domain
+    lo, hi = jax_act.spec(name).probes.domain
     if np.isfinite(lo) or np.isfinite(hi):  # e.g. log1mexp on x > 0: map the Dense output into the domain
         inner = fn
         fn = (lambda z: inner(lo + 0.1 + jnp.abs(z))) if np.isfinite(lo) else (lambda z: inner(hi - 0.1 - jnp.abs(z)))

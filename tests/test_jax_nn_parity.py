@@ -24,10 +24,11 @@ from jax.test_util import check_grads
 import jax_act
 from jax_act._compat import enable_x64, saved_residuals
 from jax_act._engine import lookup
+from jax_act.testing import TOLERANCE
 
 jax.config.update("jax_enable_x64", True)  # the oracles are float64 (tests/conftest.py too)
 
-K = 8  # the one tolerance factor: errors up to K · eps of the dtype
+K = TOLERANCE  # the one tolerance factor: errors up to K · eps of the dtype
 F64 = jnp.float64
 DTYPES = [jnp.bfloat16, jnp.float16, jnp.float32, jnp.float64]
 DTYPE_IDS = ["bf16", "f16", "f32", "f64"]
@@ -176,7 +177,7 @@ def assert_close(got, want, dtype, what: str, relative_only: bool = False, slack
 
 
 def kinks(name: str) -> tuple[float, ...]:
-    return lookup(name).spec.kink_points
+    return lookup(name).spec.probes.kink_points
 
 
 def away_from_kinks(name: str, x: np.ndarray) -> np.ndarray:

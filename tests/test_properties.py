@@ -51,7 +51,7 @@ def arrays(draw, shapes=SHAPES, dtypes=DTYPES, lo=-30.0, hi=30.0, pairs=None):
 
 
 def _in_domain(name: str, x: jax.Array) -> jax.Array:
-    lo, hi = FIRST[name].spec.domain
+    lo, hi = FIRST[name].spec.probes.domain
     x64 = x.astype(jnp.float64)
     if np.isfinite(hi):
         x64 = jnp.minimum(x64, hi - 0.5) if np.isfinite(lo) is False else jnp.clip(x64, lo, hi - 0.5)

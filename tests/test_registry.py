@@ -62,7 +62,7 @@ def test_elementwise_saves_what_it_declares(name):
     """One array of x's shape (scalar parameters aside): the output where declared so."""
     act = REGISTRY[name]
     x = jnp.linspace(-3.0, 3.0, 64, dtype=jnp.float32)
-    params = act.spec.test_params[0]
+    params = act.spec.probes.test_params[0]
     res = [(a, why) for a, why in saved_residuals(lambda x: act.fn(x, **params), x) if a.size > 1]
     if name == "identity":  # nothing to keep: the derivative is 1
         assert res == []
@@ -84,9 +84,9 @@ def test_elementwise_forward_twin_and_derivative(name):
     """jvp, jacfwd and linearize of the twin, and the bare derivative, equal jax.grad of the
     public function (away from kinks)."""
     act = REGISTRY[name]
-    lo, hi = max(act.spec.domain[0], -4.0), min(act.spec.domain[1], 4.0)
+    lo, hi = max(act.spec.probes.domain[0], -4.0), min(act.spec.probes.domain[1], 4.0)
     x = jnp.linspace(lo, hi, 17, dtype=jnp.float64)[1:-1] + 0.0123
-    params = act.spec.test_params[0]
+    params = act.spec.probes.test_params[0]
     fn, twin = (lambda x: act.fn(x, **params)), (lambda x: act.forward_mode(x, **params))
     rev = jax.vmap(jax.grad(fn))(x)
     _, fwd = jax.jvp(twin, (x,), (jnp.ones_like(x),))
@@ -113,7 +113,7 @@ HALF = (jnp.bfloat16, jnp.float16)
 # sparsemax and entmax15 (not smooth): their gradient reads only the support from y, and ties
 # among coarse 16-bit inputs put points on its edge, where the convention decides.
 OUTPUT_SAVERS = [n for n in NAMES if REGISTRY[n].spec.saves == "output" and REGISTRY[n].spec.kind == "elementwise"
-                 or REGISTRY[n].spec.kind == "axis_map" and REGISTRY[n].spec.smooth
+                 or REGISTRY[n].spec.kind == "axis_map" and REGISTRY[n].spec.probes.smooth
                  and not REGISTRY[n].spec.saves.startswith("input")]
 
 
@@ -142,11 +142,11 @@ def test_half_precision_gradients_are_correctly_rounded(name, dtype):
     float64 autodiff of the plain formula: ≥ 99% correctly rounded, the accuracy goal (from a
     16-bit y, 52–97% would be; jax.nn's are 52–98% here)."""
     act = REGISTRY[name]
-    params = act.spec.test_params[0] if act.spec.kind == "elementwise" else {}
+    params = act.spec.probes.test_params[0] if act.spec.kind == "elementwise" else {}
     if act.spec.kind == "elementwise":
         every = _every_finite(dtype)
-        lo, hi = max(act.spec.domain[0], -4.0), min(act.spec.domain[1], 4.0)
-        x64 = every[(every >= lo) & (every <= hi) & ~np.isin(every, act.spec.kink_points)]
+        lo, hi = max(act.spec.probes.domain[0], -4.0), min(act.spec.probes.domain[1], 4.0)
+        x64 = every[(every >= lo) & (every <= hi) & ~np.isin(every, act.spec.probes.kink_points)]
         g64 = np.ones_like(x64)
     else:
         rng = np.random.default_rng(0)

@@ -40,7 +40,7 @@ jax.config.update("jax_enable_x64", True)
 F64 = jnp.float64
 RTOL, ATOL = 1e-9, 1e-12  # float64: closed form vs autodiff of the plain formula
 
-CASES = cases()  # every activation x every parameter set in its spec.test_params
+CASES = cases()  # every activation x every parameter set in its spec.probes.test_params
 FIRST = cases(all_params=False)  # every activation, first parameter set
 
 # Known failures in others' code, reported upstream: {(case id, cell or "*"): reason}. Each is
@@ -182,7 +182,7 @@ def test_higher_order(case: Case):
     def cell(xr):
         out = {"jacrev": (jax.jacrev(lambda x: case.call(x))(xr), jax.jacrev(lambda x: case.call(x, "reference"))(xr))}
         out["hessian"] = (jax.hessian(scalar(case, "fn", wr))(xr), jax.hessian(scalar(case, "reference", wr))(xr))
-        if case.spec.smooth:  # grad∘grad∘grad, contracted with fixed directions
+        if case.spec.probes.smooth:  # grad∘grad∘grad, contracted with fixed directions
             v = jnp.linspace(0.5, 1.5, xr.size, dtype=F64).reshape(xr.shape)
             u = v[::-1]
 
@@ -342,9 +342,9 @@ def test_check_grads_full(case: Case):
     x = inputs(case, rows=1, n=6)[0]
     w = weights(case, x)
     twin = scalar(case, "twin", w)
-    if case.spec.smooth:  # fourth order: forward mode alone, then both modes mixed
+    if case.spec.probes.smooth:  # fourth order: forward mode alone, then both modes mixed
         check_grads(twin, (x,), order=4, modes=("fwd",), **FD)
-    check_grads(twin, (x,), order=4 if case.spec.smooth else 2, modes=("fwd", "rev"), **FD)
+    check_grads(twin, (x,), order=4 if case.spec.probes.smooth else 2, modes=("fwd", "rev"), **FD)
     check_grads(scalar(case, "fn", w), (x,), order=2, modes=("rev",), **FD)
 
 

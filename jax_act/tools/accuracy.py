@@ -456,7 +456,7 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
     oracle on one dtype."""
     dt = jnp.dtype(dtype)
     xs = grid(dt, points if dt != jnp.float64 else mp_points, case.kinks())
-    lo, hi = case.spec.domain
+    lo, hi = case.spec.probes.domain
     x64 = xs.astype(np.float64)
     xs = xs[(x64 >= lo) & (x64 <= hi)]
     elementwise = case.kind == "elementwise"

@@ -62,7 +62,7 @@ def targets(only: list[str] | None, level: str = "default") -> list[dict[str, An
         kwargs = _required_params(act.fn, spec)
         base, base_name = act.compared_with()
         out.append(dict(name=spec.name, kind=spec.kind, ours=functools.partial(act.fn, accuracy=level), base=base,
-                        baseline=base_name, kwargs=kwargs, domain=tuple(float(d) for d in spec.domain), level=level))
+                        baseline=base_name, kwargs=kwargs, domain=tuple(float(d) for d in spec.probes.domain), level=level))
     return out
 
 
@@ -71,7 +71,7 @@ def _required_params(fn: Fn, spec: Any) -> dict[str, Any]:
     sig = inspect.signature(fn).parameters
     need = [p.name for p in list(sig.values())[1:]
             if p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD]
-    given = next((dict(t) for t in spec.test_params if all(k in t for k in need)), {})
+    given = next((dict(t) for t in spec.probes.test_params if all(k in t for k in need)), {})
     out = {k: given.get(k, 0.25) for k in need}
     if spec.kind != "elementwise" and "axis" in sig:
         out["axis"] = -1  # row-wise, as in a model (logsumexp's default is the whole array)

@@ -48,7 +48,7 @@ def _param_values(name: str) -> dict[str, Any]:
     spec = jax_act.spec(name)
     sig = inspect.signature(jax_act.get(name))
     values = {p: sig.parameters[p].default for p in spec.params if sig.parameters[p].default is not inspect.Parameter.empty}
-    for ps in spec.test_params:
+    for ps in spec.probes.test_params:
         for p, v in ps.items():
             if p in spec.params:
                 values.setdefault(p, v)
@@ -58,9 +58,9 @@ def _param_values(name: str) -> dict[str, Any]:
 
 def _grid(spec: Any, n: int) -> np.ndarray:
     lo, hi = -5.0, 5.0
-    if spec.kink_points:
-        lo, hi = min(lo, min(spec.kink_points) - 2), max(hi, max(spec.kink_points) + 2)
-    dlo, dhi = spec.domain
+    if spec.probes.kink_points:
+        lo, hi = min(lo, min(spec.probes.kink_points) - 2), max(hi, max(spec.probes.kink_points) + 2)
+    dlo, dhi = spec.probes.domain
     span = hi - lo
     lo, hi = max(lo, dlo + 0.02 * span), min(hi, dhi - 0.02 * span)  # f' may blow up at an edge
     if hi <= lo:  # a domain away from the default window
@@ -76,7 +76,7 @@ def curves(name: str, n: int = 401) -> Curves:
     act_fn = jax_act.get(name)
     dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
     x = jnp.asarray(_grid(spec, n), dtype)
-    kinks = tuple(k for k in spec.kink_points if x[0] <= k <= x[-1])
+    kinks = tuple(k for k in spec.probes.kink_points if x[0] <= k <= x[-1])
     params = _param_values(name)
     shown = ", ".join(f"{k}={v}" for k, v in params.items())
 
@@ -106,7 +106,7 @@ def curves(name: str, n: int = 401) -> Curves:
         f, df = jax.vmap(sliced(act_fn))(x), jax.vmap(scalar_df)(x)
 
     # f'': the forward-mode twin differentiated twice (its JVP rule is the closed form again)
-    d2f = np.asarray(jax.vmap(jax.grad(jax.grad(scalar_twin)))(x), np.float64) if spec.smooth else None
+    d2f = np.asarray(jax.vmap(jax.grad(jax.grad(scalar_twin)))(x), np.float64) if spec.probes.smooth else None
     kink_df = tuple(float(np.asarray(scalar_df(jnp.asarray(k, dtype)))) for k in kinks)
     return Curves(
         name=name,

@@ -1,0 +1,44 @@
+"""The engine: one declaration in; a jitted ``custom_vjp`` function, its forward-mode twin
+and its bare derivative out, at each accuracy level, registered under one :class:`Spec`.
+
+* ``elementwise``: f(x, *params) entry by entry (:func:`~.elementwise.elementwise`, one
+  :class:`~.elementwise.Rule` per level);
+* ``axis``: maps along an axis that keep one array (:func:`~.axis.along_axis`);
+* ``pair``: rules written out in full (:func:`~.pair.custom_pair`, registered by
+  :func:`~.pair.declare_explicit`): gated units, reductions, a PRNG key argument;
+* ``public``: the public face every kind gets (:func:`~.public.publish`, the one
+  registration path);
+* ``registry``: :class:`Spec` (the description), :class:`Probes` (what the testing kit
+  probes), :class:`Activation`, and lookup by name;
+* ``levels``: the accuracy levels; ``checks``: argument checks and dtype promotion.
+"""
+
+from .axis import along_axis as along_axis
+from .checks import (
+    HALF as HALF,
+    check_array as check_array,
+    check_axis as check_axis,
+    check_where as check_where,
+    compute_dtype as compute_dtype,
+    flatten_axes as flatten_axes,
+    float_input as float_input,
+    widen as widen,
+)
+from .elementwise import Rule as Rule, elementwise as elementwise
+from .levels import (
+    LEVELS as LEVELS,
+    accuracy as accuracy,
+    check_level as check_level,
+    get_accuracy as get_accuracy,
+    set_accuracy as set_accuracy,
+)
+from .pair import custom_pair as custom_pair, declare_explicit as declare_explicit
+from .public import public_function as public_function, publish as publish
+from .registry import (
+    REGISTRY as REGISTRY,
+    Activation as Activation,
+    Kind as Kind,
+    Probes as Probes,
+    Spec as Spec,
+    lookup as lookup,
+)

@@ -1,0 +1,308 @@
+"""Elementwise activations: f(x, *params) entry by entry, with f' written in terms of what the
+forward pass keeps (:class:`Rule`), one rule per accuracy level."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any, Callable, Literal, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.custom_derivatives import SymbolicZero
+
+from .checks import HALF, check_array, check_param, compute_dtype, inexact_dtype, is_weak, unbroadcast, widen
+from .public import publish, with_half_note
+from .registry import Probes, Spec
+
+Saves = Literal["output", "input"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """How one accuracy level computes an elementwise activation.
+
+    Attributes:
+      forward: ``f(x, *params, **static)``, evaluated in the compute dtype (float32 for 16-bit
+        input) and rounded once.
+      derivative: f' as a function of ``(s, *params, **static)``, ``s`` the saved array.
+      saves: what the backward pass keeps: ``"output"`` (f' is a function of y = f(x), so the
+        backward pass costs no memory the next layer does not already keep), ``"input"`` (f is
+        not invertible: gelu, silu), or a function of ``(x, y)`` returning a smaller residual
+        (a boolean mask), whose docstring names it.
+      half_from_input: with ``saves="output"``, keep x instead for float16/bfloat16 input and
+        compute y again in float32: the gradient is then rounded once, but in a model x is an
+        array the next layer does not share (the default level keeps the 16-bit output, as
+        jax.nn does).
+      derivative_from_input: f' as a function of ``(x, *params, **static)``, used where an
+        output-saving rule keeps x (16-bit input): float32's y saturates long before a 16-bit
+        dtype's f' underflows (bfloat16 σ' is normal up to x ≈ 87; float32 σ is 1 from 16.6).
+      barrier: for a rule that keeps x, pass x and y through an optimization barrier: without
+        it XLA may fuse the forward into the backward pass and keep an intermediate besides x
+        (gelu in an MLP step: 12 bytes per element, not 4). False where the barrier itself made
+        XLA keep more; "half" for 16-bit input only (log1mexp: it costs an array in a float32
+        transformer step and saves one in a bfloat16 MLP step).
+    """
+
+    forward: Callable[..., jax.Array]
+    derivative: Callable[..., jax.Array]
+    saves: Saves | Callable[[jax.Array, jax.Array], jax.Array]
+    half_from_input: bool = False
+    derivative_from_input: Callable[..., jax.Array] | None = None
+    barrier: bool | Literal["half"] = True
+
+    def keeps_input(self, dtype: Any) -> bool:
+        """Whether the backward pass keeps x: always for ``saves="input"``; for an
+        output-saving rule with ``half_from_input``, for 16-bit input (y again in float32)."""
+        half = self.saves == "output" and self.half_from_input and jnp.dtype(dtype) in HALF
+        return self.saves == "input" or half
+
+    def needs_barrier(self, dtype: Any) -> bool:
+        return self.keeps_input(dtype) and (self.barrier is True or (self.barrier == "half" and dtype in HALF))
+
+    def saves_text(self) -> str:
+        if not isinstance(self.saves, str):
+            return (self.saves.__doc__ or self.saves.__name__).strip()
+        return self.saves + (" (16-bit input: the input)" if self.saves == "output" and self.half_from_input else "")
+
+
+def elementwise(
+    *,
+    derivative: Callable[..., jax.Array],
+    saves: Saves | Callable[[jax.Array, jax.Array], jax.Array],
+    formula: str,
+    derivative_text: str,
+    kinks: str,
+    reference: Callable[..., jax.Array],
+    partials: dict[str, Callable[..., jax.Array]] | None = None,
+    partials_need: str = "xy",
+    static: Sequence[str] = (),
+    keep_int: bool = False,
+    half_from_input: bool = False,
+    derivative_from_input: Callable[..., jax.Array] | None = None,
+    barrier: bool | Literal["half"] = True,
+    highest: dict[str, Any] | None = None,
+    jax_nn: str | None = None,
+    aliases: Sequence[str] = (),
+    probes: Probes = Probes(),
+) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
+    """Declare an elementwise activation. Decorates its forward formula ``f(x, *params)``,
+    whose signature and docstring become the public ones.
+
+    The rule: ``derivative``, ``saves``, ``half_from_input``, ``derivative_from_input`` and
+    ``barrier`` are the default level's :class:`Rule` (the cheapest closed form at least as
+    accurate as jax.nn); ``highest`` overrides some of its fields for ``accuracy="highest"``.
+    ``partials`` maps every array parameter of the formula to ∂f/∂param as a function of
+    ``(x, y, *params, **static)``; ``partials_need`` says which of x and y they read ("xy",
+    "x" or "y"; the other arrives as None): only those are kept, and only when a parameter is
+    differentiated. ``static``: keyword arguments that select a formula (``approximate``), not
+    differentiable. ``keep_int``: integer input gives integer output, as ``jax.nn.relu``.
+
+    The description: ``formula``, ``derivative_text`` and ``kinks`` (plain text for ``jax-act
+    list`` and the README), ``jax_nn`` (the jax.nn counterpart's name) and ``aliases``.
+
+    The testing kit: ``reference``, the plain, naive formula with the public signature (the
+    oracle, evaluated in float64 under ``jax.grad``; write it independently of the forward
+    formula where possible), and ``probes`` (:class:`Probes`).
+    """
+    _check_options(partials_need, highest)
+
+    def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
+        default = Rule(forward, derivative, saves, half_from_input, derivative_from_input, barrier)
+        rules = {"default": default, "highest": dataclasses.replace(default, **(highest or {}))}
+        call = _Call.of(forward, static, dict(partials or {}), partials_need, keep_int)
+        cores = {"default": _Core(default, call)}
+        cores["highest"] = _Core(rules["highest"], call) if highest else cores["default"]
+        spec = Spec(
+            name=call.name, kind="elementwise", formula=formula, derivative=derivative_text, kinks=kinks,
+            saves=default.saves_text(), params=call.params, static=call.static, aliases=tuple(aliases),
+            jax_nn=jax_nn, saves_highest=rules["highest"].saves_text(), probes=probes,
+        )
+        return publish(spec, forward, call.signature, _level_doc(forward.__doc__, rules),
+                       lambda face: _face(call, cores, face), _derivative(call, cores),
+                       f"The closed-form derivative of :func:`jax_act.{call.name}`: {derivative_text}.",
+                       reference=reference, rules=rules)
+
+    return declare
+
+
+def _check_options(partials_need: str, highest: dict[str, Any] | None) -> None:
+    if partials_need not in ("xy", "x", "y"):
+        raise ValueError(f"jax_act.elementwise: partials_need must be 'xy', 'x' or 'y', got {partials_need!r}")
+    fields = [f.name for f in dataclasses.fields(Rule)]
+    if set(highest or {}) - set(fields):
+        raise TypeError(f"jax_act.elementwise: highest= takes {fields}, got {sorted(set(highest or {}) - set(fields))}")
+
+
+def _level_doc(doc: str | None, rules: dict[str, Rule]) -> str | None:
+    """The docstring, with the half-precision note where an output-saving level keeps x."""
+    if any(r.saves == "output" and r.half_from_input for r in rules.values()):
+        level = "highest" if not rules["default"].half_from_input else "every"
+        return with_half_note(doc, "the output", level)
+    return doc
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """The declared formula's arguments (x, the differentiable parameters with their
+    partials, the static options) and how a call's values are checked and promoted."""
+
+    forward: Callable[..., jax.Array]
+    signature: inspect.Signature
+    xname: str
+    params: tuple[str, ...]
+    static: tuple[str, ...]
+    partials: dict[str, Callable[..., jax.Array]]
+    need: str
+    keep_int: bool
+
+    @property
+    def name(self) -> str:
+        return self.forward.__name__
+
+    @classmethod
+    def of(cls, forward: Callable, static: Sequence[str], partials: dict, need: str, keep_int: bool) -> _Call:
+        sig = inspect.signature(forward)
+        xname, *rest = sig.parameters
+        params = tuple(p for p in rest if p not in static)
+        if set(params) != set(partials):
+            raise TypeError(f"jax_act.{forward.__name__}: partials {sorted(partials)} != parameters {sorted(params)}")
+        return cls(forward, sig, xname, params, tuple(static), partials, need, keep_int)
+
+    def prepare(self, fname: str, args: tuple, kwargs: dict) -> tuple[Any, Any, tuple]:
+        """``((x, params), None, opts)``: x and the parameters checked, promoted to one
+        floating dtype and broadcast to one shape; or ``(None, f(x), opts)`` for integer input
+        of a ``keep_int`` function."""
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = bound.arguments
+        x = check_array(fname, self.xname, values[self.xname])
+        params = [check_param(fname, p, values[p], x.shape) for p in self.params]
+        opts = tuple((k, values[k]) for k in self.static)
+        if self.keep_int and not jnp.issubdtype(x.dtype, jnp.inexact) and not self.params:
+            return None, self.forward(x, **dict(opts)), opts
+        dtype = jnp.result_type(x, *(values[p] for p in self.params))
+        if not jnp.issubdtype(dtype, jnp.inexact):
+            dtype = inexact_dtype(dtype)
+        x = x.astype(dtype)
+        # a parameter given as a Python number (weakly typed) goes in at the compute
+        # precision: leaky_relu(bf16, 0.01) multiplies by 0.01, not by its bfloat16 rounding
+        # (0.0100098), so the result is rounded once, from the exact product
+        params = [p.astype(compute_dtype(dtype) if is_weak(values[n]) else dtype) for n, p in zip(self.params, params)]
+        # a parameter larger than x: broadcast x first, so the core sees one shape
+        # and jax's transpose of broadcast_to reduces dx.
+        shape = np.broadcast_shapes(x.shape, *(p.shape for p in params))
+        return (jnp.broadcast_to(x, shape), params), None, opts
+
+
+def _face(call: _Call, cores: dict[str, _Core], which: str) -> Callable[..., jax.Array]:
+    """The public function (``which="vjp"``) or its forward-mode twin (``"twin"``)."""
+
+    def impl(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
+        prepared, direct, opts = call.prepare(call.name, args, kwargs)
+        if prepared is None:
+            return direct
+        x, params = prepared
+        return getattr(cores[accuracy], which)(opts, x, *params)
+
+    return impl
+
+
+def _derivative(call: _Call, cores: dict[str, _Core]) -> Callable[..., jax.Array]:
+    """The bare f'(x), from what the backward pass would keep (and differentiable by the
+    closed form too)."""
+
+    def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
+        prepared, _, opts = call.prepare(f"derivative({call.name})", args, kwargs)
+        if prepared is None:  # integer input: f' as a float array
+            x = check_array(call.name, call.xname, args[0] if args else kwargs[call.xname])
+            prepared = (x.astype(inexact_dtype(x.dtype)), [])
+        x, params = prepared
+        core = cores[accuracy]
+        s = core.keep(x, core.twin(opts, x, *params))
+        return jnp.broadcast_to(core.fprime(opts, s, params, x.dtype), x.shape).astype(x.dtype)
+
+    return bare_derivative
+
+
+class _Core:
+    """One :class:`Rule` as a ``custom_vjp`` function (:attr:`vjp`) and its ``custom_jvp``
+    twin (:attr:`twin`), both called as ``core(opts, x, *params)``: ``opts`` the static
+    options as pairs, x and the parameters as :meth:`_Call.prepare` leaves them."""
+
+    def __init__(self, rule: Rule, call: _Call) -> None:
+        self.rule, self.call = rule, call
+        self.twin = jax.custom_jvp(self.evaluate, nondiff_argnums=(0,))
+        self.twin.defjvp(self._twin_jvp, symbolic_zeros=True)
+        self.vjp = jax.custom_vjp(self.evaluate, nondiff_argnums=(0,))
+        self.vjp.defvjp(self._fwd, self._bwd, symbolic_zeros=True)
+
+    def _widened(self, params: Sequence[jax.Array], dtype: Any) -> list[jax.Array]:
+        cdt = compute_dtype(dtype)
+        return [p.astype(cdt) for p in params]
+
+    def evaluate(self, opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
+        # parameters by name: they may be keyword-only (softplus's beta)
+        kw = dict(zip(self.call.params, self._widened(params, x.dtype)))
+        return self.rule.forward(widen(x), **kw, **dict(opts)).astype(x.dtype)
+
+    def keep(self, x: jax.Array, y: jax.Array) -> jax.Array:
+        """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
+        if self.rule.keeps_input(x.dtype):
+            return x
+        return y if self.rule.saves == "output" else self.rule.saves(x, y)
+
+    def fprime(self, opts: tuple, s: jax.Array, params: Sequence[jax.Array], dtype: Any) -> jax.Array:
+        """f' from the saved array ``s`` (None: a callable ``saves`` kept nothing; f' is constant)."""
+        rule, up = self.rule, self._widened(params, dtype)
+        if s is not None and jnp.issubdtype(s.dtype, jnp.inexact):  # masks stay bool
+            s = s.astype(compute_dtype(dtype))
+        if rule.saves == "output" and rule.keeps_input(dtype):  # s is x
+            if rule.derivative_from_input is not None:
+                return rule.derivative_from_input(s, *up, **dict(opts))
+            s = rule.forward(s, **dict(zip(self.call.params, up)), **dict(opts))  # y again, unrounded
+        return rule.derivative(s, *up, **dict(opts))
+
+    def partial(self, pname: str, opts: tuple, x: Any, y: Any, params: Sequence[jax.Array]) -> jax.Array:
+        cdt = compute_dtype((y if x is None else x).dtype)  # x and y share a dtype
+        x, y = (None if a is None else a.astype(cdt) for a in (x, y))
+        return self.call.partials[pname](x, y, *self._widened(params, cdt), **dict(opts))
+
+    def _twin_jvp(self, opts: tuple, primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
+        x, *params = primals
+        tx, *tps = tangents
+        y = self.twin(opts, x, *params)  # recursive: higher orders use the closed form too
+        cdt = compute_dtype(y.dtype)
+        ty = jnp.zeros(y.shape, cdt)
+        if not isinstance(tx, SymbolicZero):
+            ty = ty + self.fprime(opts, self.keep(x, y), params, y.dtype) * tx.astype(cdt)
+        for pname, tp in zip(self.call.params, tps):
+            if not isinstance(tp, SymbolicZero):
+                ty = ty + self.partial(pname, opts, x, y, params) * tp.astype(cdt)
+        return y, ty.astype(y.dtype)
+
+    def _fwd(self, opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
+        """Keep what f' needs; x and/or y besides (``partials_need``) only for a
+        differentiated parameter."""
+        xv, pv = x.value, [p.value for p in params]
+        y = self.twin(opts, xv, *pv)
+        flags = tuple(p.perturbed for p in params)
+        if any(flags):
+            need = self.call.need
+            return y, (self.keep(xv, y), xv if "x" in need else None, y if "y" in need else None, pv, flags)
+        if self.rule.needs_barrier(xv.dtype):  # see Rule.barrier
+            y, xv = jax.lax.optimization_barrier((y, xv))
+        return y, (self.keep(xv, y), None, None, pv, flags)
+
+    def _bwd(self, opts: tuple, res: tuple, g: Any) -> tuple:
+        s, x, y, params, flags = res
+        if isinstance(g, SymbolicZero):
+            return (None,) * (1 + len(params))
+        dtype = g.dtype  # = x's dtype: the core sees x already promoted
+        g = g.astype(compute_dtype(dtype))
+        outs: list[Any] = [(g * self.fprime(opts, s, params, dtype)).astype(dtype)]  # x has y's shape
+        for pname, p, perturbed in zip(self.call.params, params, flags):
+            dp = g * self.partial(pname, opts, x, y, params) if perturbed else None
+            outs.append(None if dp is None else unbroadcast(dp, p.shape).astype(p.dtype))
+        return tuple(outs)

@@ -1,0 +1,120 @@
+"""Rules written out in full: :func:`custom_pair` (one closed form, a ``custom_vjp`` core and
+its ``custom_jvp`` twin) and :func:`declare_explicit`, which registers a function built on it."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable, Sequence
+
+import jax
+
+from .levels import LEVELS
+from .public import publish
+from .registry import Kind, Probes, Spec
+
+
+def custom_pair(
+    evaluate: Callable[..., Any],
+    *,
+    jvp: Callable[[Any, tuple, Any, tuple], Any],
+    save: Callable[[Any, tuple, Any], Any],
+    vjp: Callable[[Any, Any, Any], tuple],
+    barrier: bool = False,
+    symbolic_zeros: bool = False,
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """One closed form, two faces: a ``custom_vjp`` core and its ``custom_jvp`` twin.
+
+    Both are called as ``core(static, *xs)``, ``static`` hashable (axes, options).
+
+    * ``evaluate(static, *xs)``: the forward value (an array or a tuple of arrays);
+    * ``jvp(static, xs, out, txs)``: the output tangent, from the closed form;
+    * ``save(static, xs, out)``: the residuals the backward pass keeps (say which, and why);
+    * ``vjp(static, residuals, g)``: one cotangent per ``x`` (None for none), from the closed form;
+    * ``barrier``: pass the output and the residuals through ``lax.optimization_barrier``, for
+      rules that keep their input (as ``elementwise`` does): otherwise XLA may fuse the forward
+      into the backward pass and keep one of its intermediates besides;
+    * ``symbolic_zeros``: ``save`` gets each x as a ``CustomVJPPrimal`` (``.value``,
+      ``.perturbed``), to keep what an input's gradient needs only when that input is
+      differentiated, and ``vjp`` may get a ``SymbolicZero`` cotangent.
+
+    The twin's rule calls the twin itself for the primal value, so higher-order forward
+    derivatives use the closed form too; the forward rule of the core does the same.
+    """
+
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+    def twin(static: Any, *xs: jax.Array) -> Any:
+        return evaluate(static, *xs)
+
+    @twin.defjvp
+    def _twin_jvp(static: Any, primals: tuple, tangents: tuple) -> tuple:
+        out = twin(static, *primals)
+        return out, jvp(static, primals, out, tangents)
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+    def core(static: Any, *xs: jax.Array) -> Any:
+        return evaluate(static, *xs)
+
+    def _fwd(static: Any, *xs: Any) -> tuple:
+        values = tuple(getattr(x, "value", x) for x in xs) if symbolic_zeros else xs  # None arrives bare
+        out = twin(static, *values)
+        res = save(static, xs, out)
+        return jax.lax.optimization_barrier((out, res)) if barrier else (out, res)
+
+    core.defvjp(_fwd, vjp, symbolic_zeros=symbolic_zeros)
+    return core, twin
+
+
+def declare_explicit(
+    *,
+    core: Callable[..., Any],
+    twin: Callable[..., Any],
+    derivative: Callable[..., jax.Array],
+    reference: Callable[..., Any],
+    static: Sequence[str],
+    kind: Kind,
+    formula: str,
+    derivative_text: str,
+    saves: str,
+    kinks: str = "none (smooth)",
+    jax_nn: str | None = None,
+    aliases: Sequence[str] = (),
+    probes: Probes = Probes(),
+    baseline: Callable[..., Any] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function that declares its own closed form with :func:`custom_pair`.
+
+    Decorates ``face(core, x, ...)``: the argument checks and layout around a core, written
+    once; called with ``core`` it is the public function, with ``twin`` its forward-mode twin.
+    Its signature after ``core`` and its docstring become the public ones. ``core`` and
+    ``twin`` are one function, or a dict from accuracy level to function. ``derivative`` has
+    the public signature (and, if it depends on the level, an ``accuracy`` keyword) and
+    returns the closed-form derivative (see ``jax_act.derivative``). The other arguments are
+    :func:`elementwise`'s; ``baseline``: the formula written with jax.nn where jax.nn has no
+    such function, for the kit's default-level comparison.
+    """
+    per_level = lambda c: c if isinstance(c, dict) else dict.fromkeys(LEVELS, c)  # noqa: E731
+    level_aware = "accuracy" in inspect.signature(derivative).parameters
+
+    def declare(face: Callable[..., Any]) -> Callable[..., Any]:
+        name = face.__name__
+        sig = inspect.signature(face)
+        sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+
+        def make(which: str) -> Callable[..., Any]:
+            levels = per_level(core if which == "vjp" else twin)
+
+            def impl(*args: Any, accuracy: str, **kwargs: Any) -> Any:
+                return face(levels[accuracy], *args, **kwargs)
+
+            return impl
+
+        def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
+            return derivative(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
+
+        spec = Spec(name=name, kind=kind, formula=formula, derivative=derivative_text, kinks=kinks, saves=saves,
+                    static=tuple(static), aliases=tuple(aliases), jax_nn=jax_nn, probes=probes)
+        return publish(spec, face, sig, face.__doc__, make, bare_derivative, derivative.__doc__,
+                       reference=reference, derivative_declared=derivative, baseline=baseline)
+
+    return declare
