@@ -1,4 +1,4 @@
-"""``jax-act accuracy``: the ulp arithmetic, the grid, the mpmath oracle and the command itself.
+"""``jax-act accuracy``: the ulp arithmetic, the grid, the rows and the command itself.
 
 The full table (every activation x dtype) is a slow test (``-m slow``); the default run checks
 the machinery on a few activations with small grids.
@@ -12,15 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.scipy.special import ndtr
 
 from jax_act.tools import accuracy as acc
 from jax_act.tools.cli import main
 
 jax.config.update("jax_enable_x64", True)
-
-HAVE_MP = acc._mp() is not None
-
 
 def test_ulp_errors():
     t = np.array([1.0, 1.0, 0.0, np.inf, 2.0**-10, 3.0])
@@ -51,73 +47,6 @@ def test_grid_spans_the_finite_range(dtype):
         assert xs.size == finite - 1  # +0 and −0 are one point
 
 
-@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
-def test_mp_oracle_is_exact_where_float64_is_not():
-    import mpmath
-
-    case = acc.cases(["tanh"])[0]
-    x = np.array([1e-30, 0.5, 20.0, -1e-300])
-    got = acc.mp_oracle(lambda x: case.call(x, "reference"), x)  # (e^x − e^−x)/(e^x + e^−x)
-    mpmath.mp.dps = 50
-    for v, g in zip(x, got):
-        assert abs(g - mpmath.tanh(v)) <= abs(mpmath.tanh(v)) * mpmath.mpf(10) ** -30, (v, g)
-    # the naive formula in float64 gets tanh(1e-30) = 0
-    assert float(case.call(jnp.asarray(1e-30, jnp.float64), "reference")) == 0.0
-    # and the gradient oracle (jax.vjp of the formula, interpreted): sigmoid' at 700
-    sig = acc.cases(["sigmoid"])[0]
-    g = acc.mp_oracle(lambda x, w: jax.vjp(lambda x: sig.call(x, "reference"), x)[1](w)[0], np.array([700.0]), np.ones(1))
-    assert abs(float(g[0]) / float(mpmath.exp(-700)) - 1) < 1e-12
-
-
-@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
-def test_mp_oracle_reads_a_rounded_constant_as_the_number_it_rounds_but_not_an_input():
-    # exact gelu's reference is x·ndtr(x): jax's ndtr multiplies by a float64 √½, whose
-    # last bit, times x², moved Φ(−18) by 10⁻¹⁴ of itself; erfc' multiplies by −2/√π
-    import mpmath
-
-    x = np.array([-18.0, np.sqrt(0.5)])  # an input equal to float64 √½ stays that float
-    got = acc.mp_oracle(lambda x: x * ndtr(x), x)
-    mpmath.mp.dps = 50
-    want = [v * mpmath.ncdf(v) for v in map(mpmath.mpf, x)]
-    for g, w in zip(got, want):
-        assert abs(g - w) <= abs(w) * mpmath.mpf(10) ** -30, (g, w)
-    g = acc.mp_oracle(lambda x, w: jax.vjp(lambda x: x * ndtr(x), x)[1](w)[0], x[:1], np.ones(1))
-    v = mpmath.mpf(x[0])
-    assert abs(g[0] / (mpmath.ncdf(v) + v * mpmath.npdf(v)) - 1) < mpmath.mpf(10) ** -30
-
-
-@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
-def test_mp_oracle_log1p_keeps_a_tiny_argument():
-    # softplus(−300) = log1p(e^−300): 1 + e^−300 would round to 1 even at 80 digits
-    import mpmath
-
-    x = np.array([-300.0, -0.5, 3.0])
-    got = acc.mp_oracle(lambda x: jnp.log1p(jnp.exp(x)), x)
-    mpmath.mp.dps = 50
-    for v, g in zip(x, got):
-        w = mpmath.log1p(mpmath.exp(mpmath.mpf(v)))
-        assert abs(g - w) <= abs(w) * mpmath.mpf(10) ** -30, (v, g, w)
-
-
-@pytest.mark.skipif(not HAVE_MP, reason="mpmath not installed")
-def test_mp_oracle_past_its_budget_scores_nothing_rather_than_a_wrong_value():
-    import mpmath
-
-    case = acc.cases(["tanh"])[0]
-    x = np.geomspace(1e-70, 1e-62, 450)  # every one cancels at 80 digits: 50 past the budget
-    got = acc.mp_oracle(lambda x: case.call(x, "reference"), x)
-    mpmath.mp.dps = 50
-    scored = [(v, g) for v, g in zip(x, got) if not mpmath.isnan(g)]
-    assert 400 <= len(scored) < len(x)
-    for v, g in scored:
-        assert abs(g - mpmath.tanh(v)) <= abs(mpmath.tanh(v)) * mpmath.mpf(10) ** -30, (v, g)
-
-
-def test_mp_oracle_unsupported_primitive_falls_back():
-    with pytest.raises(acc.Unsupported):
-        acc.mp_oracle(lambda x: jnp.sort(x), np.array([2.0, 1.0]))
-
-
 def test_measure_rows_and_goals(monkeypatch):
     sig = acc.cases(["sigmoid"])[0]
     row = acc.measure(sig, "bfloat16")
@@ -126,7 +55,7 @@ def test_measure_rows_and_goals(monkeypatch):
     assert row["jax_act"]["value"]["max"] <= 0.5 + 1e-9
     assert "jax_nn" in row and row["jax_act"]["value"]["max"] <= row["jax_nn"]["value"]["max"]
     # without mpmath: the float64 formula is the oracle, and the row says so
-    monkeypatch.setattr(acc, "_mp", lambda: None)
+    monkeypatch.setattr(acc, "mpmath_module", lambda: None)
     row = acc.measure(sig, "float64", mp_points=300)
     assert row["oracle"].startswith("f64")
 

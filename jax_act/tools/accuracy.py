@@ -41,6 +41,7 @@ infinite.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 import json
 import math
@@ -54,279 +55,8 @@ import numpy as np
 
 from .._engine import LEVELS, REGISTRY
 from ..testing import DTYPES, Case, cases
+from .oracle import Unsupported, mp_oracle, mpmath_module
 
-
-
-# --------------------------------------------------------------------------- mpmath oracle
-#
-# The oracle's jaxpr (the plain formula, or jax's VJP of it, traced in float64) interpreted on
-# numpy object arrays of mpmath numbers at 40 significant digits: no overflow, no cancellation.
-
-
-class Unsupported(Exception):
-    """A primitive the interpreter does not know: the caller falls back to float64."""
-
-
-def _mp():
-    try:
-        import mpmath
-    except ImportError:
-        return None
-    return mpmath
-
-
-def _interpret(closed: Any, args: list[np.ndarray]) -> list[np.ndarray]:
-    mp = _mp()
-    if mp is None:
-        raise Unsupported("mpmath is not installed")
-    vec = lambda f: np.vectorize(f, otypes=[object])  # noqa: E731
-    # A float64 constant that is the rounding of one of these stands for it: jax's ndtr
-    # scales by a float64 √½ and erfc's derivative by −2/√π, and their last bit, multiplied
-    # by x² (or by the cancellation at a root of f'), moved the oracle by hundreds of float64
-    # ulps (exact gelu' at x = −18 and near its root)
-    exact = (
-        lambda: mp.pi, lambda: mp.sqrt(2), lambda: mp.sqrt(0.5), lambda: mp.sqrt(mp.pi), lambda: 1 / mp.sqrt(mp.pi),
-        lambda: 2 / mp.sqrt(mp.pi), lambda: mp.sqrt(2 * mp.pi), lambda: 1 / mp.sqrt(2 * mp.pi),
-        lambda: mp.sqrt(2 / mp.pi), lambda: mp.ln2, lambda: mp.log(2 * mp.pi) / 2,
-    )
-    known = {float(c()): c for c in exact}
-
-    def constant(v: float) -> Any:
-        c = known.get(abs(v))
-        return mp.mpf(v) if c is None else (c() if v > 0 else -c())
-
-    to_mp = vec(lambda v: mp.mpf(float(v)))  # float64 only: mpf_array keeps bools and integers
-    to_mp_constant = vec(lambda v: constant(float(v)))
-
-    def mpf_array(a: Any, snap: bool = False) -> np.ndarray:
-        """``a`` as mpmath numbers; ``snap``: a constant of the formula (see ``known``)."""
-        a = np.asarray(a)
-        if a.dtype == object:
-            return a
-        if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
-            return a
-        return (to_mp_constant if snap else to_mp)(a.astype(np.float64)) if a.size else a.astype(object)
-
-    def safe(f):
-        def g(v):
-            try:
-                return f(v)
-            except (ValueError, ZeroDivisionError):
-                return mp.nan
-
-        return vec(g)
-
-    def div(a, b):
-        def d(u, v):
-            if v == 0:
-                if u == 0 or mp.isnan(u):
-                    return mp.nan
-                return mp.inf if (u > 0) == (not _neg_zero(v)) else -mp.inf
-            return u / v
-
-        return vec(d)(a, b)
-
-    def _neg_zero(v) -> bool:
-        return False  # mpmath has no signed zero; a float −0 divisor is treated as +0
-
-    def log(v):
-        if v == 0:
-            return -mp.inf
-        if v < 0 or mp.isnan(v):
-            return mp.nan
-        return mp.log(v)
-
-    def log1p(v):  # not log(1 + v): 1 + e^−256 is 1 at 80 digits (mish's oracle lost eˣ there)
-        if v == -1:
-            return -mp.inf
-        return mp.nan if v < -1 or mp.isnan(v) else mp.log1p(v)
-
-    unary = {
-        "neg": lambda a: -a,
-        "abs": vec(abs),
-        "sign": vec(lambda v: mp.sign(v)),
-        "exp": vec(mp.exp),
-        "exp2": vec(lambda v: mp.power(2, v)),
-        "log": vec(log),
-        "log1p": vec(lambda v: log1p(v)),
-        "expm1": vec(mp.expm1),
-        "tanh": vec(mp.tanh),
-        "logistic": vec(lambda v: 1 / (1 + mp.exp(-v))),
-        "erf": vec(mp.erf),
-        # mpmath overflows a float on erfc(1e300); past 1e100 it is below 10^(−10^200): 0
-        "erfc": vec(lambda v: mp.erfc(v) if v < 1e100 else mp.mpf(0)),
-        "sqrt": safe(lambda v: mp.sqrt(v) if v >= 0 else mp.nan),
-        "rsqrt": safe(lambda v: 1 / mp.sqrt(v) if v > 0 else (mp.inf if v == 0 else mp.nan)),
-        "cbrt": vec(mp.cbrt),
-        "square": lambda a: a * a,
-        "sin": vec(mp.sin),
-        "cos": vec(mp.cos),
-        "atan": vec(mp.atan),
-        "copy": lambda a: a,
-        "copy_p": lambda a: a,
-        "is_finite": vec(lambda v: bool(mp.isfinite(v))),
-        "not": lambda a: ~np.asarray(a, bool),
-        "stop_gradient": lambda a: a,
-    }
-    binary = {
-        "add": lambda a, b: a + b,
-        "add_any": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": div,
-        "pow": vec(lambda u, v: mp.power(u, v)),
-        "max": vec(lambda u, v: mp.nan if mp.isnan(u) or mp.isnan(v) else max(u, v)),
-        "min": vec(lambda u, v: mp.nan if mp.isnan(u) or mp.isnan(v) else min(u, v)),
-        "gt": lambda a, b: np.asarray(a > b, bool),
-        "lt": lambda a, b: np.asarray(a < b, bool),
-        "ge": lambda a, b: np.asarray(a >= b, bool),
-        "le": lambda a, b: np.asarray(a <= b, bool),
-        "eq": lambda a, b: np.asarray(a == b, bool),
-        "ne": lambda a, b: np.asarray(a != b, bool),
-        "and": lambda a, b: np.logical_and(a, b),
-        "or": lambda a, b: np.logical_or(a, b),
-    }
-
-    def run(jaxpr: Any, consts: list, vals: list) -> list:
-        env: dict = {}
-
-        def read(v):
-            if type(v).__name__ == "Literal":
-                return mpf_array(v.val, snap=True)
-            return env[v]
-
-        for var, val in zip(jaxpr.constvars, consts):
-            env[var] = mpf_array(val, snap=True)
-        for var, val in zip(jaxpr.invars, vals):
-            env[var] = val
-        for eqn in jaxpr.eqns:
-            name, p = eqn.primitive.name, eqn.params
-            ins = [read(v) for v in eqn.invars]
-            if name in unary:
-                out = unary[name](np.asarray(ins[0]))
-            elif name in binary:
-                a, b = (np.asarray(v) for v in ins)
-                a, b = np.broadcast_arrays(a, b)
-                out = binary[name](a, b)
-            elif name == "integer_pow":
-                out = vec(lambda v: v ** p["y"] if v != 0 or p["y"] > 0 else mp.inf)(ins[0])
-            elif name == "select_n":
-                which = np.asarray(ins[0]).astype(int)
-                cases_ = np.broadcast_arrays(*[np.asarray(c, object) for c in ins[1:]])
-                out = np.choose(which, cases_) if cases_[0].ndim else cases_[int(which)]
-            elif name == "convert_element_type":
-                dt = np.dtype(p["new_dtype"])
-                a = np.asarray(ins[0])
-                if np.issubdtype(dt, np.floating):
-                    out = a if a.dtype == object else mpf_array(a.astype(np.float64))
-                elif dt == bool:
-                    out = np.asarray(a != 0, bool) if a.dtype != bool else a
-                else:
-                    out = np.vectorize(lambda v: int(v), otypes=[dt])(a) if a.size else a.astype(dt)
-            elif name == "broadcast_in_dim":
-                a = np.asarray(ins[0])
-                shape, dims = p["shape"], p["broadcast_dimensions"]
-                expanded = [1] * len(shape)
-                for i, d in enumerate(dims):
-                    expanded[d] = a.shape[i]
-                out = np.broadcast_to(a.reshape(expanded), shape)
-            elif name == "reshape":
-                out = np.asarray(ins[0]).reshape(p["new_sizes"])
-            elif name == "squeeze":
-                out = np.squeeze(np.asarray(ins[0]), tuple(p["dimensions"]))
-            elif name == "expand_dims":
-                out = np.expand_dims(np.asarray(ins[0]), tuple(p["dimensions"]))
-            elif name == "transpose":
-                out = np.transpose(np.asarray(ins[0]), p["permutation"])
-            elif name == "reduce_sum":
-                out = np.sum(np.asarray(ins[0]), axis=tuple(p["axes"]))
-                out = mpf_array(out) if np.ndim(out) == 0 and not isinstance(out, np.ndarray) else np.asarray(out, object)
-            elif name in ("reduce_max", "reduce_min"):
-                f = np.max if name == "reduce_max" else np.min
-                out = np.asarray(f(np.asarray(ins[0]), axis=tuple(p["axes"])), object)
-            elif name == "slice":
-                strides = p["strides"] or (1,) * len(p["start_indices"])
-                out = np.asarray(ins[0])[tuple(slice(a, b, c) for a, b, c in zip(p["start_indices"], p["limit_indices"], strides))]
-            elif name == "concatenate":
-                out = np.concatenate([np.asarray(v, object) for v in ins], axis=p["dimension"])
-            elif name == "pad":
-                a, fill = np.asarray(ins[0], object), np.asarray(ins[1], object)
-                cfg = p["padding_config"]
-                if any(i != 0 or lo < 0 or hi < 0 for lo, hi, i in cfg):
-                    raise Unsupported("pad (interior or negative)")
-                out = np.full(tuple(n + lo + hi for n, (lo, hi, _) in zip(a.shape, cfg)), fill[()], object)
-                out[tuple(slice(lo, lo + n) for n, (lo, _, _) in zip(a.shape, cfg))] = a
-            elif name in ("jit", "pjit", "closed_call", "core_call", "remat", "checkpoint"):
-                inner = p.get("jaxpr") or p.get("call_jaxpr")
-                out = run(inner.jaxpr, inner.consts, ins)
-            elif name in ("custom_jvp_call", "custom_vjp_call", "custom_vjp_call_jaxpr"):
-                inner = p.get("call_jaxpr") or p.get("fun_jaxpr")
-                inner_jaxpr = inner.jaxpr if hasattr(inner, "jaxpr") else inner
-                out = run(inner_jaxpr, getattr(inner, "consts", []), ins)
-            else:
-                raise Unsupported(name)
-            outs = out if eqn.primitive.multiple_results else [out]
-            for var, val in zip(eqn.outvars, outs):
-                env[var] = np.asarray(val) if not isinstance(val, np.ndarray) else val
-        return [read(v) for v in jaxpr.outvars]
-
-    return run(closed.jaxpr, closed.consts, [mpf_array(a) for a in args])
-
-
-def mp_oracle(f: Callable[..., jax.Array], x: np.ndarray, *extra: np.ndarray) -> np.ndarray:
-    """``f(x)`` (``x`` float64) with ``f``'s float64 jaxpr interpreted in mpmath: an object array.
-
-    Evaluated at 40 and at 80 significant digits; where the two disagree or give exactly 0
-    for an input below 1e-60 (cancellation in the plain formula, e.g. (e^x − e^−x) for tiny x)
-    the point is evaluated again (at most 400 points; any beyond come back as NaN, i.e. not
-    scored) with 60 + |log10 of the smallest input| digits (at most 400), enough for the
-    cancellation between float64 inputs, and once more at twice that: points where those two
-    still disagree (terms like e^−1000 cancelling) come back as NaN too."""
-    mp = _mp()
-    if mp is None:
-        raise Unsupported("mpmath is not installed")
-    mp.mp.dps = 40
-    extra = tuple(np.asarray(e, np.float64) for e in extra)  # row-aligned with x (cotangents)
-    closed = jax.make_jaxpr(f)(*(jnp.asarray(a, jnp.float64) for a in (x, *extra)))
-    try:
-        (lo,) = _interpret(closed, [x, *extra])
-        mp.mp.dps = 80
-        (hi,) = _interpret(closed, [x, *extra])
-        lo, hi = np.asarray(lo, object), np.asarray(hi, object)
-        flat_lo, flat_hi = lo.reshape(lo.shape[0] if lo.ndim else 1, -1), hi.reshape(hi.shape[0] if hi.ndim else 1, -1)
-        # an exact 0 at 80 digits can hide total cancellation only for inputs below ~1e-60
-        xr = np.abs(np.asarray(x, np.float64)).reshape(flat_hi.shape[0], -1)
-        tiny = [bool(np.any((r != 0) & (r < 1e-60))) for r in xr]
-        bad = [
-            i
-            for i in range(flat_hi.shape[0])
-            if any(
-                not (mp.isnan(a) and mp.isnan(b))
-                and (mp.isnan(a) != mp.isnan(b) or abs(a - b) > mp.mpf(10) ** -30 * abs(b) or (b == 0 and tiny[i]))
-                for a, b in zip(flat_lo[i], flat_hi[i])
-            )
-        ]
-        if len(bad) > 400:  # a budget: the rest are not trusted at 80 digits, so not scored
-            flat = hi.reshape(flat_hi.shape)
-            flat[bad[400:]] = mp.nan
-            bad = bad[:400]
-        if bad and x.ndim:
-            subs = [np.asarray(a)[bad] for a in (x, *extra)]
-            nz = np.abs(subs[0][subs[0] != 0])
-            mp.mp.dps = int(min(400, 60 + max(0.0, -np.log10(nz.min())) if nz.size else 60))
-            closed_sub = jax.make_jaxpr(f)(*(jnp.asarray(a, jnp.float64) for a in subs))
-            (redo,) = _interpret(closed_sub, subs)
-            mp.mp.dps *= 2
-            (check,) = _interpret(closed_sub, subs)
-            redo, check = np.asarray(redo, object), np.asarray(check, object)
-            # still not converged (e.g. cancellation of e^−1000-sized terms): not scored
-            same = np.vectorize(lambda a, b: bool(a == b or (mp.isnan(a) and mp.isnan(b)) or abs(a - b) <= mp.mpf(10) ** -30 * abs(b)), otypes=[bool])
-            redo = np.where(same(redo, check), check, mp.nan)
-            hi = hi.copy()
-            hi[bad] = redo
-        return hi
-    finally:
-        mp.mp.dps = 40
 
 
 # --------------------------------------------------------------------------- the grid
@@ -450,47 +180,44 @@ def _spread(idx: np.ndarray, cap: int, excluded: np.ndarray) -> np.ndarray:
     return keep
 
 
-def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, mp_cap: int = 1500,
-            level: str = "default") -> dict[str, Any]:
-    """One row of the accuracy table: jax_act at accuracy ``level`` and jax.nn against the
-    oracle on one dtype."""
-    dt = jnp.dtype(dtype)
-    xs = grid(dt, points if dt != jnp.float64 else mp_points, case.kinks())
-    lo, hi = case.spec.probes.domain
-    x64 = xs.astype(np.float64)
-    xs = xs[(x64 >= lo) & (x64 <= hi)]
-    elementwise = case.kind == "elementwise"
-    X = xs if elementwise else _axis_rows(xs).astype(dt)
-    X64 = X.astype(np.float64)
-    f = lambda x: case.call(x, accuracy=level)  # noqa: E731
+def _as_float64(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float64) if a.dtype != object else np.array([float(v) for v in a.ravel()]).reshape(a.shape)
+
+
+def _untrusted_rows(f: Callable, X64: np.ndarray, W: np.ndarray, rv: np.ndarray, rg: np.ndarray,
+                    g: np.ndarray, dt: Any, cap: int, excluded: np.ndarray) -> np.ndarray:
+    """Rows where the float64 formula is not to be trusted: not finite, or more than 2^-40
+    (relative) from jax_act's own float64 result. At most ``cap``, the rest ``excluded``."""
+    y64, g64 = _value_and_grad(f, X64, W)
+    rows = X64.shape[0]
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad_v = ~np.isfinite(rv) | (np.abs(rv - y64) > 2**-40 * np.abs(y64) + 1e-300)
+        bad_g = ~np.isfinite(rg) | (np.abs(rg - g64) > 2**-40 * np.abs(g64) + 1e-300)
+    bad = bad_v.reshape(rows, -1).any(-1) | bad_g.reshape(rows, -1).any(-1)
+    idx = _spread(np.flatnonzero(bad), cap, excluded)
+    if dt.itemsize == 2:
+        # Both float64 results can be wrong the same way (soft_sign' past |x| = 2^53: the
+        # formula's two terms cancel, and y has rounded to 1). Where the 16-bit result
+        # (float32 inside, rounded once) is more than 2 ulps from them, mpmath decides too,
+        # with a budget of its own.
+        with np.errstate(invalid="ignore", over="ignore"):
+            far = np.isfinite(rg) & (np.abs(g.astype(np.float64) - rg) > 2 * _ulp(rg, dt))
+        far = far.reshape(rows, -1).any(-1) & ~bad
+        idx = np.union1d(idx, _spread(np.flatnonzero(far), cap, excluded))
+    return idx
+
+
+def _truth(case: Case, f: Callable, X: np.ndarray, W: np.ndarray, g: np.ndarray, dt: Any,
+           cap: int) -> tuple[np.ndarray, np.ndarray, str, np.ndarray]:
+    """(true values, true gradients, oracle, rows excluded): the reference in float64, with
+    the untrusted points (every point, for float64) evaluated again in mpmath."""
     ref = lambda x: case.call(x, "reference")  # noqa: E731
-    out_shape = jax.eval_shape(f, jax.ShapeDtypeStruct(X.shape, dt)).shape
-    W = _cotangent(out_shape)
-    y, g = _value_and_grad(f, X, W)
-    # the oracle
-    oracle = "f64"
+    X64 = X.astype(np.float64)
     rv, rg = _value_and_grad(ref, X64, W)
     excluded = np.zeros(X.shape[0], bool)
-    mp_oracle_available = _mp() is not None
-    if mp_oracle_available:
-        if dt == jnp.float64:
-            idx = np.arange(X.shape[0])
-        else:  # repair the points where the float64 formula is not trustworthy
-            y64, g64 = _value_and_grad(f, X64, W)
-            with np.errstate(invalid="ignore", over="ignore"):
-                bad_v = ~np.isfinite(rv) | (np.abs(rv - y64) > 2**-40 * np.abs(y64) + 1e-300)
-                bad_g = ~np.isfinite(rg) | (np.abs(rg - g64) > 2**-40 * np.abs(g64) + 1e-300)
-            bad = bad_v.reshape(X.shape[0], -1).any(-1) | bad_g.reshape(X.shape[0], -1).any(-1)
-            idx = _spread(np.flatnonzero(bad), mp_cap, excluded)
-            if dt.itemsize == 2:
-                # Both float64 results can be wrong the same way (soft_sign' past |x| = 2^53:
-                # the formula's two terms cancel, and y has rounded to 1). Where the 16-bit
-                # result (float32 inside, rounded once) is more than 2 ulps from them,
-                # mpmath decides too, with a budget of its own.
-                with np.errstate(invalid="ignore", over="ignore"):
-                    far = np.isfinite(rg) & (np.abs(g.astype(np.float64) - rg) > 2 * _ulp(rg, dt))
-                far = far.reshape(X.shape[0], -1).any(-1) & ~bad
-                idx = np.union1d(idx, _spread(np.flatnonzero(far), mp_cap, excluded))
+    oracle = "f64"
+    if mpmath_module() is not None:
+        idx = np.arange(X.shape[0]) if dt == jnp.float64 else _untrusted_rows(f, X64, W, rv, rg, g, dt, cap, excluded)
         try:
             if idx.size:
                 tv = mp_oracle(lambda x: ref(x), X64[idx])
@@ -503,72 +230,119 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
             rv, rg = rv.astype(np.float64), rg.astype(np.float64)
             excluded[:] = False
     if rv.dtype == object and dt != jnp.float64:  # float64 is plenty below float64
-        rv = np.array([float(v) for v in rv.ravel()]).reshape(rv.shape)
-        rg = np.array([float(v) for v in rg.ravel()]).reshape(rg.shape)
-    sub_in = (np.abs(x64[(x64 >= lo) & (x64 <= hi)]) < float(_finfo(dt).tiny)) & (x64[(x64 >= lo) & (x64 <= hi)] != 0)
-    # Where the backward pass reads f' from the saved output y, rounding y to the dtype alone
-    # moves f' by |f''(x)| · ulp(y)/2 / f'(x)² (relative): where that exceeds one ulp of f'
-    # (σ near 1, tanh near ±1, elu near −α: the output is close to its limit and has lost the
-    # bits f' needs), the point is "residual-limited" and left out of the float32 goal.
-    limited = None  # (unless f' is read from the output kept in the dtype)
+        rv, rg = _as_float64(rv), _as_float64(rg)
+    return rv, rg, oracle, excluded
+
+
+def _residual_limited(case: Case, level: str, dt: Any, X64: np.ndarray, rv: np.ndarray,
+                      rg: np.ndarray) -> np.ndarray | None:
+    """Where the backward pass reads f' from the saved output y, rounding y to the dtype alone
+    moves f' by |f''(x)| · ulp(y)/2 / f'(x)² (relative): where that exceeds one ulp of f'
+    (σ near 1, tanh near ±1, elu near −α: the output is close to its limit and has lost the
+    bits f' needs), the point is "residual-limited" and left out of the float32 goal. None
+    unless f' is read from the output kept in the dtype."""
     rule = (case.activation.rules or {}).get(level)
-    if rule is not None and rule.saves == "output" and not rule.keeps_input(dt):
-        f2 = jax.jit(jax.vmap(jax.grad(jax.grad(lambda v: case.call(v, "reference")))))
-        with np.errstate(all="ignore"):
-            h = np.asarray(f2(jnp.asarray(X64)))
-            tvf = rv.astype(np.float64) if rv.dtype != object else np.array([float(v) for v in rv.ravel()])
-            tgf = rg.astype(np.float64) if rg.dtype != object else np.array([float(v) for v in rg.ravel()])
-            rel = np.abs(h) * _ulp(tvf, dt) / 2 / (tgf * tgf)
-            limited = np.isfinite(h) & ((rel > 2.0 ** -int(_finfo(dt).nmant)) | ((tgf == 0) & (h != 0)))
-    keep_rows = ~excluded & ~sub_in  # subnormal inputs: flushed to zero by XLA on CPU
-    on_kink = np.isin(x64[(x64 >= lo) & (x64 <= hi)], np.asarray(case.kinks(), np.float64))
+    if rule is None or rule.saves != "output" or rule.keeps_input(dt):
+        return None
+    f2 = jax.jit(jax.vmap(jax.grad(jax.grad(lambda v: case.call(v, "reference")))))
+    with np.errstate(all="ignore"):
+        h = np.asarray(f2(jnp.asarray(X64)))
+        tgf = _as_float64(rg)
+        rel = np.abs(h) * _ulp(_as_float64(rv), dt) / 2 / (tgf * tgf)
+        return np.isfinite(h) & ((rel > 2.0 ** -int(_finfo(dt).nmant)) | ((tgf == 0) & (h != 0)))
 
-    def per_point(mask_rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return np.broadcast_to(mask_rows.reshape((-1,) + (1,) * (len(shape) - 1)), shape)
 
-    def score(yv: np.ndarray, gv: np.ndarray) -> dict[str, Any]:
-        ev, cv, sv = ulp_errors(yv, rv, dt)
-        eg, cg, sg = ulp_errors(gv, rg, dt)
-        mv = sv & per_point(keep_rows, ev.shape)
-        mg = sg & per_point(keep_rows & ~on_kink, eg.shape)
+@dataclasses.dataclass(frozen=True)
+class _Scoring:
+    """What a row's (value, gradient) pairs are scored against, and on which points."""
+
+    dt: Any
+    rv: np.ndarray  # the true values and gradients
+    rg: np.ndarray
+    rows: np.ndarray  # rows scored: neither excluded nor a subnormal input
+    on_kink: np.ndarray  # rows at a kink: values scored, gradients not
+    limited: np.ndarray | None  # see _residual_limited
+    unsaturated: np.ndarray | None  # elementwise: the output has not reached its limit
+
+    def __call__(self, yv: np.ndarray, gv: np.ndarray) -> dict[str, Any]:
+        ev, cv, sv = ulp_errors(yv, self.rv, self.dt)
+        eg, cg, sg = ulp_errors(gv, self.rg, self.dt)
+        mv = sv & _per_point(self.rows, ev.shape)
+        mg = sg & _per_point(self.rows & ~self.on_kink, eg.shape)
         out = {"value": _error_stats(ev, cv, mv), "grad": _error_stats(eg, cg, mg)}
-        if limited is not None:  # the same points for both sides: the comparison with jax.nn
-            out["grad_unlimited"] = _error_stats(eg, cg, mg & ~limited)
-        # the float32 gradient goal: where the true gradient is a normal float and the saved
-        # output has not saturated (rounded to the limit at ±∞)
-        if elementwise:
-            tgf = rg.astype(np.float64) if rg.dtype != object else np.array([float(v) for v in rg.ravel()])
-            normal = np.isfinite(tgf) & (np.abs(tgf) >= float(_finfo(dt).tiny))
-            lim = np.asarray(f(jnp.asarray([-float(_finfo(dt).max), float(_finfo(dt).max)], dt))).astype(np.float64)
-            unsat = ~np.isin(y.astype(np.float64), lim[np.isfinite(lim)])
-            if limited is not None:  # f' computed from a rounded output: its conditioning
-                unsat &= ~limited
-            out["grad_goal"] = _error_stats(eg, cg, mg & normal & unsat)
-            out["saturated"] = int(np.sum(mg & ~unsat))
+        if self.limited is not None:  # the same points for both sides: the comparison with jax.nn
+            out["grad_unlimited"] = _error_stats(eg, cg, mg & ~self.limited)
+        if self.unsaturated is not None:
+            # the float32 gradient goal: where the true gradient is a normal float and the
+            # saved output has not saturated (rounded to the limit at ±∞)
+            tgf = _as_float64(self.rg)
+            normal = np.isfinite(tgf) & (np.abs(tgf) >= float(_finfo(self.dt).tiny))
+            out["grad_goal"] = _error_stats(eg, cg, mg & normal & self.unsaturated)
+            out["saturated"] = int(np.sum(mg & ~self.unsaturated))
         return out
 
+
+def _per_point(mask_rows: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(mask_rows.reshape((-1,) + (1,) * (len(shape) - 1)), shape)
+
+
+def _unsaturated(f: Callable, y: np.ndarray, dt: Any, limited: np.ndarray | None) -> np.ndarray:
+    """Points whose output is not f's limit at ±∞ (nor, where f' is read from a rounded
+    output, residual-limited)."""
+    big = float(_finfo(dt).max)
+    lim = np.asarray(f(jnp.asarray([-big, big], dt))).astype(np.float64)
+    unsat = ~np.isin(y.astype(np.float64), lim[np.isfinite(lim)])
+    return unsat & ~limited if limited is not None else unsat
+
+
+def _jax_nn_score(case: Case, X: np.ndarray, W: np.ndarray, score: _Scoring) -> dict[str, Any] | None:
+    """jax.nn's counterpart scored the same way; None where there is none."""
+    nn_name = case.spec.jax_nn
+    nn = getattr(jax.nn, nn_name, None) if nn_name else None
+    if nn is None:
+        return None
+    try:  # keywords jax.nn does not take (softplus's beta) only when they are our defaults
+        try:
+            accepted = set(inspect.signature(nn).parameters)
+        except (TypeError, ValueError):
+            accepted = set(case.kwargs())
+        ours = inspect.signature(case.activation.fn).parameters
+        kw = {k: v for k, v in case.kwargs().items() if k in accepted}
+        dropped = {k: v for k, v in case.kwargs().items() if k not in accepted}
+        if any(ours[k].default is inspect.Parameter.empty or ours[k].default != v for k, v in dropped.items()):
+            raise TypeError(f"jax.nn.{nn_name} has no {sorted(dropped)}")
+        return score(*_value_and_grad(lambda x: nn(x, **kw), X, W))
+    except Exception as e:  # noqa: BLE001
+        return {"error": f"{type(e).__name__}: {e}"[:120]}
+
+
+def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, mp_cap: int = 1500,
+            level: str = "default") -> dict[str, Any]:
+    """One row of the accuracy table: jax_act at accuracy ``level`` and jax.nn against the
+    oracle on one dtype."""
+    dt = jnp.dtype(dtype)
+    xs = grid(dt, points if dt != jnp.float64 else mp_points, case.kinks())
+    lo, hi = case.spec.probes.domain
+    xs = xs[(xs.astype(np.float64) >= lo) & (xs.astype(np.float64) <= hi)]
+    x64 = xs.astype(np.float64)
+    elementwise = case.kind == "elementwise"
+    X = xs if elementwise else _axis_rows(xs).astype(dt)
+    f = lambda x: case.call(x, accuracy=level)  # noqa: E731
+    W = _cotangent(jax.eval_shape(f, jax.ShapeDtypeStruct(X.shape, dt)).shape)
+    y, g = _value_and_grad(f, X, W)
+    rv, rg, oracle, excluded = _truth(case, f, X, W, g, dt, mp_cap)
+    limited = _residual_limited(case, level, dt, X.astype(np.float64), rv, rg)
+    sub_in = (np.abs(x64) < float(_finfo(dt).tiny)) & (x64 != 0)  # flushed to zero by XLA on CPU
+    score = _Scoring(dt, rv, rg, ~excluded & ~sub_in, np.isin(x64, np.asarray(case.kinks(), np.float64)),
+                     limited, _unsaturated(f, y, dt, limited) if elementwise else None)
     row: dict[str, Any] = {"name": case.id, "dtype": dt.name, "level": level, "oracle": oracle, "points": int(X.shape[0])}
     row["residual_limited"] = int(limited.sum()) if limited is not None else 0
     row["excluded"] = int(excluded.sum())  # untrusted float64 oracle beyond the mpmath budget
     row["subnormal_inputs"] = int(sub_in.sum())
     row["jax_act"] = score(y, g)
-    nn_name = case.spec.jax_nn
-    nn = getattr(jax.nn, nn_name, None) if nn_name else None
+    nn = _jax_nn_score(case, X, W, score)
     if nn is not None:
-        try:  # keywords jax.nn does not take (softplus's beta) only when they are our defaults
-            try:
-                accepted = set(inspect.signature(nn).parameters)
-            except (TypeError, ValueError):
-                accepted = set(case.kwargs())
-            ours = inspect.signature(case.activation.fn).parameters
-            kw = {k: v for k, v in case.kwargs().items() if k in accepted}
-            dropped = {k: v for k, v in case.kwargs().items() if k not in accepted}
-            if any(ours[k].default is inspect.Parameter.empty or ours[k].default != v for k, v in dropped.items()):
-                raise TypeError(f"jax.nn.{nn_name} has no {sorted(dropped)}")
-            yn, gn = _value_and_grad(lambda x: nn(x, **kw), X, W)
-            row["jax_nn"] = score(yn, gn)
-        except Exception as e:  # noqa: BLE001
-            row["jax_nn"] = {"error": f"{type(e).__name__}: {e}"[:120]}
+        row["jax_nn"] = nn
     row["goals"] = goals(row)
     return row
 
@@ -643,6 +417,33 @@ HEADER = (
 )
 
 
+LEGEND = (
+    "errors in ulps of the output dtype; CR = correctly rounded points; nn = jax.nn on the same grid;\n"
+    "grad* = max gradient error where the true gradient is normal and the saved output has neither\n"
+    "saturated nor lost the bits f' needs (the float32 goal: <= 4); lim = points where f' is read from\n"
+    "a saved output that has lost those bits (their error is the residual's rounding: the gradient is\n"
+    "compared with jax.nn's off them); orc = oracle (mp: mpmath, f64: float64)"
+)
+GOALS = {
+    "default": "no worse than jax.nn (max and p99.9)",
+    "highest": "no worse than jax.nn; float32 grad* <= 4 ulps; 16-bit values and gradients >= 99% CR",
+}
+
+
+def _measured_row(case: Case, dtype: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One printed row; a broken activation is a row with its error, not a crash."""
+    t0 = time.time()
+    try:
+        row = measure(case, dtype, args.points, args.mp_points, level=args.accuracy)
+    except Exception as e:  # noqa: BLE001
+        row = {"name": case.id, "dtype": dtype, "error": f"{type(e).__name__}: {e}"[:200]}
+        print(f"{case.id:28} | {dtype:8} | error: {row['error']}", flush=True)
+        return row
+    row["seconds"] = round(time.time() - t0, 2)
+    print(format_row(row), flush=True)
+    return row
+
+
 def run(args: argparse.Namespace) -> int:
     from .._compat import enable_x64
 
@@ -650,35 +451,13 @@ def run(args: argparse.Namespace) -> int:
 
     names = activation_names(args.only, "accuracy") or list(REGISTRY)
     dtypes = dtype_names(args.dtypes, DTYPES)
-    if _mp() is None:
+    if mpmath_module() is None:
         print("jax-act accuracy: mpmath not installed: the float64 rows use a float64 oracle", file=sys.stderr)
     start = time.time()
-    rows = []
     with enable_x64(True):
-        goal = ("no worse than jax.nn (max and p99.9)" if args.accuracy == "default" else
-                "no worse than jax.nn; float32 grad* <= 4 ulps; 16-bit values and gradients >= 99% CR")
-        print(
-            f"accuracy level: {args.accuracy}; goals (ok = all met): {goal}\n"
-            "errors in ulps of the output dtype; CR = correctly rounded points; nn = jax.nn on the same grid;\n"
-            "grad* = max gradient error where the true gradient is normal and the saved output has neither\n"
-            "saturated nor lost the bits f' needs (the float32 goal: <= 4); lim = points where f' is read from\n"
-            "a saved output that has lost those bits (their error is the residual's rounding: the gradient is\n"
-            "compared with jax.nn's off them); orc = oracle (mp: mpmath, f64: float64)"
-        )
+        print(f"accuracy level: {args.accuracy}; goals (ok = all met): {GOALS[args.accuracy]}\n{LEGEND}")
         print(HEADER)
-        for case in cases(names, all_params=args.all_params):
-            for d in dtypes:
-                t0 = time.time()
-                try:
-                    row = measure(case, d, args.points, args.mp_points, level=args.accuracy)
-                except Exception as e:  # noqa: BLE001  a broken activation is a row, not a crash
-                    row = {"name": case.id, "dtype": d, "error": f"{type(e).__name__}: {e}"[:200]}
-                    print(f"{case.id:28} | {d:8} | error: {row['error']}", flush=True)
-                    rows.append(row)
-                    continue
-                row["seconds"] = round(time.time() - t0, 2)
-                rows.append(row)
-                print(format_row(row), flush=True)
+        rows = [_measured_row(case, d, args) for case in cases(names, all_params=args.all_params) for d in dtypes]
     missed = [r for r in rows if r.get("goals") or "error" in r]
     print(
         f"\n{len(rows)} rows in {time.time() - start:.0f} s; {len(rows) - len(missed)} meet every goal, "
@@ -686,8 +465,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.json:
         meta = {"jax": jax.__version__, "backend": jax.default_backend(), "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                "accuracy": args.accuracy,
-                "command": "jax-act accuracy " + " ".join(sys.argv[2:]), "rows": rows}
+                "accuracy": args.accuracy, "command": "jax-act accuracy " + " ".join(sys.argv[2:]), "rows": rows}
         with open(args.json, "w") as fh:
             json.dump(meta, fh, indent=1, default=float)
     return 0
