@@ -674,23 +674,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", action="store_true", help="with --report: the README's results table")
 
 
-def run(args: argparse.Namespace) -> int:
-    from .cli import UsageError, activation_names, dtype_names
+def _report(args: argparse.Namespace) -> int:
+    """``--report``: the table (or the README's markdown) and chart of a saved run."""
+    from .cli import UsageError
 
-    if args.report:
-        try:
-            with open(args.report) as f:
-                result = json.load(f)
-        except (OSError, ValueError) as e:
-            raise UsageError(f"--report {args.report}: {e.strerror if isinstance(e, OSError) else e}") from None
-        if args.markdown:
-            print(markdown(result))
-            return 0
-        print(table(result))
-        png = os.path.splitext(args.report)[0] + ".png"
-        print(f"\nchart: {png}" if chart(result, png) else "")
+    try:
+        with open(args.report) as f:
+            result = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--report {args.report}: {e.strerror if isinstance(e, OSError) else e}") from None
+    if args.markdown:
+        print(markdown(result))
         return 0
-    argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
+    print(table(result))
+    png = os.path.splitext(args.report)[0] + ".png"
+    print(f"\nchart: {png}" if chart(result, png) else "")
+    return 0
+
+
+def _settle_options(args: argparse.Namespace) -> tuple[list[int], str]:
+    """Fill the options ``--quick`` and the backend decide; (sizes, output path)."""
+    from .cli import activation_names, dtype_names
+
     quick = args.quick
     args.budget = args.budget or (0.03 if quick else 0.1)
     args.max_samples = args.max_samples or (15 if quick else 200)
@@ -700,58 +705,76 @@ def run(args: argparse.Namespace) -> int:
     backend = jax.default_backend()
     default = [10, 13, 16, 19, 22, 24] if backend == "cpu" else [10, 13, 16, 19, 22, 25, 28]
     sizes = [2**k for k in (args.sizes or ([16] if quick else default))]
-    # Never over the committed results: a working folder unless --out says otherwise.
-    out = args.out or os.path.join("jax_act_bench", f"{backend}.json")
     args.only = activation_names(args.only, "bench") or None
     args.dtypes = dtype_names(args.dtypes, ("bfloat16", "float16", "float32", "float64"))
+    args.models = args.models or ["mlp", "transformer", "gated_mlp", *(["flax"] if have_flax() else [])]
+    # Never over the committed results: a working folder unless --out says otherwise.
+    return sizes, args.out or os.path.join("jax_act_bench", f"{backend}.json")
+
+
+def _jobs(args: argparse.Namespace, sizes: list[int], result: dict[str, Any]) -> tuple[list, list, list, int]:
+    """(activation jobs, model jobs, loss jobs, progress steps): what ``result`` lacks."""
     # activation by activation, every level in turn (an interrupted run has them side by side)
     todo = [c for same in zip(*(targets(args.only, level) for level in args.accuracy)) for c in same]
-    args.models = args.models or ["mlp", "transformer", "gated_mlp", *(["flax"] if have_flax() else [])]
+    done = {(a["name"], a["dtype"], a.get("level", "default")) for a in result["activations"]}
+    done_models = {(m["name"], m["dtype"], m.get("level", "default"), m["model"]) for m in result["models"]}
+    done_losses = {(r["dtype"], r["tokens"], r["hidden"], r["vocab"]) for r in result["losses"]}
+    jobs = [] if args.models_only or args.losses_only else [
+        (c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
+    shapes = [] if args.no_models or args.losses_only else model_shapes(args)
+    model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
+                  for d in args.dtypes for kind, shape in shapes]
+    loss_jobs = [] if args.no_losses or args.models_only else [
+        (d, shape) for d in args.dtypes for shape in loss_shapes(args) if (d, *shape) not in done_losses]
+    total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes) + len(loss_jobs)
+    total += sum(_fits(c, kind) for _, kind, _, cs in model_jobs for c in cs)
+    return jobs, model_jobs, loss_jobs, total
+
+
+class _Progress:
+    """``[done/total] seconds  what`` on stderr, rewritten in place on a terminal."""
+
+    def __init__(self, total: int):
+        self.count, self.total, self.t0, self.tty = 0, total, time.perf_counter(), sys.stderr.isatty()
+
+    def __call__(self, what: str) -> None:
+        self.count += 1
+        line = f"[{self.count}/{self.total}] {time.perf_counter() - self.t0:6.0f}s  {what:<48}"
+        print("\r" + line if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+
+def _save(result: dict[str, Any], out: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out + ".tmp", "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(out + ".tmp", out)  # an interrupted write leaves the last complete file
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.report:
+        return _report(args)
+    argv = sys.argv[sys.argv.index("bench") + 1:] if "bench" in sys.argv else []
+    sizes, out = _settle_options(args)
     result: dict[str, Any] = dict(environment=environment(argv), activations=[], models=[], losses=[])
     result["environment"].update(sizes=sizes, options=vars(args))
     if args.resume and os.path.exists(out):
         with open(out) as f:
             old = json.load(f)
-        result["activations"], result["models"] = old["activations"], old.get("models", [])
-        result["losses"] = old.get("losses", [])
-    done = {(a["name"], a["dtype"], a.get("level", "default")) for a in result["activations"]}
-    done_models = {(m["name"], m["dtype"], m.get("level", "default"), m["model"]) for m in result["models"]}
-    jobs = [] if args.models_only or args.losses_only else [(c, d) for d in args.dtypes for c in todo if (c["name"], d, c["level"]) not in done]
-    shapes = [] if args.no_models or args.losses_only else model_shapes(args)
-    model_jobs = [(d, kind, shape, [c for c in todo if (c["name"], d, c["level"], kind) not in done_models])
-                  for d in args.dtypes for kind, shape in shapes]
-    done_losses = {(r["dtype"], r["tokens"], r["hidden"], r["vocab"]) for r in result["losses"]}
-    loss_jobs = [] if args.no_losses or args.models_only else [
-        (d, shape) for d in args.dtypes for shape in loss_shapes(args) if (d, *shape) not in done_losses]
-    total = len(jobs) * len(sizes) * len(args.modes) * len(args.passes) + len(loss_jobs)
-    total += sum(_fits(c, kind) for _, kind, _, cs in model_jobs for c in cs)
-    count, t0 = [0], time.perf_counter()
-    tty = sys.stderr.isatty()
-
-    def progress(what: str) -> None:
-        count[0] += 1
-        line = f"[{count[0]}/{total}] {time.perf_counter() - t0:6.0f}s  {what:<48}"
-        print("\r" + line if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
-
-    def save() -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        with open(out + ".tmp", "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(out + ".tmp", out)
-
-    for c, dtype in jobs:
-        result["activations"].append(
-            bench_activation(c, dtype, sizes, args.modes, args.passes, args, progress))
-        save()  # resumable: each finished activation is on disk
+        result.update(activations=old["activations"], models=old.get("models", []), losses=old.get("losses", []))
+    jobs, model_jobs, loss_jobs, total = _jobs(args, sizes, result)
+    progress = _Progress(total)
+    for c, dtype in jobs:  # resumable: each finished row is on disk
+        result["activations"].append(bench_activation(c, dtype, sizes, args.modes, args.passes, args, progress))
+        _save(result, out)
     for dtype, kind, shape, cs in model_jobs:
         result["models"] += model_rows(cs, dtype, args, progress, kind, shape)
-        save()
+        _save(result, out)
     for dtype, shape in loss_jobs:
         progress(f"fused loss {dtype} {'x'.join(map(str, shape))}")
         result["losses"].append(loss_row(shape, dtype, args))
-        save()
-    result["environment"]["seconds"] = time.perf_counter() - t0
-    save()
+        _save(result, out)
+    result["environment"]["seconds"] = time.perf_counter() - progress.t0
+    _save(result, out)
     print(file=sys.stderr)
     print(table(result))
     png = os.path.splitext(out)[0] + ".png"

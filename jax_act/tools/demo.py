@@ -80,9 +80,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the initial weights")
 
 
-def run(args: argparse.Namespace) -> int:
+def _names(args: argparse.Namespace) -> tuple[str, ...]:
     import jax_act
-    from jax_act import losses
 
     from .cli import UsageError, activation_names
 
@@ -92,38 +91,53 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--activation {name!r} must be an elementwise jax_act activation that jax.nn also has")
     if args.steps < 1:
         raise UsageError("--steps must be at least 1")
-    if args.x64:
-        jax.config.update("jax_enable_x64", True)
-    dtype = jnp.float64 if args.x64 else jnp.float32
+    return names
+
+
+def _largest(tree: Any) -> float:
+    return max(float(jnp.max(jnp.abs(a))) for a in jax.tree.leaves(tree))
+
+
+def _largest_difference(a: Any, b: Any) -> float:
+    return max(float(jnp.max(jnp.abs(u - v))) for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def _two_runs(args: argparse.Namespace, names: tuple[str, ...], dtype: Any) -> dict[str, Any]:
+    """Gradients at the initial weights and a training run, for jax_act's activations and
+    loss (A) and jax.nn's under plain autodiff (B)."""
+    import jax_act
+    from jax_act import losses
 
     x_np, y_np = spirals(seed=args.seed)
     x, y = jnp.asarray(x_np, dtype), jnp.asarray(y_np)
     params0 = jax.tree.map(lambda a: jnp.asarray(a, dtype), init_params((2, args.hidden, args.hidden, 3), args.seed))
-
-    ours = tuple(jax_act.get(n) for n in names)
-    theirs = tuple(getattr(jax.nn, n) for n in names)
-
-    def loss_ours(p):
-        return jnp.mean(losses.softmax_cross_entropy_with_integer_labels(mlp(p, x, ours), y))
-
-    def loss_theirs(p):
-        return jnp.mean(plain_cross_entropy(mlp(p, x, theirs), y))
-
+    acts = {"A": tuple(jax_act.get(n) for n in names), "B": tuple(getattr(jax.nn, n) for n in names)}
+    loss = {
+        "A": lambda p: jnp.mean(losses.softmax_cross_entropy_with_integer_labels(mlp(p, x, acts["A"]), y)),
+        "B": lambda p: jnp.mean(plain_cross_entropy(mlp(p, x, acts["B"]), y)),
+    }
     # Full float32 matmuls on every backend (GPUs and TPUs may default to TF32/bf16 passes,
     # whose rounding would swamp the differences this demo is about).
     with jax.default_matmul_precision("float32"):
         t0 = time.perf_counter()
-        g_ours, g_theirs = jax.grad(loss_ours)(params0), jax.grad(loss_theirs)(params0)
-        gdiff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(g_ours), jax.tree.leaves(g_theirs)))
-        gscale = max(float(jnp.max(jnp.abs(b))) for b in jax.tree.leaves(g_theirs))
-        p_ours, c_ours = jax.jit(lambda p: train(loss_ours, p, args.steps, args.lr))(params0)
-        p_theirs, c_theirs = jax.jit(lambda p: train(loss_theirs, p, args.steps, args.lr))(params0)
-        c_ours, c_theirs = np.asarray(c_ours, np.float64), np.asarray(c_theirs, np.float64)
+        grads = {k: jax.grad(loss[k])(params0) for k in "AB"}
+        trained = {k: jax.jit(lambda p, k=k: train(loss[k], p, args.steps, args.lr))(params0) for k in "AB"}
         elapsed = time.perf_counter() - t0
+    accuracy = {k: float(jnp.mean(jnp.argmax(mlp(trained[k][0], x, acts[k]), -1) == y)) for k in "AB"}
+    return dict(grads=grads, params={k: trained[k][0] for k in "AB"}, accuracy=accuracy, elapsed=elapsed,
+                curves={k: np.asarray(trained[k][1], np.float64) for k in "AB"}, points=len(y_np))
 
+
+def run(args: argparse.Namespace) -> int:
+    names = _names(args)
+    if args.x64:
+        jax.config.update("jax_enable_x64", True)
+    dtype = jnp.float64 if args.x64 else jnp.float32
+    r = _two_runs(args, names, dtype)
+    c_ours, c_theirs = r["curves"]["A"], r["curves"]["B"]
     acts = ", ".join(names)
     print(
-        f"jax-act demo: MLP 2-{args.hidden}-{args.hidden}-3 ({acts}) on {len(y_np)} spiral points, "
+        f"jax-act demo: MLP 2-{args.hidden}-{args.hidden}-3 ({acts}) on {r['points']} spiral points, "
         f"{args.steps} full-batch momentum steps, {jnp.dtype(dtype).name}, jax {jax.__version__} on "
         f"{jax.default_backend()}"
     )
@@ -131,23 +145,17 @@ def run(args: argparse.Namespace) -> int:
     print(f"  B: jax.nn.{{{acts}}} + -log_softmax at the label (plain autodiff)")
     print()
     print(f"{'step':>6}  {'loss A':>12}  {'loss B':>12}  {'|A - B|':>10}")
-    marks = sorted({*np.linspace(0, args.steps - 1, min(args.steps, 11)).round().astype(int)})
-    for i in marks:
+    for i in sorted({*np.linspace(0, args.steps - 1, min(args.steps, 11)).round().astype(int)}):
         print(f"{i:>6}  {c_ours[i]:12.6f}  {c_theirs[i]:12.6f}  {abs(c_ours[i] - c_theirs[i]):10.2e}")
-
-    def accuracy(p, acts):
-        return float(jnp.mean(jnp.argmax(mlp(p, x, acts), -1) == y))
-
-    diff = max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(jax.tree.leaves(p_ours), jax.tree.leaves(p_theirs)))
-    scale = max(float(jnp.max(jnp.abs(a))) for a in jax.tree.leaves(p_theirs))
+    gdiff, gscale = _largest_difference(r["grads"]["A"], r["grads"]["B"]), _largest(r["grads"]["B"])
+    diff, scale = _largest_difference(r["params"]["A"], r["params"]["B"]), _largest(r["params"]["B"])
     eps = float(jnp.finfo(dtype).eps)
     # Rounding differences grow along a training run; 1e3 eps of the largest weight is still
     # far below anything training could notice.
-    limit = 1e3 * eps * scale
-    glimit = 64 * eps * gscale
+    limit, glimit = 1e3 * eps * scale, 64 * eps * gscale
     ok = diff <= limit and gdiff <= glimit and np.all(np.isfinite(c_ours))
     print()
-    print(f"accuracy: A {accuracy(p_ours, ours):.3f}, B {accuracy(p_theirs, theirs):.3f}")
+    print(f"accuracy: A {r['accuracy']['A']:.3f}, B {r['accuracy']['B']:.3f}")
     print(
         f"max |grad A - grad B| at the initial weights = {gdiff:.3e}  (largest gradient {gscale:.2f}; "
         f"{gdiff / (eps * gscale):.1f} eps of it; limit {glimit:.1e})"
@@ -156,5 +164,5 @@ def run(args: argparse.Namespace) -> int:
         f"max |params A - params B| after training   = {diff:.3e}  (largest weight {scale:.2f}; "
         f"{diff / (eps * scale):.1f} eps of it; limit {limit:.1e})"
     )
-    print(f"{'OK: same function, same gradients' if ok else 'MISMATCH'} ({elapsed:.1f} s)")
+    print(f"{'OK: same function, same gradients' if ok else 'MISMATCH'} ({r['elapsed']:.1f} s)")
     return 0 if ok else 1

@@ -75,60 +75,62 @@ def _sgd(loss: Callable[[Any], jax.Array]) -> Fn:
     return jax.jit(step)
 
 
-def build(shape: Shape, act: Fn, dtype: Any, softmax: Fn | None = None, seed: int = 0) -> tuple[Fn, Any]:
-    """``(step, params)`` for ``shape`` with ``act`` (and, for the transformer, ``softmax``
-    in its attention; default ``jax.nn.softmax``)."""
-    dt = jnp.dtype(dtype)
-    rng = np.random.default_rng(seed)
+class _Init:
+    """Weights and data: float32 normals in the model's dtype, drawn in order from one seed."""
 
-    def normal(*s: int, scale: float = 1.0) -> jax.Array:
-        return jnp.asarray((scale * rng.standard_normal(s, np.float32)).astype(dt))
+    def __init__(self, dtype: Any, seed: int):
+        self.dt, self.rng = jnp.dtype(dtype), np.random.default_rng(seed)
 
-    def dense(d_in: int, d_out: int) -> jax.Array:
-        return normal(d_in, d_out, scale=d_in**-0.5)
+    def normal(self, *s: int, scale: float = 1.0) -> jax.Array:
+        return jnp.asarray((scale * self.rng.standard_normal(s, np.float32)).astype(self.dt))
 
-    def mse(out: jax.Array, target: jax.Array) -> jax.Array:
-        return jnp.mean(jnp.square((out - target).astype(jnp.float32)))
+    def dense(self, d_in: int, d_out: int) -> jax.Array:
+        return self.normal(d_in, d_out, scale=d_in**-0.5)
 
-    if shape.kind == "mlp":
-        b, w = shape.batch, shape.width
-        x, target = normal(b, w), normal(b, w)
-        params = [dense(w, w) for _ in range(shape.depth + 1)]
 
-        def loss(ps: list[jax.Array]) -> jax.Array:
-            h = x
-            for wm in ps[:-1]:
-                h = act(h @ wm)
-            return mse(h @ ps[-1], target)
+def _mse(out: jax.Array, target: jax.Array) -> jax.Array:
+    return jnp.mean(jnp.square((out - target).astype(jnp.float32)))
 
-        return _sgd(loss), params
 
-    b, s, d = shape.batch, shape.seq, shape.width
-    x, target = normal(b, s, d), normal(b, s, d)
-    if shape.kind == "gated_mlp":
-        params = [dict(w_in=dense(d, 8 * d), w_out=dense(4 * d, d)) for _ in range(shape.depth)]
+def _mlp(shape: Shape, act: Fn, init: _Init) -> tuple[Fn, Any]:
+    x, target = init.normal(shape.batch, shape.width), init.normal(shape.batch, shape.width)
+    params = [init.dense(shape.width, shape.width) for _ in range(shape.depth + 1)]
 
-        def loss(ps: list[dict]) -> jax.Array:
-            h = x
-            for p in ps:
-                h = h + act(_layer_norm(h) @ p["w_in"]) @ p["w_out"]
-            return mse(h, target)
+    def loss(ps: list[jax.Array]) -> jax.Array:
+        h = x
+        for wm in ps[:-1]:
+            h = act(h @ wm)
+        return _mse(h @ ps[-1], target)
 
-        return _sgd(loss), params
+    return loss, params
 
-    if shape.kind != "transformer":
-        raise ValueError(f"jax_act models: unknown model kind {shape.kind!r}")
-    softmax = softmax or jax.nn.softmax
-    nh = shape.heads
+
+def _gated_mlp(shape: Shape, act: Fn, init: _Init) -> tuple[Fn, Any]:
+    d = shape.width
+    x, target = init.normal(shape.batch, shape.seq, d), init.normal(shape.batch, shape.seq, d)
+    params = [dict(w_in=init.dense(d, 8 * d), w_out=init.dense(4 * d, d)) for _ in range(shape.depth)]
+
+    def loss(ps: list[dict]) -> jax.Array:
+        h = x
+        for p in ps:
+            h = h + act(_layer_norm(h) @ p["w_in"]) @ p["w_out"]
+        return _mse(h, target)
+
+    return loss, params
+
+
+def _transformer(shape: Shape, act: Fn, init: _Init, softmax: Fn) -> tuple[Fn, Any]:
+    b, s, d, nh = shape.batch, shape.seq, shape.width, shape.heads
     hd = d // nh
+    x, target = init.normal(b, s, d), init.normal(b, s, d)
     causal = jnp.tril(jnp.ones((s, s), bool))
-    params = [dict(qkv=dense(d, 3 * d), o=dense(d, d), up=dense(d, 4 * d), down=dense(4 * d, d))
+    params = [dict(qkv=init.dense(d, 3 * d), o=init.dense(d, d), up=init.dense(d, 4 * d), down=init.dense(4 * d, d))
               for _ in range(shape.depth)]
 
     def attention(h: jax.Array, p: dict) -> jax.Array:
         q, k, v = jnp.split(h @ p["qkv"], 3, -1)
         q, k, v = (t.reshape(b, s, nh, hd) for t in (q, k, v))
-        logits = jnp.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(hd).astype(dt)
+        logits = jnp.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(hd).astype(init.dt)
         weights = softmax(logits, axis=-1, where=causal)
         return jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, s, d) @ p["o"]
 
@@ -137,8 +139,23 @@ def build(shape: Shape, act: Fn, dtype: Any, softmax: Fn | None = None, seed: in
         for p in ps:
             h = h + attention(_layer_norm(h), p)
             h = h + act(_layer_norm(h) @ p["up"]) @ p["down"]
-        return mse(h, target)
+        return _mse(h, target)
 
+    return loss, params
+
+
+def build(shape: Shape, act: Fn, dtype: Any, softmax: Fn | None = None, seed: int = 0) -> tuple[Fn, Any]:
+    """``(step, params)`` for ``shape`` with ``act`` (and, for the transformer, ``softmax``
+    in its attention; default ``jax.nn.softmax``)."""
+    init = _Init(dtype, seed)
+    if shape.kind == "mlp":
+        loss, params = _mlp(shape, act, init)
+    elif shape.kind == "gated_mlp":
+        loss, params = _gated_mlp(shape, act, init)
+    elif shape.kind == "transformer":
+        loss, params = _transformer(shape, act, init, softmax or jax.nn.softmax)
+    else:
+        raise ValueError(f"jax_act models: unknown model kind {shape.kind!r}")
     return _sgd(loss), params
 
 
