@@ -41,6 +41,7 @@ CASES = [("glu", {}), ("swiglu", {}), ("geglu", {}), ("geglu", {"approximate": F
 IDS = ["glu", "swiglu", "geglu-tanh", "geglu-erf", "reglu"]
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name,opts", CASES, ids=IDS)
 def test_values_and_vjp_in_float64(name, opts, dtype):

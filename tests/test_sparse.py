@@ -102,6 +102,7 @@ def test_numpy_references_agree_with_bisection():
 # --------------------------------------------------------------------------- values, gradients
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_values_and_vjp(name, dtype):
@@ -121,6 +122,7 @@ def test_values_and_vjp(name, dtype):
     assert_close(dx, dx64, dtype)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", NAMES)
 def test_finite_differences_float64(name):
     x, _ = sample((3, 6), F64)
@@ -141,6 +143,7 @@ def test_axis_int_tuple_none(name, axis):
     assert_close(dx, dx64, F64)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_twin_and_jacobian(name):
     x, _ = sample((2, 3, 4), F64)
@@ -158,6 +161,7 @@ def test_forward_twin_and_jacobian(name):
 # --------------------------------------------------------------------------- edges
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", [jnp.float16, jnp.float32, jnp.float64])
 @pytest.mark.parametrize("name", NAMES)
 def test_where_minus_inf_and_empty_rows(name, dtype):
@@ -177,6 +181,7 @@ def test_where_minus_inf_and_empty_rows(name, dtype):
     assert np.all(np.asarray(dxi.astype(F64))[~where] == 0)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", NAMES)
 def test_ties_large_inputs_and_non_finite(name):
     f = jax_act.get(name)
