@@ -42,7 +42,7 @@ __all__ = [
     "DTYPES", "FD_MARGIN", "FD_POINTS", "TOLERANCE", "Case", "Row", "bytes_saved", "cases", "check_activation",
     "check_against", "check_against_reference", "check_edges", "check_finite_differences",
     "cotangent", "edge_inputs", "eps", "exp_overflow", "float_params", "format_rows",
-    "normalized_error", "rounded", "sample_inputs", "tolerance", "uncallable", "vjp_values",
+    "normalized_error", "reference_errors", "rounded", "sample_inputs", "tolerance", "uncallable", "vjp_values",
 ]
 
 DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
@@ -191,16 +191,29 @@ def check_against_reference(
     fn: Callable, reference: Callable, x: np.ndarray, dtype: Any, **params: Any
 ) -> tuple[float, float]:
     """Max normalized value error and VJP error of ``fn`` in ``dtype`` against ``reference`` in
-    float64 on the same rounded inputs and cotangent, over points where the oracle is finite."""
+    float64 on the same rounded inputs and cotangent: the measure :func:`check_activation`
+    applies (:func:`reference_errors`)."""
     xd = jnp.asarray(x, dtype)
     p = {k: _as(dtype, v) for k, v in params.items()}
     g = cotangent(_out_size(fn, xd, p), dtype)
     y, dx = vjp_values(fn, xd, jnp.asarray(g, dtype), **p)
     y_ref, dx_ref = vjp_values(reference, xd.astype(jnp.float64), g, **{k: _as(jnp.float64, v) for k, v in params.items()})
-    ok_v, ok_g = np.isfinite(y_ref), np.isfinite(dx_ref)
-    ev = normalized_error(y[ok_v], y_ref[ok_v], dtype)
-    eg = normalized_error(dx[ok_g], dx_ref[ok_g], dtype)
-    return float(ev.max(initial=0.0)), float(eg.max(initial=0.0))
+    return reference_errors(rounded(x, dtype), y, dx, y_ref, dx_ref, dtype)
+
+
+def reference_errors(x: np.ndarray, y: np.ndarray, dx: np.ndarray, y_ref: np.ndarray, dx_ref: np.ndarray,
+                     dtype: Any) -> tuple[float, float]:
+    """Max normalized errors of a value ``y`` and a VJP ``dx`` at inputs ``x`` against the
+    float64 oracle's ``y_ref``, ``dx_ref``, as :func:`check_activation` measures them. Points
+    where the oracle overflows ``dtype`` are left out (there ±inf is the right answer, not an
+    error); the value error is mixed, relative to the input's magnitude too (for a function
+    along the last axis, the row's largest entry)."""
+    okv, okg = np.isfinite(rounded(y_ref, dtype)), np.isfinite(rounded(dx_ref, dtype))
+    xs = x if x.ndim == 1 else np.abs(x).max(-1, keepdims=True)
+    xs = np.broadcast_to(xs, y.shape) if np.ndim(xs) and y.ndim == np.ndim(xs) else 0.0
+    scale = np.asarray(xs)[okv] if np.ndim(xs) else 0.0
+    return (float(normalized_error(y[okv], y_ref[okv], dtype, scale).max(initial=0.0)),
+            float(normalized_error(dx[okg], dx_ref[okg], dtype).max(initial=0.0)))
 
 
 def check_against(fn: Callable, other: Callable, x: np.ndarray, dtype: Any, **params: Any) -> tuple[float, float]:
@@ -605,22 +618,11 @@ def _error_problems(sample: np.ndarray, y: np.ndarray, dx: np.ndarray, yr: np.nd
     """Value and gradient errors against the float64 reference on the samples; the bound is
     :data:`TOLERANCE`, or the baseline's (``base``: its value and gradient) own error where
     that is larger (the default level)."""
-    # where the oracle overflows the dtype, the right answer is ±inf: not an error
-    okv, okg = np.isfinite(rounded(yr, dtype)), np.isfinite(rounded(dxr, dtype))
-    # values: mixed error, relative to the input's magnitude too (rows: their largest entry)
-    xs = sample if sample.ndim == 1 else np.abs(sample).max(-1, keepdims=True)
-    xs = np.broadcast_to(xs, y.shape) if np.ndim(xs) and y.ndim == np.ndim(xs) else 0.0
-    scale = np.asarray(xs)[okv] if np.ndim(xs) else 0.0
-
-    def errors(v: np.ndarray, g: np.ndarray) -> tuple[float, float]:
-        return (float(normalized_error(v[okv], yr[okv], dtype, scale).max(initial=0.0)),
-                float(normalized_error(g[okg], dxr[okg], dtype).max(initial=0.0)))
-
-    ev, eg = errors(y, dx)
+    ev, eg = reference_errors(sample, y, dx, yr, dxr, dtype)
     bound_v = bound_g = TOLERANCE
     if base is not None:  # the baseline's errors on the same samples, measured the same way
         with np.errstate(all="ignore"):
-            bound_v, bound_g = (max(TOLERANCE, e) for e in errors(*base))
+            bound_v, bound_g = (max(TOLERANCE, e) for e in reference_errors(sample, *base, yr, dxr, dtype))
     problems = []
     for what, e, bound in (("value", ev, bound_v), ("gradient", eg, bound_g)):
         if e > bound:

@@ -92,3 +92,15 @@ def test_the_kit_exports_what_it_defines():
     public = {n for n, v in vars(testing).items() if not n.startswith("_") and getattr(v, "__module__", testing.__name__) == testing.__name__
               and (inspect.isfunction(v) or inspect.isclass(v))}
     assert public <= set(testing.__all__) and all(hasattr(testing, n) for n in testing.__all__)
+
+
+def test_check_against_reference_measures_as_check_activation_does():
+    # the same numbers as check_activation's row, on the same samples
+    f = custom(jax.nn.sigmoid, lambda y: y * (1 - y))
+    for dtype in ("bfloat16", "float32"):
+        [row] = testing.check_activation(f, reference=plain_sigmoid, dtypes=(dtype,), finite_differences=False)
+        got = testing.check_against_reference(f, plain_sigmoid, testing.sample_inputs(dtype), dtype)
+        assert got == (row.value_err, row.grad_err)
+    # where the float64 formula overflows the dtype (e^30 in float16), ±inf is the right answer
+    ev, eg = testing.check_against_reference(jnp.exp, jnp.exp, np.array([1.0, 30.0]), "float16")
+    assert ev <= testing.TOLERANCE and eg <= testing.TOLERANCE
