@@ -17,6 +17,7 @@ from jax import Array
 from jax.typing import ArrayLike
 
 from ._engine import (
+    Axis,
     along_axis,
     check_array,
     check_axis,
@@ -29,8 +30,6 @@ from ._engine import (
 )
 
 __all__ = ["softmax", "log_softmax", "softmin", "logsumexp", "logmeanexp"]
-
-Axis = int | tuple[int, ...] | None
 
 
 # The guards below for empty (all −inf) and +inf rows are arithmetic (a reduction's start

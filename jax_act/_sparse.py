@@ -12,11 +12,9 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import Probes, along_axis, check_axis, flatten_axes
+from ._engine import Axis, Probes, along_axis, check_axis, flatten_axes
 
 __all__ = ["sparsemax", "entmax15"]
-
-Axis = int | tuple[int, ...] | None
 
 
 def _row_solver(threshold: Callable[[Array, Array], tuple[Array, Array]]) -> Callable[..., Array]:

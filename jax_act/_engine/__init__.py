@@ -16,6 +16,7 @@ and its bare derivative out, at each accuracy level, registered under one :class
 from .axis import along_axis as along_axis
 from .checks import (
     HALF as HALF,
+    Axis as Axis,
     check_array as check_array,
     check_axis as check_axis,
     check_where as check_where,

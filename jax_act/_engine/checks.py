@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 HALF = (jnp.dtype(jnp.float16), jnp.dtype(jnp.bfloat16))
+Axis = int | tuple[int, ...] | None  # what ``axis=`` takes along an axis: None is every axis
 
 
 def compute_dtype(dtype: Any) -> np.dtype:

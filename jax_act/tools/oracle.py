@@ -153,7 +153,7 @@ def _pad(it, p, a, fill):
     return out
 
 
-def _call(it, p, *ins):
+def _nested_jaxpr(it, p, *ins):
     inner = p.get("jaxpr") or p.get("call_jaxpr") or p.get("fun_jaxpr")
     return it.run(getattr(inner, "jaxpr", inner), getattr(inner, "consts", []), ins)
 
@@ -174,7 +174,7 @@ _STRUCTURAL: dict[str, Callable] = {
     "concatenate": lambda it, p, *ins: np.concatenate([np.asarray(v, object) for v in ins], axis=p["dimension"]),
     "pad": _pad,
     **dict.fromkeys(("jit", "pjit", "closed_call", "core_call", "remat", "checkpoint", "custom_jvp_call",
-                     "custom_vjp_call", "custom_vjp_call_jaxpr"), _call),
+                     "custom_vjp_call", "custom_vjp_call_jaxpr"), _nested_jaxpr),
 }
 
 
