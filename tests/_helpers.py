@@ -1,4 +1,5 @@
-"""What the test files share: the dtypes, one tolerance rule, seeded samples and a VJP helper.
+"""What the test files share: the dtypes, one tolerance rule, seeded samples, a VJP helper,
+and :func:`swept` for the cases of an option sweep that run in the slow sweeps only.
 
 The tolerance rule, for every comparison with an oracle:
 ``|actual − expected| ≤ factor · eps(dtype) · scale``. ``factor`` is in units of eps and is
@@ -14,10 +15,18 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
+from jax_act import testing
 from jax_act.testing import TOLERANCE
 
-DTYPES = [jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64]
+DTYPES = [getattr(jnp, d) for d in testing.DTYPES]  # the kit's, in its order
+
+
+def swept(*values, id=None):  # noqa: A002 - pytest.param's name
+    """A parametrize case for the slow sweeps (``-m "slow and sweep"``, which CI runs) and not
+    the default run: the default run keeps the cases that differ in kind from it."""
+    return pytest.param(*values, marks=(pytest.mark.slow, pytest.mark.sweep), id=id)
 FACTOR = 2 * TOLERANCE  # the per-family files: a map along an axis sums a row first
 F64 = jnp.float64
 

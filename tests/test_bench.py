@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from jax_act.tools import bench
+from jax_act.tools import bench, models
 from jax_act.tools.cli import main
 
 TINY = ["--sizes", "10", "--budget", "0.001", "--max-samples", "3", "--loop-time", "0.00001",
@@ -45,8 +45,9 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
 
 
-def test_tiny_model_rows(tmp_path):
-    # the MLP takes sigmoid; the transformer both (softmax in its attention)
+def test_tiny_model_rows(tmp_path, monkeypatch):
+    # the MLP takes sigmoid; the transformer both (softmax in its attention), here a small one
+    monkeypatch.setattr(models, "SHAPES", (models.Shape("transformer", batch=2, width=32, depth=1, seq=16, heads=2),))
     result = _tiny(tmp_path, "--only", "sigmoid", "softmax", "--models-only", "--models", "mlp", "transformer")
     assert not result["activations"] and not result.get("losses")
     assert sorted((m["name"], m["model"], m["level"]) for m in result["models"]) == sorted(

@@ -61,6 +61,7 @@ class LinenMLP(linen.Module):
         return linen.Dense(2, param_dtype=F64)(x)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", PAIRS)
 def test_linen_mlp_gradients_match_jax_nn_and_train(name):
     x, y = data()
@@ -112,6 +113,7 @@ class NnxMLP(nnx.Module):
         return self.layers[-1](x)
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("name", PAIRS)
 def test_nnx_mlp_gradients_match_jax_nn_and_train(name):
     x, y = data()

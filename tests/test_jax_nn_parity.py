@@ -26,11 +26,12 @@ from jax_act._compat import enable_x64, saved_residuals
 from jax_act._engine import lookup
 from jax_act.testing import TOLERANCE
 
+from _helpers import DTYPES, swept
+
 jax.config.update("jax_enable_x64", True)  # the oracles are float64 (tests/conftest.py too)
 
 K = TOLERANCE  # the one tolerance factor: errors up to K · eps of the dtype
 F64 = jnp.float64
-DTYPES = [jnp.bfloat16, jnp.float16, jnp.float32, jnp.float64]
 DTYPE_IDS = ["bf16", "f16", "f32", "f64"]
 
 # --------------------------------------------------------------------------- the plain formulas
@@ -354,9 +355,10 @@ def test_parameter_gradients_match_jax_nn(name, param, dtype):
 
 @pytest.mark.parametrize(
     "name,kw",
-    [("elu", {"alpha": 0.7}), ("celu", {"alpha": 1.7}), ("squareplus", {"b": 2.0}),
-     ("softplus", {"beta": 2.0}), ("softplus", {"beta": 0.5, "threshold": 3.0})],
-    ids=["elu", "celu", "squareplus", "softplus", "softplus-threshold"],
+    [pytest.param("celu", {"alpha": 1.7}, id="celu"),
+     pytest.param("softplus", {"beta": 0.5, "threshold": 3.0}, id="softplus-threshold"),
+     swept("elu", {"alpha": 0.7}, id="elu"), swept("squareplus", {"b": 2.0}, id="squareplus"),
+     swept("softplus", {"beta": 2.0}, id="softplus")],
 )
 def test_parameters_against_finite_differences(name, kw):
     """float64 finite differences in x and the parameter jointly (away from kinks): order 2
@@ -573,6 +575,7 @@ def test_float32_values_within_about_an_ulp(name, oracle, lo, hi):
     assert _ulps(y[ok], t[ok]).max() <= 2
 
 
+@pytest.mark.sweep
 @pytest.mark.parametrize("dtype", [jnp.float16, jnp.float32], ids=["f16", "f32"])
 @pytest.mark.parametrize("name", ["elu", "celu", "selu"])
 def test_exponential_linear_units_of_large_input(name, dtype):

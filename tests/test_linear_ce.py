@@ -22,6 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _helpers import swept
+
 from jax_act import losses
 from jax_act._linear_ce import plan
 from jax_act.testing import TOLERANCE
@@ -143,8 +145,9 @@ def f64(*arrays):
     return tuple(None if a is None else jnp.asarray(a, jnp.float64) for a in arrays)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("reduction, dtype", [
+    ("mean", "float32"), ("none", "float64"),
+    swept("sum", "float32"), swept("none", "float32"), swept("mean", "float64"), swept("sum", "float64")])
 def test_matches_optax_on_materialized_logits(dtype, reduction):
     x, w, b, y, mask = problem(0, dtype=dtype)
 
@@ -195,14 +198,14 @@ def test_every_option_matches_the_formula_under_autodiff_exhaustively(case):
     _matches_the_formula(**case)
 
 
-@pytest.mark.parametrize("chunk_size", [None, 1, 5, (3, 7), (8, 1), (64, 64)])
+@pytest.mark.parametrize("chunk_size", [None, 5, (3, 7), swept(1), swept((8, 1)), swept((64, 64))])
 def test_chunkings_agree(chunk_size):
     x, w, b, y, mask = problem(2, n=(5, 7), v=37)
     ours = lambda x, w, b: F(x, w, y, b, where=mask, chunk_size=chunk_size)  # noqa: E731
     check(ours, lambda x, w, b: plain(x, w, b, y, where=mask), x, w, b, y, "float64", where=mask)
 
 
-@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("dtype", ["bfloat16", swept("float16")])
 def test_half_precision_accumulates_in_float32(dtype):
     """Within the rounding of the result to the inputs' dtype (the loss is float32)."""
     x, w, b, y, mask = problem(3, n=(32,), h=16, v=300, dtype=dtype)
@@ -215,7 +218,7 @@ def test_half_precision_accumulates_in_float32(dtype):
     assert_close(loss, want, "float32", term_scales(*f64(x, w, b), y, cotangent(want, "mean", mask), mask)[0])
 
 
-@pytest.mark.parametrize("argnums", [0, 1, 2, (0, 2)])
+@pytest.mark.parametrize("argnums", [1, (0, 2), swept(0), swept(2)])
 def test_each_gradient_alone(argnums):
     x, w, b, y, mask = problem(4)
     for reduction in ("mean", "none"):
@@ -267,8 +270,9 @@ def test_masked_tokens_contribute_exactly_nothing():
         near(g1, g2, "float64")
 
 
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-@pytest.mark.parametrize("cap", [None, 1e-3, 1e30])
+@pytest.mark.parametrize("cap, dtype", [
+    (None, "float32"), (1e-3, "bfloat16"), (1e30, "float32"),
+    swept(None, "bfloat16"), swept(1e-3, "float32"), swept(1e30, "bfloat16")])
 def test_huge_logits_and_soft_cap_limits_stay_finite(dtype, cap):
     x, w, b, y, _ = problem(8, dtype=dtype)
     x = x * 1e4 / jnp.max(jnp.abs(x @ w)).astype(dtype)  # logits up to ±1e4
@@ -399,8 +403,9 @@ def unfused(x, w, y):
 SHAPES = [(4096, 256, 32768), (8192, 128, 65536), (8192, 512, 32768)]
 
 
-@pytest.mark.parametrize("x_dtype", ["float32", "bfloat16"])
-@pytest.mark.parametrize("n, h, v", SHAPES)
+@pytest.mark.parametrize("n, h, v, x_dtype", [
+    (*SHAPES[0], "float32"), (*SHAPES[1], "float32"), (*SHAPES[0], "bfloat16"),
+    swept(*SHAPES[2], "float32"), swept(*SHAPES[1], "bfloat16"), swept(*SHAPES[2], "bfloat16")])
 def test_training_step_keeps_a_twentieth_of_the_unfused_memory(n, h, v, x_dtype):
     """float32 weights (with float32 or bfloat16 hidden states, as in mixed precision)."""
     fused = _step_temp_bytes(F, n, h, v, x_dtype, "float32")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from jax_act import _compat, losses
-from jax_act.testing import TOLERANCE
+from jax_act.testing import DTYPES, TOLERANCE
 
 from _helpers import assert_close
 
@@ -25,7 +25,6 @@ except ImportError:  # the oracle; the tests that need no oracle still run
 needs_optax = pytest.mark.skipif(optax is None, reason="optax (the oracle) not installed")
 
 TOL = 2 * TOLERANCE  # eps units, relative above 1, absolute below: a loss sums a row
-DTYPES = ["bfloat16", "float16", "float32", "float64"]
 
 
 def close(got, want, dtype, what=""):

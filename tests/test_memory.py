@@ -14,7 +14,7 @@ import pytest
 from jax_act._engine import REGISTRY
 from jax_act.tools import models
 
-DTYPES = ["float32", "bfloat16"]
+MODEL_DTYPES = ["float32", "bfloat16"]
 NEEDS = {"prelu": {"negative_slope": 0.25}, "threshold": {"threshold": 0.5, "value": -1.0}}
 
 
@@ -29,7 +29,7 @@ def _fits(name, kind):
 def _cases():
     first = {kind: next(s for s in models.SHAPES if s.kind == kind) for kind in ("transformer", "gated_mlp")}
     for shape in models.SHAPES:
-        for dtype in DTYPES:
+        for dtype in MODEL_DTYPES:
             for name in REGISTRY:
                 if _fits(name, shape.kind):
                     slow = shape is not first.get(shape.kind) or dtype != "float32"
@@ -63,7 +63,7 @@ def test_step_temp_memory_not_above_jax_nn(name, shape, dtype):
 AT_IDENTITY = [
     *(("tanh", s, "float32") for s in models.SHAPES if s.kind != "gated_mlp"),
     *(("sigmoid", s, "float32") for s in models.SHAPES if s.kind == "mlp"),
-    *((n, s, d) for n in ("swiglu", "geglu") for s in models.SHAPES if s.kind == "gated_mlp" for d in DTYPES),
+    *((n, s, d) for n in ("swiglu", "geglu") for s in models.SHAPES if s.kind == "gated_mlp" for d in MODEL_DTYPES),
 ]
 
 

@@ -17,13 +17,14 @@ from hypothesis import strategies as st
 import jax_act
 from jax_act.testing import cases
 
+from _helpers import DTYPES
+
 jax.config.update("jax_enable_x64", True)
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 FIRST = {c.name: c for c in cases(all_params=False)}
 ELEMENTWISE = sorted(n for n, c in FIRST.items() if c.kind == "elementwise")
 ALONG_AXIS = sorted(n for n, c in FIRST.items() if c.spec.along_axis)
-DTYPES = (jnp.float16, jnp.bfloat16, jnp.float32, jnp.float64)
 SHAPES = ((), (0,), (3,), (2, 3), (0, 4), (1, 2, 4))
 # Per-activation tests draw from a few (shape, dtype) pairs, so that each activation compiles
 # a handful of times and hypothesis varies the values; the invariant tests draw freely.
