@@ -20,10 +20,11 @@ traced to a jaxpr once and then
   formula) re-evaluated by interpreting the same jaxpr in mpmath at 40 significant digits;
 * interpreted in mpmath at 40 digits at every point for the float64 grid.
 
-The interpreter knows the primitives plain formulas are written with (arithmetic, exp, log,
-log1p, expm1, tanh, logistic, erf, comparisons, select, reductions, ...). Without mpmath
-installed, or for a formula using a primitive it does not know, the float64 evaluation alone
-is the oracle; the row says so (column ``oracle``: ``mp`` or ``f64``).
+The interpreter (``jax_act.tools.oracle``) knows the primitives plain formulas are written
+with (arithmetic, exp, log, log1p, expm1, tanh, logistic, erf, comparisons, select,
+reductions, ...). Without mpmath installed, or for a formula using a primitive it does not
+know, the float64 evaluation alone is the oracle; the row says so (column ``oracle``: ``mp``
+or ``f64``).
 
 The grid: bfloat16 and float16 exhaustively (every finite value); float32 and float64 every
 sign and binade from the smallest subnormal to the largest finite value, sampled densely
