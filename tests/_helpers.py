@@ -17,18 +17,18 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jax_act import testing
-from jax_act.testing import TOLERANCE
+from jax_act.testing import DTYPES as KIT_DTYPES, TOLERANCE
 
-DTYPES = [getattr(jnp, d) for d in testing.DTYPES]  # the kit's, in its order
+DTYPES = [getattr(jnp, d) for d in KIT_DTYPES]  # the kit's, in its order
+
+FACTOR = 2 * TOLERANCE  # the per-family files: a map along an axis sums a row first
+F64 = jnp.float64
 
 
 def swept(*values, id=None):  # noqa: A002 - pytest.param's name
     """A parametrize case for the slow sweeps (``-m "slow and sweep"``, which CI runs) and not
     the default run: the default run keeps the cases that differ in kind from it."""
     return pytest.param(*values, marks=(pytest.mark.slow, pytest.mark.sweep), id=id)
-FACTOR = 2 * TOLERANCE  # the per-family files: a map along an axis sums a row first
-F64 = jnp.float64
 
 
 def assert_close(actual, expected, dtype, factor=FACTOR, what="", *, per_entry=False):

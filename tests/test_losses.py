@@ -16,7 +16,7 @@ import pytest
 from jax_act import _compat, losses
 from jax_act.testing import DTYPES, TOLERANCE
 
-from _helpers import assert_close
+from _helpers import assert_close, swept
 
 try:
     import optax
@@ -358,9 +358,8 @@ def test_integer_labels_flatten_a_tuple_axis_in_the_order_given(axis):
 
 # Every twin comes from the same _loss_pair rule: the default run takes the integer-label and
 # squared ones, the slow sweeps (which CI runs) the other two.
-_SWEPT = [pytest.mark.slow, pytest.mark.sweep]
-TWINS = [pytest.param("softmax_cross_entropy", marks=_SWEPT), "softmax_cross_entropy_with_integer_labels",
-         pytest.param("sigmoid_binary_cross_entropy", marks=_SWEPT), "squared_error", "sum_of_squares_error"]
+TWINS = [swept("softmax_cross_entropy"), "softmax_cross_entropy_with_integer_labels",
+         swept("sigmoid_binary_cross_entropy"), "squared_error", "sum_of_squares_error"]
 
 
 def _twin_args(name):
