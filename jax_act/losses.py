@@ -1,7 +1,9 @@
 r"""Losses with closed-form gradients, fused with their activation, and a worked example of backpropagation.
 
-Each loss is a jitted ``jax.custom_vjp`` function with optax's signature, whose backward rule is
-the closed form and whose forward pass saves *one array the size of the logits* — the gradient
+Each loss is declared through the engine (:func:`~jax_act.engine.declare_explicit`, kind
+``loss``): a jitted ``jax.custom_vjp`` function with optax's signature, its ``custom_jvp`` twin
+(``jax_act.forward_mode.losses``) and a registry entry (``jax-act list``). The backward rule is
+the closed form, and the forward pass saves *one array the size of the logits* — the gradient
 itself — and nothing else (the labels' gradient, when labels are differentiated, needs one more):
 
 =============================================  =============================  =================
@@ -37,7 +39,6 @@ with :math:`g'` from :func:`jax_act.derivative` (softmax through its Jacobian).
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -47,7 +48,7 @@ from jax import Array
 from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
-from ._engine import check_array, check_axis, check_where, compute_dtype, custom_pair, lookup
+from ._engine import check_array, check_axis, check_where, compute_dtype, custom_pair, declare_explicit, lookup
 from ._kernels import softplus
 from ._linear_ce import linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
@@ -82,17 +83,6 @@ def _broadcast(fname: str, names: tuple[str, str], a: Array, b: Array) -> tuple[
             f"jax_act.losses.{fname}: {names[0]!r} of shape {a.shape} and {names[1]!r} of shape "
             f"{b.shape} do not broadcast"
         ) from None
-
-
-def _not_text(fname: str, **args: Any) -> None:
-    """Before jit sees them: a string where an array belongs is a TypeError naming it."""
-    for argname, value in args.items():
-        if isinstance(value, (str, bytes)):
-            check_array(f"losses.{fname}", argname, value)
-
-
-def _hashable_axis(axis: Any) -> Any:
-    return tuple(axis) if isinstance(axis, list) else axis
 
 
 def _mask_for(fname: str, where: Any, shape: tuple[int, ...], axis: Any) -> Array | None:
@@ -172,23 +162,20 @@ def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
 _sce, _sce_twin = _loss_pair(_sce_grads, save=_sce_save, vjp=_sce_bwd, symbolic_zeros=True)
 
 
-@functools.partial(jax.jit, static_argnames=("axis", "twin"))
-def _softmax_cross_entropy(logits, labels, axis, where, twin=False):
-    fname = "softmax_cross_entropy"
-    x = _float_arg(fname, "logits", logits)
-    t = _float_arg(fname, "labels", labels)
-    shape = _broadcast(fname, ("logits", "labels"), x, t)
-    if shape != x.shape:
-        raise ValueError(
-            f"jax_act.losses.{fname}: 'labels' of shape {t.shape} must broadcast to the shape "
-            f"of 'logits' {x.shape}"
-        )
-    t = jnp.broadcast_to(t, shape)
-    axes = check_axis(f"losses.{fname}", axis, x.ndim)
-    return (_sce_twin if twin else _sce)(axes, x, t, _mask_for(fname, where, shape, axis))
+def _sce_reference(logits: Array, labels: Array, axis: Any = -1, where: Array | None = None) -> Array:
+    """−Σ t log softmax(x), the plain formula (``where`` of the logits' shape)."""
+    logp = jax.nn.log_softmax(logits, axis, where=where)
+    logp = logp if where is None else jnp.where(where, logp, 0)  # masked entries take no part
+    return -jnp.sum(labels * logp, axis)
 
 
+@declare_explicit(
+    core=_sce, twin=_sce_twin, derivative=None, reference=_sce_reference, static=("axis",), kind="loss",
+    formula="−Σ t log softmax(x)", derivative_text="(Σ t)·softmax(x) − t; ∂/∂t: −log softmax(x)",
+    saves="the gradient (logits-sized); −log softmax(x) too when labels are differentiated",
+)
 def softmax_cross_entropy(
+    core: Callable,
     logits: ArrayLike,
     labels: ArrayLike,
     axis: int | tuple[int, ...] | None = -1,
@@ -225,8 +212,18 @@ def softmax_cross_entropy(
       >>> losses.softmax_cross_entropy(logits, labels)
       Array([0.2761..., 2.9517...], dtype=float32)
     """
-    _not_text("softmax_cross_entropy", logits=logits, labels=labels, where=where)
-    return _softmax_cross_entropy(logits, labels, _hashable_axis(axis), where)
+    fname = "softmax_cross_entropy"
+    x = _float_arg(fname, "logits", logits)
+    t = _float_arg(fname, "labels", labels)
+    shape = _broadcast(fname, ("logits", "labels"), x, t)
+    if shape != x.shape:
+        raise ValueError(
+            f"jax_act.losses.{fname}: 'labels' of shape {t.shape} must broadcast to the shape "
+            f"of 'logits' {x.shape}"
+        )
+    t = jnp.broadcast_to(t, shape)
+    axes = check_axis(f"losses.{fname}", axis, x.ndim)
+    return core(axes, x, t, _mask_for(fname, where, shape, axis))
 
 
 # --------------------------------------------------------------------------- integer labels
@@ -271,32 +268,21 @@ _sce_int, _sce_int_twin = _loss_pair(_sce_int_grads, save=lambda _, xs, loss: _s
                                      vjp=_sce_int_bwd)
 
 
-@functools.partial(jax.jit, static_argnames=("axis", "twin"))
-def _softmax_cross_entropy_int(logits, labels, axis, where, twin=False):
-    fname = "softmax_cross_entropy_with_integer_labels"
-    x = _float_arg(fname, "logits", logits)
-    label = check_array(f"losses.{fname}", "labels", labels)
-    if not jnp.issubdtype(label.dtype, jnp.integer):
-        raise TypeError(f"jax_act.losses.{fname}: argument 'labels' must be an integer array, got dtype {label.dtype}")
-    if axis is None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer, tuple)):
-        raise TypeError(f"jax_act.losses.{fname}: argument 'axis' must be an int or a tuple of ints, got {axis!r}")
-    axes = check_axis(f"losses.{fname}", axis, x.ndim, ordered=True)  # the label indexes them in this order
-    mask = _mask_for(fname, where, x.shape, axis)
-    batch = tuple(a for a in range(x.ndim) if a not in axes)
-    batch_shape = tuple(x.shape[a] for a in batch)
-    if label.shape != batch_shape:
-        raise ValueError(
-            f"jax_act.losses.{fname}: 'labels' of shape {label.shape} must have the batch shape "
-            f"{batch_shape} of 'logits' {x.shape} without axis {axis}"
-        )
-    # classes to the last axis, flattened (as optax does for a tuple of axes)
-    x = x.transpose(batch + axes).reshape(*batch_shape, -1)
-    if mask is not None:
-        mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
-    return (_sce_int_twin if twin else _sce_int)((), x, label, mask)
+def _sce_int_reference(logits: Array, labels: Array, axis: int = -1, where: Array | None = None) -> Array:
+    """log Σ eˣ − x_label along ``axis`` (an int), the plain formula."""
+    x = jnp.moveaxis(logits, axis, -1)
+    mask = None if where is None else jnp.moveaxis(where, axis, -1)
+    lse = jax.nn.logsumexp(x, -1, where=mask)
+    return lse - jnp.take_along_axis(x, labels[..., None], -1)[..., 0]
 
 
+@declare_explicit(
+    core=_sce_int, twin=_sce_int_twin, derivative=None, reference=_sce_int_reference, static=("axis",),
+    kind="loss", formula="log Σ eˣ − x_label", derivative_text="softmax(x) − one_hot(label)",
+    saves="the gradient (logits-sized)",
+)
 def softmax_cross_entropy_with_integer_labels(
+    core: Callable,
     logits: ArrayLike,
     labels: ArrayLike,
     axis: int | tuple[int, ...] = -1,
@@ -330,8 +316,27 @@ def softmax_cross_entropy_with_integer_labels(
       >>> losses.softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1]))
       Array([0.2761..., 2.9517...], dtype=float32)
     """
-    _not_text("softmax_cross_entropy_with_integer_labels", logits=logits, labels=labels, where=where)
-    return _softmax_cross_entropy_int(logits, labels, _hashable_axis(axis), where)
+    fname = "softmax_cross_entropy_with_integer_labels"
+    x = _float_arg(fname, "logits", logits)
+    label = check_array(f"losses.{fname}", "labels", labels)
+    if not jnp.issubdtype(label.dtype, jnp.integer):
+        raise TypeError(f"jax_act.losses.{fname}: argument 'labels' must be an integer array, got dtype {label.dtype}")
+    if axis is None or isinstance(axis, bool) or not isinstance(axis, (int, np.integer, tuple)):
+        raise TypeError(f"jax_act.losses.{fname}: argument 'axis' must be an int or a tuple of ints, got {axis!r}")
+    axes = check_axis(f"losses.{fname}", axis, x.ndim, ordered=True)  # the label indexes them in this order
+    mask = _mask_for(fname, where, x.shape, axis)
+    batch = tuple(a for a in range(x.ndim) if a not in axes)
+    batch_shape = tuple(x.shape[a] for a in batch)
+    if label.shape != batch_shape:
+        raise ValueError(
+            f"jax_act.losses.{fname}: 'labels' of shape {label.shape} must have the batch shape "
+            f"{batch_shape} of 'logits' {x.shape} without axis {axis}"
+        )
+    # classes to the last axis, flattened (as optax does for a tuple of axes)
+    x = x.transpose(batch + axes).reshape(*batch_shape, -1)
+    if mask is not None:
+        mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
+    return core((), x, label, mask)
 
 
 # --------------------------------------------------------------------------- sigmoid BCE
@@ -367,17 +372,18 @@ def _bce_bwd(_: Any, res: tuple, g: Any) -> tuple:
 _bce, _bce_twin = _loss_pair(_bce_grads, save=_bce_save, vjp=_bce_bwd, symbolic_zeros=True)
 
 
-@functools.partial(jax.jit, static_argnames=("twin",))
-def _sigmoid_binary_cross_entropy(logits, labels, twin=False):
-    fname = "sigmoid_binary_cross_entropy"
-    x = _float_arg(fname, "logits", logits)
-    t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
-    shape = _broadcast(fname, ("logits", "labels"), x, t)
-    x, t = jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape)
-    return (_bce_twin if twin else _bce)((), x, t)
+def _bce_reference(logits: Array, labels: Array) -> Array:
+    """−t log σ(x) − (1 − t) log(1 − σ(x)), the plain formula."""
+    p = jax.nn.sigmoid(logits)
+    return -labels * jnp.log(p) - (1 - labels) * jnp.log1p(-p)
 
 
-def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
+@declare_explicit(
+    core=_bce, twin=_bce_twin, derivative=None, reference=_bce_reference, static=(), kind="loss",
+    formula="−t log σ(x) − (1 − t) log(1 − σ(x))", derivative_text="σ(x) − t; ∂/∂t: −x",
+    saves="σ(x) − t (logits-sized); x too when labels are differentiated",
+)
+def sigmoid_binary_cross_entropy(core: Callable, logits: ArrayLike, labels: ArrayLike) -> Array:
     r"""Elementwise sigmoid (binary) cross entropy, fused: the gradient is σ(logits) − labels.
 
     .. math::
@@ -404,8 +410,12 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
       >>> print(losses.sigmoid_binary_cross_entropy(x, jnp.array([0.0, 1.0, 1.0])).round(4))
       [0.1269 0.6931 0.0486]
     """
-    _not_text("sigmoid_binary_cross_entropy", logits=logits, labels=labels)
-    return _sigmoid_binary_cross_entropy(logits, labels)
+    fname = "sigmoid_binary_cross_entropy"
+    x = _float_arg(fname, "logits", logits)
+    t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
+    shape = _broadcast(fname, ("logits", "labels"), x, t)
+    x, t = jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape)
+    return core((), x, t)
 
 
 # --------------------------------------------------------------------------- squared errors and the worked example
@@ -436,8 +446,7 @@ def _sq_bwd(static: tuple, d: Array, ct: Array) -> tuple[Array, Array]:
 _sq, _sq_twin = _loss_pair(_sq_grads, save=lambda static, xs, loss: _sq_values(*static, *xs)[1], vjp=_sq_bwd)
 
 
-@functools.partial(jax.jit, static_argnames=("fname", "axis", "half", "twin"))
-def _squared(fname, outputs, targets, axis, half, twin=False):
+def _squared(core: Callable, fname: str, outputs: Any, targets: Any, axis: Any, half: bool) -> Array:
     g = _float_arg(fname, "predictions" if not half else "outputs", outputs)
     t = jnp.zeros_like(g) if targets is None else check_array(f"losses.{fname}", "targets", targets)
     if not half and t.shape != g.shape:  # optax's squared_error asks for equal shapes
@@ -447,10 +456,24 @@ def _squared(fname, outputs, targets, axis, half, twin=False):
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
     axes = () if axis == () else check_axis(f"losses.{fname}", axis, len(shape))
-    return (_sq_twin if twin else _sq)((axes, half), g, t)
+    return core((axes, half), g, t)
 
 
-def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
+def _squared_reference(predictions: Array, targets: Array | None = None) -> Array:
+    """(p − t)², the plain formula."""
+    return jnp.square(predictions - (0 if targets is None else targets))
+
+
+def _sum_of_squares_reference(outputs: Array, targets: Array, axis: Any = -1) -> Array:
+    """½ Σ (g − t)² over ``axis``, the plain formula."""
+    return 0.5 * jnp.sum(jnp.square(outputs - targets), axis)
+
+
+@declare_explicit(
+    core=_sq, twin=_sq_twin, derivative=None, reference=_squared_reference, static=(), kind="loss",
+    formula="(p − t)²", derivative_text="2 (p − t); ∂/∂t: −2 (p − t)", saves="p − t (predictions-sized)",
+)
+def squared_error(core: Callable, predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
     r"""Elementwise squared error, as ``optax.losses.squared_error``.
 
     .. math::
@@ -474,11 +497,16 @@ def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> A
       >>> losses.squared_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0]))
       Array([0.25, 1.  ], dtype=float32)
     """
-    _not_text("squared_error", predictions=predictions, targets=targets)
-    return _squared("squared_error", predictions, targets, (), False)
+    return _squared(core, "squared_error", predictions, targets, (), False)
 
 
-def sum_of_squares_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> Array:
+@declare_explicit(
+    core=_sq, twin=_sq_twin, derivative=None, reference=_sum_of_squares_reference, static=("axis",), kind="loss",
+    formula="½ Σ (g − t)²", derivative_text="g − t; ∂/∂t: t − g", saves="g − t (outputs-sized)",
+)
+def sum_of_squares_error(
+    core: Callable, outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1
+) -> Array:
     r"""The sum-of-squares error of the backpropagation example,
     :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, summed over ``axis``.
 
@@ -503,8 +531,7 @@ def sum_of_squares_error(outputs: ArrayLike, targets: ArrayLike, axis: int | tup
       >>> print(losses.sum_of_squares_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0])))
       0.625
     """
-    _not_text("sum_of_squares_error", outputs=outputs, targets=targets)
-    return _squared("sum_of_squares_error", outputs, targets, _hashable_axis(axis), True)
+    return _squared(core, "sum_of_squares_error", outputs, targets, axis, True)
 
 
 class Backprop(NamedTuple):

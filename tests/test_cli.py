@@ -30,7 +30,8 @@ def test_check_fails_with_exit_status_1(monkeypatch, capsys):
 def test_list_shows_every_field(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    for word in ["sigmoid", "y (1 − y)", "relu'(0) = 0", "keeps output"]:
+    for word in ["sigmoid", "y (1 − y)", "relu'(0) = 0", "keeps output",
+                 "jax_act.losses.softmax_cross_entropy(logits", "softmax(x) − one_hot(label)"]:
         assert word in out
 
 

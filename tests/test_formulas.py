@@ -1,11 +1,12 @@
-"""Each activation states its formula three times: the plain text of its declaration
+"""Each activation and loss states its formula three times: the plain text of its declaration
 (``jax-act list``, the README table), the LaTeX of its docstring and the reference formula the
 kit differentiates. Here they are checked against each other: the plain text, read as math,
 equals the reference at sample points (every form it states as equal, with every parameter
-set the kit checks), and its constants appear in the docstring's math.
+set the kit checks; a loss's derivative text too), and its constants appear in the
+docstring's math.
 
 The reading is a small translation of the notation the declarations use (σ, Φ, eˣ, √, |x|,
-⊙, "A if c else B", "A if c1, B if c2, else C", "where" clauses after a comma); a formula
+⊙, Σ, "A if c else B", "A if c1, B if c2, else C", "where" clauses after a comma); a formula
 it cannot read fails here rather than going unchecked.
 """
 
@@ -15,13 +16,14 @@ import inspect
 import math
 import re
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jax_act
 from jax_act import _compat
-from jax_act._engine import REGISTRY
+from jax_act._engine import LOSSES, REGISTRY
 
 # What the plain text does not state, by name: the formula's symbols for the signature's
 # parameters (where they differ), and what cannot be evaluated pointwise.
@@ -58,10 +60,24 @@ def translate(text: str) -> str:
     # implicit products: 2u, 1.702 x, λx, α(…), (…)(…); not inside names (relu6(…))
     text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?!if\b|else\b)([a-z(])", r"\1*\2", text)
     for _ in range(2):
-        text = re.sub(r"\b(alpha|lambd|beta|a|b|x|u|n)\s*(\(|alpha\b|lambd\b|beta\b|x\b|u\b|exp\b)",
+        text = re.sub(r"\b(alpha|lambd|beta|a|b|x|u|n|t)\s*(\(|alpha\b|lambd\b|beta\b|x\b|u\b|exp\b|log\b)",
                       r"\1*\2", text)
     text = re.sub(r"\)\s*(\(|[a-z])(?!f\b|lse\b)",  # (…)(…), (…)x; not ") if", ") else"
                   lambda m: ")*" + m.group(1) if m.group(1) not in "ie" else m.group(0), text)
+    return _sums(text)
+
+
+def _sums(text: str) -> str:
+    """A Σ the patterns above left (the losses': Σ t log(…), Σ (g − t)**2) sums the rest of
+    its term: up to the next + or − outside parentheses, or the closing parenthesis."""
+    while "Σ " in text:
+        start = text.index("Σ ")
+        depth, end = 0, start + 2
+        while end < len(text) and depth >= 0 and not (depth == 0 and text[end:end + 3] in (" + ", " - ")):
+            depth += (text[end] == "(") - (text[end] == ")")
+            end += 1
+        end -= depth < 0  # stopped after the closing parenthesis
+        text = f"{text[:start]}sum({text[start + 2:end]}){text[end:]}"
     return text
 
 
@@ -180,15 +196,38 @@ def test_plain_text_formula_along_an_axis_is_the_reference(name):
                 np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"{name}: {expr}")
 
 
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_plain_text_loss_formula_is_the_reference(name):
+    """A loss's plain text, row by row: L against its reference formula, and ∂L/∂(first
+    argument) against the reference under autodiff. Its symbols: x logits, p predictions,
+    g outputs, t targets or labels, label an integer label."""
+    entry = LOSSES[name]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(3, 5))
+    t = rng.integers(0, 5, 3) if name.endswith("integer_labels") else rng.uniform(size=(3, 5))
+    with _compat.enable_x64():
+        want = np.asarray(entry.reference(jnp.asarray(x), jnp.asarray(t)), np.float64)
+        dwant = np.asarray(jax.grad(lambda x: entry.reference(x, jnp.asarray(t)).sum())(jnp.asarray(x)))
+    def row(r: int) -> dict:
+        env = dict(x=x[r], p=x[r], g=x[r], t=t[r], softmax=lambda v: np.exp(v - ENV["lse"](v)))
+        if name.endswith("integer_labels"):
+            env.update(label=t[r], x_label=x[r, t[r]], one_hot=lambda k: np.eye(x.shape[1])[k])
+        return env
+
+    for text, expected in [(entry.spec.formula, want), (entry.spec.derivative.split(";")[0], dwant)]:
+        got = [_evaluate(translate(text), {}, {}, row(r)) for r in range(len(x))]
+        np.testing.assert_allclose(np.array(got), expected, rtol=1e-12, atol=1e-12, err_msg=f"{name}: {text}")
+
+
 def _numbers(text: str) -> set[str]:
     return set(re.findall(r"(?<![\w.])\d+\.\d+|(?<![\w.^{])[3-9]\d*(?![\w.])", text))
 
 
-@pytest.mark.parametrize("name", list(REGISTRY))
+@pytest.mark.parametrize("name", [*REGISTRY, *LOSSES])
 def test_docstring_math_states_the_same_constants(name):
     """The docstring has its LaTeX, and every constant of the plain text (0.044715, 1.702, the
-    6 of relu6) appears in it, to the digits the plain text gives."""
-    act = REGISTRY[name]
+    6 of relu6) appears in it, to the digits the plain text gives; the losses' too."""
+    act = REGISTRY.get(name) or LOSSES[name]
     doc = inspect.getdoc(act.fn) or ""
     assert ".. math::" in doc or ":math:" in doc, f"{name}: no LaTeX in the docstring"
     digits = re.sub(r"[{}\\ ]", "", doc)

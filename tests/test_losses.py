@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jax_act
+import jax_act.forward_mode.losses
 from jax_act import _compat, losses
 from jax_act.testing import DTYPES, TOLERANCE
 
@@ -369,7 +371,8 @@ def _twin_args(name):
         return x, jnp.asarray([0, 3, 4])
     if name == "sigmoid_binary_cross_entropy":
         return x, jnp.asarray(rng.uniform(size=(3, 5)))
-    return x, jax.nn.softmax(jnp.asarray(rng.normal(size=(3, 5))))
+    # labels whose rows do not sum to 1: the gradient is (Σ t)·S − t
+    return x, jax.nn.softmax(jnp.asarray(rng.normal(size=(3, 5)))) * rng.uniform(0.5, 1.5, (3, 1))
 
 
 @pytest.mark.parametrize("name", TWINS)
@@ -404,6 +407,50 @@ def test_forward_mode_twin_with_where():
     jvp = jax.jvp(lambda x: fm.losses.softmax_cross_entropy(x, t, where=where), (x,), (jnp.ones_like(x),))[1]
     g = jax.grad(lambda x: losses.softmax_cross_entropy(x, t, where=where).sum())(x)
     close(jvp, jnp.sum(g * jnp.where(where, 1.0, 0.0), -1), "float64", "jvp")
+
+
+# --------------------------------------------------------------------------- the registry
+
+REGISTERED = ["softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "sigmoid_binary_cross_entropy",
+              "squared_error", "sum_of_squares_error"]
+
+
+def test_every_loss_with_a_twin_is_registered_as_a_loss():
+    from jax_act._engine import LOSSES, REGISTRY
+
+    assert list(LOSSES) == REGISTERED and not set(LOSSES) & set(REGISTRY)
+    for name, entry in LOSSES.items():
+        assert entry.spec.kind == "loss" and entry.fn is getattr(losses, name)
+        assert entry.forward_mode is getattr(jax_act.forward_mode.losses, name)
+        assert "accuracy" not in inspect.signature(entry.fn).parameters
+    with pytest.raises(TypeError, match=r"jax_act\.losses\.squared_error: .*'accuracy'"):
+        losses.squared_error(jnp.ones(3), accuracy="highest")
+    with pytest.raises(TypeError, match=r"jax_act\.get: .*squared_error is a loss"):
+        jax_act.get(losses.squared_error)
+
+
+@pytest.mark.parametrize("name", REGISTERED)
+def test_registered_loss_is_its_reference_formula(name):
+    """Value, closed-form derivative and forward-mode JVP against the declared plain formula
+    under autodiff, in float64 (with a mask where the loss takes one)."""
+    from jax_act._engine import LOSSES
+
+    entry = LOSSES[name]
+    x, *rest = _twin_args(name)
+    masks = [{}]
+    if "where" in inspect.signature(entry.fn).parameters:  # keep column 0 and each row's label
+        keep = np.random.default_rng(5).uniform(size=x.shape) > 0.4
+        keep[:, 0] = True
+        if name.endswith("integer_labels"):
+            keep[np.arange(x.shape[0]), np.asarray(rest[0])] = True
+        masks.append({"where": jnp.asarray(keep)})
+    tangent = jnp.asarray(np.random.default_rng(6).normal(size=x.shape))
+    for kw in masks:
+        plain = lambda x: entry.reference(x, *rest, **kw)  # noqa: E731
+        close(entry.fn(x, *rest, **kw), plain(x), "float64", f"value {kw}")
+        close(entry.derivative(x, *rest, **kw), jax.grad(lambda x: plain(x).sum())(x), "float64", f"∂L/∂x {kw}")
+        got = jax.jvp(lambda x: entry.forward_mode(x, *rest, **kw), (x,), (tangent,))[1]
+        close(got, jax.jvp(plain, (x,), (tangent,))[1], "float64", f"jvp {kw}")
 
 
 def test_squared_error_asks_for_equal_shapes_as_optax():

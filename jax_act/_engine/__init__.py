@@ -5,11 +5,11 @@ and its bare derivative out, at each accuracy level, registered under one :class
   :class:`~.elementwise.Rule` per level);
 * ``axis``: maps along an axis that keep one array (:func:`~.axis.along_axis`);
 * ``pair``: rules written out in full (:func:`~.pair.custom_pair`, registered by
-  :func:`~.pair.declare_explicit`): gated units, reductions, a PRNG key argument;
+  :func:`~.pair.declare_explicit`): gated units, reductions, a PRNG key argument, losses;
 * ``public``: the public face every kind gets (:func:`~.public.publish`, the one
   registration path);
 * ``registry``: :class:`Spec` (the description), :class:`Probes` (what the testing kit
-  probes), :class:`Activation`, and lookup by name;
+  probes), :class:`Activation`, the activations' and the losses' tables, and lookup by name;
 * ``levels``: the accuracy levels; ``checks``: argument checks and dtype promotion.
 """
 
@@ -36,6 +36,7 @@ from .levels import (
 from .pair import custom_pair as custom_pair, declare_explicit as declare_explicit
 from .public import public_function as public_function, publish as publish
 from .registry import (
+    LOSSES as LOSSES,
     REGISTRY as REGISTRY,
     Activation as Activation,
     Kind as Kind,

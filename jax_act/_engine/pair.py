@@ -8,6 +8,7 @@ import inspect
 from typing import Any, Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 
 from .levels import LEVELS
 from .public import publish
@@ -69,7 +70,7 @@ def declare_explicit(
     *,
     core: Callable[..., Any],
     twin: Callable[..., Any],
-    derivative: Callable[..., jax.Array],
+    derivative: Callable[..., jax.Array] | None,
     reference: Callable[..., Any],
     static: Sequence[str],
     kind: Kind,
@@ -92,14 +93,19 @@ def declare_explicit(
     returns the closed-form derivative (see ``jax_act.derivative``). The other arguments are
     :func:`elementwise`'s; ``baseline``: the formula written with jax.nn where jax.nn has no
     such function, for the kit's default-level comparison.
+
+    A loss (``kind="loss"``, in ``jax_act.losses``) has one accuracy level, and its derivative
+    is given by its own rule (``derivative=None``): the gradient of the summed loss with
+    respect to its first argument, the logits.
     """
     per_level = lambda c: c if isinstance(c, dict) else dict.fromkeys(LEVELS, c)  # noqa: E731
-    level_aware = "accuracy" in inspect.signature(derivative).parameters
 
     def declare(face: Callable[..., Any]) -> Callable[..., Any]:
         name = face.__name__
         sig = inspect.signature(face)
         sig = sig.replace(parameters=list(sig.parameters.values())[1:])
+        closed_form = derivative or _first_argument_gradient(face, core, sig)
+        level_aware = "accuracy" in inspect.signature(closed_form).parameters
 
         def make(which: str) -> Callable[..., Any]:
             levels = per_level(core if which == "vjp" else twin)
@@ -110,11 +116,27 @@ def declare_explicit(
             return impl
 
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
-            return derivative(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
+            return closed_form(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
 
         spec = Spec(name=name, kind=kind, formula=formula, derivative=derivative_text, kinks=kinks, saves=saves,
                     static=tuple(static), aliases=tuple(aliases), jax_nn=jax_nn, probes=probes)
-        return publish(spec, face, sig, face.__doc__, make, bare_derivative, derivative.__doc__,
-                       reference=reference, derivative_declared=derivative, baseline=baseline)
+        return publish(spec, face, sig, face.__doc__, make, bare_derivative, closed_form.__doc__,
+                       reference=reference, derivative_declared=derivative or face, baseline=baseline)
 
     return declare
+
+
+def _first_argument_gradient(face: Callable, core: Callable, sig: inspect.Signature) -> Callable[..., jax.Array]:
+    """A loss's derivative: ∂(Σ L)/∂(first argument) through ``core``'s backward rule, which
+    is the closed form itself (a cotangent of ones multiplies it exactly)."""
+    first = next(iter(sig.parameters))
+
+    def gradient(*args: Any, **kwargs: Any) -> jax.Array:
+        bound = sig.bind(*args, **kwargs)
+        rest = dict(bound.arguments)
+        x = rest.pop(first)
+        return jax.grad(lambda x: jnp.sum(face(core, **{first: x}, **rest)))(x)
+
+    gradient.__doc__ = (f"The closed-form gradient of :func:`{face.__name__}` summed over the examples, "
+                        f"with respect to ``{first}``: one row of ∂L/∂{first} per example.")
+    return gradient

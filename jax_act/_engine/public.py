@@ -33,49 +33,62 @@ def with_half_note(doc: str | None, what: str, level: str = "every") -> str | No
 
 def public_function(
     name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str],
-    declared: Callable,
+    declared: Callable, namespace: str = "",
 ) -> Callable[..., jax.Array]:
     """Jit ``impl`` (validation runs once, at trace time) and give it the public name,
-    signature and docstring, plus the keyword-only ``accuracy``: resolved here, when the call
-    is traced (None: :func:`get_accuracy`), and passed to ``impl`` as a static argument.
-    Arguments jit cannot even trace get a clear TypeError. ``__wrapped__`` is ``declared``,
-    the decorated declaration, so that ``inspect.getsource`` and IDEs land on it."""
-    signature = with_accuracy(signature)
-    impl.__signature__ = signature  # type: ignore[attr-defined]
+    signature and docstring. An activation (``namespace`` empty) gets the keyword-only
+    ``accuracy``: resolved here, when the call is traced (None: :func:`get_accuracy`), and
+    passed to ``impl`` as a static argument; a loss (``namespace`` "losses") has one level.
+    Arguments jit cannot even trace get a clear TypeError naming ``jax_act.<namespace>.<name>``.
+    ``__wrapped__`` is ``declared``, the decorated declaration, so that ``inspect.getsource``
+    and IDEs land on it."""
+    qualname = f"{namespace}.{name}" if namespace else name
+    how_to_import = f"from jax_act.forward_mode import {namespace}" if namespace else "import jax_act.forward_mode as nn"
+    leveled = not namespace
+    impl.__signature__ = with_accuracy(signature)  # type: ignore[attr-defined]
+    signature = impl.__signature__ if leveled else signature
     impl.__name__ = impl.__qualname__ = name
     static = (*static, "accuracy")
     jitted = jax.jit(impl, static_argnames=static)
 
     flags = [k for k in static if k != "accuracy" and signature.parameters[k].annotation in (bool, "bool")]
+    # static arguments passed by position, where a list (axis=[0, 1]) is read as a tuple
+    static_at = [i for i, p in enumerate(signature.parameters.values()) if p.name in static]
 
     @functools.wraps(impl)
-    def fn(*args: Any, accuracy: str | None = None, **kwargs: Any) -> jax.Array:
+    def fn(*args: Any, **kwargs: Any) -> jax.Array:
         if flags:  # a boolean that selects a formula: a concrete bool, checked here
             try:
                 bound = signature.bind(*args, **kwargs)
             except TypeError as e:
-                raise TypeError(f"jax_act.{name}: {e}") from None
+                raise TypeError(f"jax_act.{qualname}: {e}") from None
             for k in flags:
                 if k in bound.arguments:
-                    bound.arguments[k] = static_bool(name, k, bound.arguments[k])
+                    bound.arguments[k] = static_bool(qualname, k, bound.arguments[k])
             args, kwargs = bound.args, dict(bound.kwargs)
-        kwargs["accuracy"] = check_level(name, accuracy)
+        if leveled:
+            kwargs["accuracy"] = check_level(qualname, kwargs.pop("accuracy", None))
+        elif "accuracy" in kwargs:
+            raise TypeError(f"jax_act.{qualname}: unexpected keyword argument 'accuracy' (a loss has one level)")
+        if any(isinstance(args[i], list) for i in static_at if i < len(args)):
+            args = tuple(tuple(a) if i in static_at and isinstance(a, list) else a for i, a in enumerate(args))
         if any(isinstance(v, list) for v in kwargs.values()):
             kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
         try:
-            return jitted(*args, **kwargs)
+            return jitted(*args, **kwargs) if leveled else jitted(*args, accuracy="default", **kwargs)
         except TypeError as e:
             if "forward-mode" in str(e):  # JAX's bare message names neither us nor the way out
                 raise TypeError(
-                    f"jax_act.{name} is the reverse-mode function (a custom_vjp rule: grad, vjp); under "
-                    f"jax.jvp or jax.jacfwd use jax_act.forward_mode.{name}, its "
-                    f"custom_jvp twin with the same closed form (`import jax_act.forward_mode as nn`)"
+                    f"jax_act.{qualname} is the reverse-mode function (a custom_vjp rule: grad, vjp); under "
+                    f"jax.jvp or jax.jacfwd use jax_act.forward_mode.{qualname}, its "
+                    f"custom_jvp twin with the same closed form (`{how_to_import}`)"
                 ) from e
-            explain_bad_call(name, signature, args, kwargs, e)
+            explain_bad_call(qualname, signature, args, kwargs, e)
             raise
 
     fn.__doc__ = doc
-    fn.__module__ = "jax_act"
+    fn.__signature__ = signature  # type: ignore[attr-defined]
+    fn.__module__ = f"jax_act.{namespace}" if namespace else "jax_act"
     fn.__wrapped__ = declared  # type: ignore[attr-defined]
     return fn
 
@@ -89,15 +102,16 @@ def publish(
     """The one registration path of every kind: the public function (``face("vjp")``), its
     forward-mode twin (``face("twin")``) and the bare derivative, each an
     ``impl(*args, accuracy, **kwargs)`` made public by :func:`public_function`, registered
-    under ``spec``. Returns the public function."""
-    static = spec.static
+    under ``spec`` (a loss: in ``jax_act.losses``). Returns the public function."""
+    public = functools.partial(public_function, static=spec.static,
+                               namespace="losses" if spec.kind == "loss" else "")
     act = register(
         Activation(
             spec=spec,
-            fn=public_function(spec.name, face("vjp"), sig, doc, static, declared),
-            forward_mode=public_function(spec.name, face("twin"), sig, doc, static, declared),
-            derivative=public_function(derivative_name or f"{spec.name}_derivative", derivative, sig, derivative_doc,
-                                       static, derivative_declared or declared),
+            fn=public(spec.name, face("vjp"), sig, doc, declared=declared),
+            forward_mode=public(spec.name, face("twin"), sig, doc, declared=declared),
+            derivative=public(derivative_name or f"{spec.name}_derivative", derivative, sig, derivative_doc,
+                              declared=derivative_declared or declared),
             reference=reference,
             **extra,
         )

@@ -1,5 +1,6 @@
-"""The registry: what is known about each activation (:class:`Spec`), what the testing kit
-probes it at (:class:`Probes`), and the functions made from its declaration (:class:`Activation`)."""
+"""The registry: what is known about each activation and loss (:class:`Spec`), what the
+testing kit probes it at (:class:`Probes`), and the functions made from its declaration
+(:class:`Activation`). Activations are in :data:`REGISTRY`, losses in :data:`LOSSES`."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 
 # elementwise: f(x) entry by entry; gated: a ⊙ gate(b) of the halves along an axis;
 # axis_map: along an axis, shape kept (softmax, sparsemax); reduction: along an axis, the
-# axis reduced (logsumexp)
-Kind = Literal["elementwise", "gated", "axis_map", "reduction"]
+# axis reduced (logsumexp); loss: a jax_act.losses function of several arrays (logits, labels)
+Kind = Literal["elementwise", "gated", "axis_map", "reduction", "loss"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,12 +64,12 @@ class Spec:
 
 @dataclasses.dataclass
 class Activation:
-    """A registered activation: the public function and everything derived from it."""
+    """A registered activation (or loss): the public function and everything derived from it."""
 
     spec: Spec
     fn: Callable[..., jax.Array]  # jitted custom_vjp (the default face)
     forward_mode: Callable[..., jax.Array]  # custom_jvp twin
-    derivative: Callable[..., jax.Array]  # bare f'(x) (elementwise) or Jacobian
+    derivative: Callable[..., jax.Array]  # bare f'(x) (elementwise), Jacobian, or a loss's ∂L/∂logits
     reference: Callable[..., jax.Array]  # the plain formula: the kit's oracle under jax.grad
     rules: dict[str, Rule] | None = None  # elementwise: how each accuracy level computes it
     baseline: Callable[..., jax.Array] | None = None  # jax.nn's way where jax.nn has no such name
@@ -85,14 +86,16 @@ class Activation:
 
 
 REGISTRY: dict[str, Activation] = {}
+LOSSES: dict[str, Activation] = {}  # kind "loss": jax_act.losses
 _ALIASES: dict[str, str] = {}
 
 
 def register(activation: Activation) -> Activation:
+    table, what = (LOSSES, "loss") if activation.spec.kind == "loss" else (REGISTRY, "activation")
     for key in (activation.spec.name, *activation.spec.aliases):
-        if key in REGISTRY or key in _ALIASES:
-            raise ValueError(f"jax_act: activation name {key!r} is declared twice")
-    REGISTRY[activation.spec.name] = activation
+        if key in table or key in _ALIASES:
+            raise ValueError(f"jax_act: {what} name {key!r} is declared twice")
+    table[activation.spec.name] = activation
     _ALIASES.update({alias: activation.spec.name for alias in activation.spec.aliases})
     for f in (activation.fn, activation.forward_mode, activation.derivative):
         f.activation = activation  # type: ignore[attr-defined]
@@ -103,7 +106,10 @@ def lookup(name_or_fn: str | Callable, caller: str = "get") -> Activation:
     """The registered :class:`Activation` for a name, alias or public function; errors name
     ``jax_act.<caller>``, the function the user called."""
     if callable(name_or_fn) and hasattr(name_or_fn, "activation"):
-        return name_or_fn.activation  # type: ignore[attr-defined]
+        found: Activation = name_or_fn.activation  # type: ignore[attr-defined]
+        if found.spec.kind == "loss":
+            raise TypeError(f"jax_act.{caller}: jax_act.losses.{found.spec.name} is a loss, not an activation")
+        return found
     if not isinstance(name_or_fn, str):
         own = getattr(name_or_fn, "__name__", None)
         hint = (f"; pass jax_act.{own} or the name {own!r}"

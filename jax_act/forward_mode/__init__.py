@@ -10,10 +10,11 @@ twins are ``jax_act.forward_mode.losses``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
-from ._engine import REGISTRY, lookup
-from ._reexports import jax_nn_names
+from .._engine import REGISTRY, lookup
+from .._reexports import jax_nn_names
 
 
 def get(name: str) -> Callable:
@@ -22,10 +23,8 @@ def get(name: str) -> Callable:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "losses":  # the losses' twins
-        from . import _loss_twins
-
-        return _loss_twins
+    if name == "losses":  # the losses' twins, imported on first use as jax_act.losses is
+        return importlib.import_module(".losses", __name__)
     try:
         return lookup(name).forward_mode
     except (ValueError, TypeError):
