@@ -31,3 +31,19 @@ def test_each_kind_is_what_the_function_does(name):
     assert spec.along_axis == (want in ("axis_map", "reduction"))
     params = inspect.signature(REGISTRY[name].fn).parameters
     assert ("axis" in params) == (want != "elementwise")
+
+
+@pytest.mark.parametrize("name", ["gelu", "softmax", "softmax_cross_entropy"])
+def test_public_functions_and_twins_are_found_by_name(name):
+    """Each face says where it lives, so pickle (a config holding an activation) finds it."""
+    import pickle
+
+    import jax_act.forward_mode.losses
+    from jax_act._engine import LOSSES
+
+    entry = REGISTRY.get(name) or LOSSES[name]
+    for face in (entry.fn, entry.forward_mode):
+        assert pickle.loads(pickle.dumps(face)) is face
+    namespace = ".losses" if name in LOSSES else ""
+    assert (entry.fn.__module__, entry.forward_mode.__module__) == (
+        f"jax_act{namespace}", f"jax_act.forward_mode{namespace}")

@@ -33,13 +33,14 @@ def with_half_note(doc: str | None, what: str, level: str = "every") -> str | No
 
 def public_function(
     name: str, impl: Callable, signature: inspect.Signature, doc: str | None, static: Sequence[str],
-    declared: Callable, namespace: str = "",
+    declared: Callable, namespace: str = "", module: str = "jax_act",
 ) -> Callable[..., jax.Array]:
     """Jit ``impl`` (validation runs once, at trace time) and give it the public name,
     signature and docstring. An activation (``namespace`` empty) gets the keyword-only
     ``accuracy``: resolved here, when the call is traced (None: :func:`get_accuracy`), and
     passed to ``impl`` as a static argument; a loss (``namespace`` "losses") has one level.
     Arguments jit cannot even trace get a clear TypeError naming ``jax_act.<namespace>.<name>``.
+    ``module`` is where the function is found by name (so that pickle finds it there).
     ``__wrapped__`` is ``declared``, the decorated declaration, so that ``inspect.getsource``
     and IDEs land on it."""
     qualname = f"{namespace}.{name}" if namespace else name
@@ -88,7 +89,7 @@ def public_function(
 
     fn.__doc__ = doc
     fn.__signature__ = signature  # type: ignore[attr-defined]
-    fn.__module__ = f"jax_act.{namespace}" if namespace else "jax_act"
+    fn.__module__ = module
     fn.__wrapped__ = declared  # type: ignore[attr-defined]
     return fn
 
@@ -103,15 +104,17 @@ def publish(
     forward-mode twin (``face("twin")``) and the bare derivative, each an
     ``impl(*args, accuracy, **kwargs)`` made public by :func:`public_function`, registered
     under ``spec`` (a loss: in ``jax_act.losses``). Returns the public function."""
-    public = functools.partial(public_function, static=spec.static,
-                               namespace="losses" if spec.kind == "loss" else "")
+    namespace = "losses" if spec.kind == "loss" else ""
+    module = ".".join(filter(None, ["jax_act", namespace]))
+    twin_module = ".".join(filter(None, ["jax_act.forward_mode", namespace]))
+    public = functools.partial(public_function, static=spec.static, namespace=namespace)
     act = register(
         Activation(
             spec=spec,
-            fn=public(spec.name, face("vjp"), sig, doc, declared=declared),
-            forward_mode=public(spec.name, face("twin"), sig, doc, declared=declared),
+            fn=public(spec.name, face("vjp"), sig, doc, declared=declared, module=module),
+            forward_mode=public(spec.name, face("twin"), sig, doc, declared=declared, module=twin_module),
             derivative=public(derivative_name or f"{spec.name}_derivative", derivative, sig, derivative_doc,
-                              declared=derivative_declared or declared),
+                              declared=derivative_declared or declared, module=module),
             reference=reference,
             **extra,
         )
