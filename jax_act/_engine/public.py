@@ -53,28 +53,15 @@ def public_function(
     jitted = jax.jit(impl, static_argnames=static)
 
     flags = [k for k in static if k != "accuracy" and signature.parameters[k].annotation in (bool, "bool")]
-    # static arguments passed by position, where a list (axis=[0, 1]) is read as a tuple
     static_at = [i for i, p in enumerate(signature.parameters.values()) if p.name in static]
 
     @functools.wraps(impl)
     def fn(*args: Any, **kwargs: Any) -> jax.Array:
-        if flags:  # a boolean that selects a formula: a concrete bool, checked here
-            try:
-                bound = signature.bind(*args, **kwargs)
-            except TypeError as e:
-                raise TypeError(f"jax_act.{qualname}: {e}") from None
-            for k in flags:
-                if k in bound.arguments:
-                    bound.arguments[k] = static_bool(qualname, k, bound.arguments[k])
-            args, kwargs = bound.args, dict(bound.kwargs)
+        args, kwargs = _static_arguments(qualname, signature, flags, static_at, args, kwargs)
         if leveled:
             kwargs["accuracy"] = check_level(qualname, kwargs.pop("accuracy", None))
         elif "accuracy" in kwargs:
             raise TypeError(f"jax_act.{qualname}: unexpected keyword argument 'accuracy' (a loss has one level)")
-        if any(isinstance(args[i], list) for i in static_at if i < len(args)):
-            args = tuple(tuple(a) if i in static_at and isinstance(a, list) else a for i, a in enumerate(args))
-        if any(isinstance(v, list) for v in kwargs.values()):
-            kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
         try:
             return jitted(*args, **kwargs) if leveled else jitted(*args, accuracy="default", **kwargs)
         except TypeError as e:
@@ -92,6 +79,27 @@ def public_function(
     fn.__module__ = module
     fn.__wrapped__ = declared  # type: ignore[attr-defined]
     return fn
+
+
+def _static_arguments(qualname: str, signature: inspect.Signature, flags: list[str], static_at: list[int],
+                      args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """The call's arguments as jit's static arguments need them: a boolean that selects a
+    formula (``flags``) checked to be a concrete bool, and a list (``axis=[0, 1]``) read as a
+    tuple, by keyword or at a static argument's position (``static_at``)."""
+    if flags:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"jax_act.{qualname}: {e}") from None
+        for k in flags:
+            if k in bound.arguments:
+                bound.arguments[k] = static_bool(qualname, k, bound.arguments[k])
+        args, kwargs = bound.args, dict(bound.kwargs)
+    if any(isinstance(args[i], list) for i in static_at if i < len(args)):
+        args = tuple(tuple(a) if i in static_at and isinstance(a, list) else a for i, a in enumerate(args))
+    if any(isinstance(v, list) for v in kwargs.values()):
+        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return args, kwargs
 
 
 def publish(
