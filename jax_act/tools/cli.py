@@ -15,7 +15,7 @@ from typing import Iterable
 # name -> (module, one-line help). Keep this table the only list of subcommands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("jax_act.tools.check", "check every activation x dtype against the oracles; exit 1 on any failure"),
-    "list": ("jax_act.tools.listing", "list activations: formula, derivative, kink convention, what is saved"),
+    "list": ("jax_act.tools.listing", "list activations and losses: formula, derivative, kink convention, what is saved"),
     "accuracy": ("jax_act.tools.accuracy", "error in ulps against a float64 oracle, side by side with jax.nn"),
     "bench": ("jax_act.tools.bench", "benchmark forward and forward+backward against jax.nn"),
     "demo": ("jax_act.tools.demo", "train a small MLP with jax_act and with jax.nn, side by side"),
@@ -27,7 +27,7 @@ DESCRIPTION = (
     "'jax-act check' verifies every activation in bfloat16, float16, float32 and float64 "
     "on the local backend (values and gradients against a float64 oracle, finite "
     "differences and jax.nn; bytes kept for the backward pass) and exits 1 if any row fails. "
-    "'jax-act list' shows what each activation computes and keeps. "
+    "'jax-act list' shows what each activation and loss computes and keeps. "
     "'jax-act COMMAND --help' explains a command."
 )
 

@@ -32,7 +32,7 @@ def _highest(s) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("names", nargs="*", metavar="NAME", help="activations to list, spaces or commas (default: all)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="activations or losses to list, spaces or commas (default: all)")
     parser.add_argument("--markdown", action="store_true", help="print the markdown table of docs/activations.md")
 
 
