@@ -37,3 +37,13 @@ def test_reexports_are_listed_and_work():
     init = jax_act.initializers.glorot_uniform()
     assert init(jax.random.key(0), (3, 4)).shape == (3, 4)
     assert set(JAX_NN) <= set(dir(fm))
+
+
+@pytest.mark.parametrize("module", [jax_act, fm], ids=["jax_act", "forward_mode"])
+def test_star_import_brings_every_jax_nn_name(module):
+    """``from jax.nn import *`` code keeps working with either module in its place."""
+    public = set(getattr(jax.nn, "__all__", JAX_NN))
+    scope: dict = {}
+    exec(f"from {module.__name__} import *", scope)  # noqa: S102 - the statement under test
+    assert public <= set(scope), sorted(public - set(scope))
+    assert scope["tanh"] is (jax_act.tanh if module is jax_act else fm.tanh)

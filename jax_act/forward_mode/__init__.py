@@ -14,6 +14,7 @@ import importlib
 from typing import Any, Callable
 
 from .._engine import REGISTRY, lookup
+from .._engine.registry import _ALIASES
 from .._reexports import jax_nn_names
 
 
@@ -23,7 +24,7 @@ def get(name: str) -> Callable:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "losses":  # the losses' twins, imported on first use as jax_act.losses is
+    if name == "losses":  # the losses' twins: a submodule, imported on first use
         return importlib.import_module(".losses", __name__)
     try:
         return lookup(name).forward_mode
@@ -36,4 +37,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*REGISTRY, "get", "losses", *jax_nn_names(set(REGISTRY))})
+    return sorted({*REGISTRY, *_ALIASES, "get", "losses", *jax_nn_names(set(REGISTRY))})
+
+
+# ``from jax_act.forward_mode import *`` as ``from jax.nn import *``: the names, not the submodule
+__all__ = [n for n in __dir__() if n != "losses"]
