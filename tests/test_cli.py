@@ -46,6 +46,7 @@ def test_list_shows_every_field(capsys):
         (["demo", "--activation", "gelu_new"], ["jax-act demo", "'gelu'"]),
         (["plot", "Leaky-ReLU"], ["jax-act plot", "'leaky_relu'"]),
         (["list", "swishh"], ["jax-act list", "'swish'"]),
+        (["list", "gelu", "squared_eror"], ["jax-act list", "'squared_error'"]),
     ],
 )
 def test_usage_errors_are_one_line_with_exit_status_2(argv, words, capsys):

@@ -37,14 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import activation_names, split_list
+    from .cli import split_list
 
     if args.markdown:
         print(markdown_table())
         return 0
     wanted = split_list(args.names)
     losses = [n for n in wanted if n in LOSSES] if wanted else list(LOSSES)
-    names = activation_names([n for n in wanted if n not in LOSSES], "list") or ([] if wanted else list(REGISTRY))
+    names = _activation_or_loss_names([n for n in wanted if n not in LOSSES]) or ([] if wanted else list(REGISTRY))
     for entry in [*(REGISTRY[n] for n in names), *(LOSSES[n] for n in losses)]:
         s = entry.spec
         aliases = f"  (alias {', '.join(s.aliases)})" if s.aliases else ""
@@ -56,3 +56,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"    kinks {s.kinks}")
         print(f"    keeps {s.saves}" + ("" if _highest(s) == "the same" else f"; at accuracy='highest': {_highest(s)}"))
     return 0
+
+
+def _activation_or_loss_names(values: list[str]) -> list[str]:
+    """Activation names (aliases resolved); a misspelt loss name gets the losses' did-you-mean."""
+    import difflib
+
+    from .cli import UsageError, activation_names
+
+    names = []
+    for v in values:
+        try:
+            names += activation_names([v], "list")
+        except UsageError:
+            close = difflib.get_close_matches(v, list(LOSSES), n=1)
+            if not close:
+                raise
+            raise UsageError(f"unknown loss {v!r}; did you mean {close[0]!r}? ('jax-act list' lists them)") from None
+    return names
