@@ -423,6 +423,18 @@ def _fused_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
 _fused.defvjp(_fused_fwd, _fused_bwd, symbolic_zeros=True)
 
 
+def _reverse_mode(*args: Any) -> tuple[Array, Array]:
+    """:func:`_fused`, with JAX's bare refusal of forward mode explained."""
+    try:
+        return _fused(*args)
+    except TypeError as e:
+        if "forward-mode" not in str(e):
+            raise
+        raise TypeError(f"jax_act.{FNAME} is reverse-mode only (a custom_vjp rule: grad, vjp, jacrev); "
+                        "for jax.jvp or jax.jacfwd use jax_act.forward_mode.losses."
+                        "softmax_cross_entropy_with_integer_labels on the logits") from e
+
+
 # --------------------------------------------------------------------------- the public function
 
 
@@ -539,7 +551,7 @@ def linear_softmax_cross_entropy_with_integer_labels(
 
     n = math.prod(y.shape)
     o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
-    loss, lse = _fused(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
+    loss, lse = _reverse_mode(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
     if reduction == "none":
         loss = loss.reshape(y.shape)
     if return_lse:

@@ -328,6 +328,13 @@ def test_bad_input_names_function_and_argument(kwargs, exc, argname):
         F(**args)
 
 
+def test_forward_mode_is_refused_with_the_way_out():
+    x, w, y = jnp.ones((3, 4)), jnp.ones((4, 6)), jnp.zeros(3, jnp.int32)
+    with pytest.raises(TypeError, match=r"linear_softmax_cross_entropy_with_integer_labels is reverse-mode only"
+                                        r".*forward_mode\.losses"):
+        jax.jvp(lambda x: F(x, w, y), (x,), (x,))
+
+
 def test_plan_covers_every_token_and_fits_the_budget():
     for n, v, budget in [(4096, 32768, None), (65536, 131072, None), (4096, 2**22, None), (7, 50, None),
                          (1009, 1000, 2**20), (4096, 2**20, 2**20)]:
