@@ -42,10 +42,9 @@ def run(args: argparse.Namespace) -> int:
     if args.markdown:
         print(markdown_table())
         return 0
-    wanted = split_list(args.names)
-    losses = [n for n in wanted if n in LOSSES] if wanted else list(LOSSES)
-    names = _activation_or_loss_names([n for n in wanted if n not in LOSSES]) or ([] if wanted else list(REGISTRY))
-    for entry in [*(REGISTRY[n] for n in names), *(LOSSES[n] for n in losses)]:
+    wanted = split_list(args.names) or [*REGISTRY, *LOSSES]
+    names = _activation_or_loss_names([n for n in wanted if n not in LOSSES])
+    for entry in [*(REGISTRY[n] for n in names), *(LOSSES[n] for n in wanted if n in LOSSES)]:
         s = entry.spec
         aliases = f"  (alias {', '.join(s.aliases)})" if s.aliases else ""
         print(f"{s.name}{aliases}")
