@@ -10,7 +10,8 @@ ulp of x + m. (Below −8 the asymptotic series of m takes over.) Run:
     python tools/fit.py        # needs mpmath; rewrites jax_act/_kernels/fitted.py
 """
 import mpmath as mp
-import numpy as np
+
+from fit_lsq import chebyshev_nodes, polyfit, polyval
 
 LO, HI, CENTER, DEGREE, NODES = 1.3, 8.0, 4.65, 14, 500
 
@@ -23,10 +24,9 @@ def mills(t):
 def fit() -> tuple[str, tuple[float, ...]]:
     """(comment, P's coefficients)."""
     mp.mp.dps = 40
-    k = np.arange(NODES)
-    t = (LO + HI) / 2 + (HI - LO) / 2 * np.cos(np.pi * (k + 0.5) / NODES)
-    m = np.array([float(mills(v)) for v in t])
-    c = np.polynomial.polynomial.polyfit(t - CENTER, m, DEGREE, w=1 / m)
-    grid = np.linspace(LO, HI, 4001)
-    worst = max(abs(np.polynomial.polynomial.polyval(v - CENTER, c) / float(mills(v)) - 1) for v in grid)
-    return f"m(t) ≈ P(t − {CENTER}) on [{LO}, {HI}], within {worst:.1e} of m", tuple(float(v) for v in c)
+    t = chebyshev_nodes(LO, HI, NODES)
+    m = [mills(v) for v in t]
+    c = polyfit([v - CENTER for v in t], m, DEGREE, w=[1 / v for v in m])
+    grid = [LO + (HI - LO) * i / 4000 for i in range(4001)]
+    worst = max(abs(polyval(c, mp.mpf(v) - CENTER) / mills(v) - 1) for v in grid)
+    return f"m(t) ≈ P(t − {CENTER}) on [{LO}, {HI}], within {float(worst):.1e} of m", c

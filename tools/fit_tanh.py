@@ -8,7 +8,8 @@ within an ulp.) Run:
     python tools/fit.py        # needs mpmath; rewrites jax_act/_kernels/fitted.py
 """
 import mpmath as mp
-import numpy as np
+
+from fit_lsq import chebyshev_nodes, polyfit, polyval
 
 CUT, DEGREE, NODES = 0.55, 5, 400
 
@@ -16,10 +17,8 @@ CUT, DEGREE, NODES = 0.55, 5, 400
 def fit() -> tuple[str, tuple[float, ...]]:
     """(comment, Q's coefficients)."""
     mp.mp.dps = 40
-    k = np.arange(NODES)
-    s = CUT * CUT * (1 - np.cos(np.pi * (k + 0.5) / NODES)) / 2
-    x = [mp.sqrt(mp.mpf(float(v))) for v in s]
-    q = np.array([float((mp.tanh(v) - v) / v**3) for v in x])
-    c = np.polynomial.polynomial.polyfit(s, q, DEGREE, w=s)
-    worst = np.max(np.abs((np.polynomial.polynomial.polyval(s, c) - q) * s))
-    return f"(tanh x − x)/x³ ≈ Q(x²) on |x| < {CUT}, within {worst:.1e} of tanh x", tuple(float(v) for v in c)
+    s = chebyshev_nodes(0, CUT * CUT, NODES)
+    q = [(mp.tanh(mp.sqrt(v)) - mp.sqrt(v)) / mp.sqrt(v) ** 3 for v in s]
+    c = polyfit(s, q, DEGREE, w=s)
+    worst = max(abs((polyval(c, v) - qv) * v) for v, qv in zip(s, q))
+    return f"(tanh x − x)/x³ ≈ Q(x²) on |x| < {CUT}, within {float(worst):.1e} of tanh x", c
