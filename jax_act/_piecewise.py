@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax import Array
 from jax.typing import ArrayLike
 
-from ._engine import Probes, elementwise
+from ._engine import Probes, elementwise, widen
 
 __all__ = ["relu6", "hard_sigmoid", "hard_silu", "hard_tanh", "sparse_sigmoid", "sparse_plus", "hard_swish"]
 
@@ -184,16 +184,25 @@ def hard_tanh(x: ArrayLike) -> Array:
     return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
 
 
-def _sparse_sigmoid_code(x: Array, y: Array) -> Array:
-    """1-byte slope code: 2 inside (−1, 1), 1 at ±1, 0 outside"""
-    z = x + 1  # jax.nn's clip(z, 0, 2): each tie of its max/min halves the slope
-    inside = (z > 0) & (z < 2)
+def _slope_code(z: Array) -> Array:
+    inside = (z > 0) & (z < 2)  # jax.nn's clip(z, 0, 2): each tie of its max/min halves the slope
     return inside.astype(jnp.int8) * 2 + ((z == 0) | (z == 2)).astype(jnp.int8)
+
+
+def _sparse_sigmoid_code(x: Array, y: Array) -> Array:
+    """1-byte slope code: 2 inside (−1, 1), 1 at ±1, 0 outside, from x + 1 in x's dtype (as jax.nn)"""
+    return _slope_code(x + 1)
+
+
+def _sparse_sigmoid_code_exact(x: Array, y: Array) -> Array:
+    """1-byte slope code from x + 1 in float32 for 16-bit input (in bfloat16, 1.0078 + 1 rounds onto the kink)"""
+    return _slope_code(widen(x) + 1)
 
 
 @elementwise(
     derivative=lambda code: jnp.where(code == 2, 0.5, jnp.where(code == 1, 0.25, 0.0)),
     saves=_sparse_sigmoid_code,
+    highest=dict(saves=_sparse_sigmoid_code_exact),
     formula="sparse_sigmoid(x) = clip((x + 1)/2, 0, 1)",
     derivative_text="1/2 if −1 < x < 1, 1/4 at ±1, else 0",
     kinks="sparse_sigmoid'(±1) = 1/4 (the mean of the one-sided slopes), as jax.nn",

@@ -136,7 +136,7 @@ def _silu_derivative(x: Array) -> Array:
     kinks="none (smooth)",
     jax_nn="silu",
     aliases=("swish",),
-    reference=lambda x: x * (0.5 + 0.5 * jnp.tanh(0.5 * x)),
+    reference=lambda x: x / (1 + jnp.exp(-x)),
 )
 def silu(x: ArrayLike) -> Array:
     r"""Sigmoid linear unit (swish): :math:`x\,\sigma(x)`.
@@ -310,7 +310,7 @@ def softplus(x: ArrayLike, *, beta: ArrayLike = 1.0, threshold: float | None = N
 
 def _squareplus_value(x: Array, b: Array) -> Array:
     z = jnp.maximum(x, -jnp.finfo(x.dtype).max)  # −inf: the limit 0, not −inf + inf
-    return (z + k.squareplus_root(z, b)[1]) / 2  # the root is |x| where x² overflows
+    return z / 2 + k.squareplus_root(z, b)[1] / 2  # the root is |x| where x² overflows (and so is x + root)
 
 
 def _squareplus_derivative(x: Array, b: Array) -> Array:

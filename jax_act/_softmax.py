@@ -143,8 +143,13 @@ def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Ar
 
 
 def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
-    e = jnp.exp(x) if where is None else jnp.where(where, jnp.exp(x), 0)
-    y = x - jnp.log(jnp.sum(e, axis, keepdims=True))
+    # shifted by the row's max: x − log Σ e^x would round log Σ e^x at the scale of x (an
+    # oracle off by |x|·eps where the answer is tiny); the max's gradient is zero, so autodiff
+    # of this is the formula's own
+    top = jax.lax.stop_gradient(jnp.max(x if where is None else jnp.where(where, x, -jnp.inf), axis, keepdims=True))
+    z = x - jnp.where(jnp.isfinite(top), top, 0)
+    e = jnp.exp(z) if where is None else jnp.where(where, jnp.exp(z), 0)
+    y = z - jnp.log(jnp.sum(e, axis, keepdims=True))
     return y if where is None else jnp.where(where, y, -jnp.inf)
 
 

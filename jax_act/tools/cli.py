@@ -15,6 +15,7 @@ from typing import Iterable
 # name -> (module, one-line help). Keep this table the only list of subcommands.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "check": ("jax_act.tools.check", "check every activation x dtype against the oracles; exit 1 on any failure"),
+    "rule": ("jax_act.tools.rule", "check your own custom_vjp/custom_jvp rule (MODULE:FUNCTION) against autodiff"),
     "list": ("jax_act.tools.listing", "list activations and losses: formula, derivative, kink convention, what is saved"),
     "accuracy": ("jax_act.tools.accuracy", "error in ulps against a float64 oracle, side by side with jax.nn"),
     "bench": ("jax_act.tools.bench", "benchmark forward and forward+backward against jax.nn"),
@@ -27,6 +28,7 @@ DESCRIPTION = (
     "'jax-act check' verifies every activation in bfloat16, float16, float32 and float64 "
     "on the local backend (values and gradients against a float64 oracle, finite "
     "differences and jax.nn; bytes kept for the backward pass) and exits 1 if any row fails. "
+    "'jax-act rule MODULE:FUNCTION --inputs MODULE:FACTORY' checks your own rule the same way. "
     "'jax-act list' shows what each activation and loss computes and keeps. "
     "'jax-act COMMAND --help' explains a command."
 )
