@@ -72,8 +72,10 @@ def _softmax_product(s: Array, v: Array, axes: tuple[int, ...]) -> Array:
 def _row_sum(e: Array, axis: Any) -> Array:
     # A row with anything in it sums to at least 1 (its maximum gives e⁰ = 1 exactly); an
     # empty row sums to 0, and 1 in its place gives 0/1 = 0 and log 1 = 0, not 0/0 and
-    # −inf − (−inf).
-    return jnp.maximum(jnp.sum(e, axis, keepdims=True), 1)
+    # −inf − (−inf). A select, not max(sum, 1): where a saturated row sums to exactly 1,
+    # max's tie would halve the derivative through it (the losses' second derivatives).
+    total = jnp.sum(e, axis, keepdims=True)
+    return jnp.where(total == 0, 1, total)  # NaN stays NaN (a row holding +inf or NaN)
 
 
 def _exps(x: Array, axis: Any, limit: bool = False) -> Array:

@@ -15,10 +15,10 @@ JAX — of any pytrees of arrays, every partial of every floating leaf, dtype by
   inf where the float64 reference, rounded to the dtype, is finite;
 * bytes kept for the backward pass against autodiff of the reference (reported).
 
-Errors are in eps of the dtype, |got − want| / (eps·(|want| + floor) + sensitivity), where the
-sensitivity is how far the reference moves when its inputs move by their rounding (what no
-implementation can avoid), and the floor is the largest |want| of the derivative (a partial
-tiny beside the others is judged at the scale of the whole derivative). A row passes within
+Errors are in eps of the dtype, ``|got − want| / (eps·(size + floor) + sensitivity)``: the size
+of the terms the oracle summed to get ``want``, the largest ``|want|`` of the derivative (a
+partial tiny beside the others is judged at the scale of the whole derivative), and how far the
+reference moves when its inputs move by their rounding (what no implementation can avoid). A row passes within
 :data:`TOLERANCE` eps, overridable per call. :func:`assert_rule` raises with the table.
 
 :func:`check_activation` is the registry-aware layer over it that ``jax-act check`` runs: an
@@ -80,8 +80,9 @@ check_rule.__doc__ = """Check ``fn``'s derivatives against autodiff of ``referen
       every floating leaf to the dtype, unless ``pin={leaf: dtype}`` keeps a leaf's.
     * ``static_argnums``, ``static_argnames``: arguments passed as given, never traced.
     * ``scales``: draws of every floating leaf, standard normal times each scale (default
-      :data:`SCALES`); ``fixed``: leaves kept as given in the draws (a constrained input:
-      probabilities, a positive variance); ``domain={leaf: (lo, hi)}``: draws inside it.
+      :data:`SCALES`; in float16 at most 25); ``about``: a draw about this value, 1 + 1% noise
+      by default (None: none); ``fixed``: leaves kept as given in the draws (a constrained
+      input: probabilities, a positive variance); ``domain={leaf: (lo, hi)}``: draws inside it.
     * ``extremes``: leaves that also get the dtype's extremes (±0, ±1e-8, ±1e4, the
       exp-overflow threshold, ±max, ±smallest normal and subnormal, ±inf, NaN; a higher-rank
       leaf in the first entry of each row), with ``extreme_points={leaf: points}`` besides;
@@ -92,7 +93,7 @@ check_rule.__doc__ = """Check ``fn``'s derivatives against autodiff of ``referen
     * ``seeds``: random cotangents (and tangents) per output (default 2); ``seed``: the base.
     * ``order``: 2 adds second derivatives (the gradient of ⟨VJP, w⟩) against the reference's.
     * ``tolerance``: eps units, a number or ``{dtype: number}`` (default :data:`TOLERANCE`);
-      ``floor``: the absolute part of the error unit, "leaf" (the largest |want| of the
+      ``floor``: the absolute part of the error unit, "leaf" (the largest ``|want|`` of the
       derivative) or a number.
     * ``baseline``: below float64 a rule passes up to :data:`BASELINE` × this function's own
       error in the row's dtype (default: the reference; None: the tolerance alone).

@@ -60,6 +60,42 @@ def layer_norm(bug=None):
     return ln, (_f32(r.standard_normal((4, 8))), _f32(1 + 0.1 * r.standard_normal(8)), _f32(0.1 * r.standard_normal(8)))
 
 
+def rms_norm(bug=None):
+    @jax.custom_vjp
+    def rms(x, gamma):
+        return x * jax.lax.rsqrt((x * x).mean(-1, keepdims=True) + EPS) * gamma
+
+    def fwd(x, gamma):
+        r = jax.lax.rsqrt((x * x).mean(-1, keepdims=True) + EPS)
+        return x * r * gamma, (x, r, gamma)
+
+    def bwd(res, g):
+        x, r, gamma = res
+        gx = g * gamma
+        dx = r * gx - x * r**3 * (gx * x).mean(-1, keepdims=True)
+        return dx, (g * x * r).reshape(-1, x.shape[-1]).sum(0)
+
+    rms.defvjp(fwd, bwd)
+    r = _rng(9)
+    return rms, (_f32(r.standard_normal((4, 8))), _f32(1 + 0.1 * r.standard_normal(8)))
+
+
+def layer_norm_fast_variance():
+    """A layer norm whose backward pass takes var = E[x²] − E[x]² (its forward, the two-pass
+    form): off zero, nearly constant rows lose it (no default example has them)."""
+    ln, args = layer_norm()
+
+    def fwd(x, gamma, beta):
+        mu = x.mean(-1, keepdims=True)
+        var = (x * x).mean(-1, keepdims=True) - mu * mu
+        r = jax.lax.rsqrt(var + EPS)
+        xhat = (x - mu) * r
+        return xhat * gamma + beta, (xhat, r, gamma)
+
+    ln.defvjp(fwd, ln.bwd)
+    return ln, args
+
+
 def nearly_constant_rows():
     """The layer norm on rows 1 + 1e-4·noise: ill-conditioned, and no false alarm."""
     ln, (x, gamma, beta) = layer_norm()
@@ -307,7 +343,7 @@ def logsumexp_rule(bug=None):
 
 
 RIGHT = {
-    "layer_norm": layer_norm, "nearly_constant_rows": nearly_constant_rows, "cross_entropy": cross_entropy,
+    "layer_norm": layer_norm, "rms_norm": rms_norm, "nearly_constant_rows": nearly_constant_rows, "cross_entropy": cross_entropy,
     "swish_beta": swish_beta, "dense_tanh": dense_tanh, "tanh_rule": tanh_rule, "sigmoid_rule": sigmoid_rule,
     "softplus_jvp": softplus_jvp, "two_outputs": two_outputs, "cumsum_scan": cumsum_scan, "attention": attention,
     "mse": mse, "logsumexp_rule": logsumexp_rule,
@@ -329,10 +365,16 @@ WRONG = {
     ("sigmoid_rule", "overflows"): "vjp",
     ("mse", "wrong shape"): "structure",
     ("attention", "missing term"): "vjp",
+    ("layer_norm_fast_variance", None): "vjp",
     ("softplus_jvp", "half"): "jvp",
 }
 
 
+WRONG_ONLY = {"layer_norm_fast_variance": layer_norm_fast_variance}
+
+
 def make(name, bug=None):
+    if name in WRONG_ONLY:
+        return WRONG_ONLY[name]()
     fn, args = RIGHT[name]() if bug is None else RIGHT[name](bug)
     return fn, args

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from jax_act.tools.cli import main
@@ -13,18 +15,52 @@ def test_help_explains_check_and_list(capsys):
     assert "check" in out and "list" in out
 
 
-def test_check_passes_and_reports(capsys):
-    assert main(["check", "sigmoid", "softmax", "--dtypes", "float32,bfloat16"]) == 0
+def test_check_passes_and_says_what_it_runs(capsys):
+    assert main(["check", "gelu", "softmax", "--dtypes", "float32,bfloat16", "--no-fd"]) == 0
     out = capsys.readouterr().out
-    assert out.count("pass") >= 4 and "backend" in out and "jax" in out
+    assert out.count("pass") >= 6 and "backend" in out and "jax" in out
+    # gelu has two parameter sets (approximate True and False): six rows, not four
+    assert "2 activations, 3 parameter sets x 2 dtypes = 6 rows" in out
+    assert "6/6 rows passed" in out and "about" not in out
 
 
-def test_check_fails_with_exit_status_1(monkeypatch, capsys):
-    from jax_act import testing
-
-    monkeypatch.setattr(testing, "TOLERANCE", 0.0)  # nothing is exact to 0 eps in bfloat16
-    assert main(["check", "tanh", "--dtypes", "bfloat16", "--no-fd"]) == 1
+def test_check_fails_with_exit_status_1(capsys):
+    # nothing is exact to 0 eps in bfloat16
+    assert main(["check", "tanh", "--dtypes", "bfloat16", "--no-fd", "--tolerance", "0"]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+
+RULE_MODULE = """
+import jax, jax.numpy as jnp
+
+@jax.custom_vjp
+def cube(x, a):
+    return a * x ** 3
+
+cube.defvjp(lambda x, a: (cube(x, a), (x, a)), lambda r, g: (g * 3 * r[1] * r[0] ** 2 * SCALE, jnp.sum(g * r[0] ** 3)))
+SCALE = 1.0
+
+def inputs():
+    return {"args": (jnp.linspace(-1.0, 1.0, 5, dtype=jnp.float32),), "kwargs": {"a": jnp.float32(0.7)}, "options": {"skip": ("vmap",)}}
+"""
+
+
+@pytest.mark.parametrize("scale, status", [("1.0", 0), ("1.01", 1)])
+def test_rule_checks_a_users_function_by_import_path(tmp_path, monkeypatch, capsys, scale, status):
+    (tmp_path / "myrules.py").write_text(RULE_MODULE.replace("SCALE = 1.0", f"SCALE = {scale}"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["rule", "myrules:cube", "--inputs", "myrules:inputs", "--skip", "eager", "checkpoint"]) == status
+    out = capsys.readouterr().out
+    assert "check_rule(cube)" in out and "differentiated: x, a" in out
+    assert ("FAIL" in out) == bool(status)
+    sys.modules.pop("myrules", None)
+
+
+def test_rule_explains_a_bad_path(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["rule", "nosuchmodule:f", "--inputs", "nosuchmodule:g"]) == 2
+    assert "cannot import 'nosuchmodule'" in capsys.readouterr().err
 
 
 def test_list_shows_every_field(capsys):

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from _helpers import swept
 
-from jax_act import losses
+from jax_act import losses, testing
 from jax_act._linear_ce import plan
 from jax_act.testing import TOLERANCE
 
@@ -196,6 +196,29 @@ def test_every_option_matches_the_formula_under_autodiff(case):
 @given(OPTIONS)
 def test_every_option_matches_the_formula_under_autodiff_exhaustively(case):
     _matches_the_formula(**case)
+
+
+def _plain_face(hidden, weight, labels, bias=None, *, where=None, label_smoothing=0.0, z_loss=0.0,
+                logit_soft_cap=None, reduction="mean", chunk_size=None):
+    """The plain formula with the fused loss's signature: the kit's reference."""
+    return plain(hidden, weight, bias, labels, where, label_smoothing, z_loss, logit_soft_cap, reduction)
+
+
+@pytest.mark.parametrize("opts", [
+    dict(), dict(reduction="none", label_smoothing=0.1, logit_soft_cap=4.0),
+    swept(dict(reduction="sum", z_loss=1e-3)), swept(dict(label_smoothing=0.2, z_loss=0.5, logit_soft_cap=0.7)),
+], ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "plain")
+def test_fused_layer_passes_the_kit(opts):
+    """testing.check_rule on the fused loss (float32, masked, chunked): values and the three
+    gradients against the plain formula under autodiff in float64, finite differences, vmap
+    and checkpoint (eager: tests/test_linear_ce.py's jit/vmap/checkpoint test). The options
+    are constants (static), the labels and the mask are traced and not differentiated."""
+    x, w, b, y, mask = problem(6, n=(6,), h=4, v=20, dtype=jnp.float32)
+    report = testing.check_rule(
+        F, x, w, y.astype(jnp.int32), b, reference=_plain_face, kwargs=dict(where=mask, chunk_size=(4, 8), **opts),
+        static_argnames=("chunk_size", *(k for k in opts if k != "reduction")), skip="eager")
+    assert report.passed, "\n" + str(report)
+    assert report.checked == ["hidden", "weight", "bias"]
 
 
 @pytest.mark.parametrize("chunk_size", [None, 5, (3, 7), swept(1), swept((8, 1)), swept((64, 64))])

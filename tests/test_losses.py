@@ -15,7 +15,7 @@ import pytest
 
 import jax_act
 import jax_act.forward_mode.losses
-from jax_act import _compat, losses
+from jax_act import _compat, losses, testing
 from jax_act.testing import DTYPES, TOLERANCE
 
 from _helpers import assert_close, swept
@@ -376,24 +376,20 @@ def _twin_args(name):
 
 
 @pytest.mark.parametrize("name", TWINS)
-def test_forward_mode_twins_match_and_work_in_both_modes(name):
-    """As optax's tests run them: check_grads in forward and reverse mode, to second order."""
-    from jax.test_util import check_grads
-
+def test_every_loss_passes_the_kit(name):
+    """testing.check_rule on each loss (float32 arguments, labels included where they are
+    floats): values, VJPs and, through its forward-mode twin, JVPs against the registered plain
+    formula under autodiff in float64, second order, finite differences, the transpose identity
+    between the twin's JVP and the loss's VJP, vmap and checkpoint."""
     import jax_act.forward_mode as fm
 
     twin, loss = getattr(fm.losses, name), getattr(losses, name)
-    args = _twin_args(name)
+    args = [a.astype(jnp.float32) if jnp.issubdtype(a.dtype, jnp.floating) else a.astype(jnp.int32)
+            for a in _twin_args(name)]
     assert inspect.signature(twin) == inspect.signature(loss)
-    np.testing.assert_array_equal(twin(*args), loss(*args))
-    argnums = (0,) if name.endswith("integer_labels") else (0, 1)
-    g_twin = jax.grad(lambda *a: twin(*a).sum(), argnums)(*args)
-    g_loss = jax.grad(lambda *a: loss(*a).sum(), argnums)(*args)
-    for a, b in zip(g_twin, g_loss):
-        close(a, b, "float64", "grad")
-    diff = [a for i, a in enumerate(args) if i in argnums]
-    rest = [a for i, a in enumerate(args) if i not in argnums]
-    check_grads(lambda *d: twin(*d, *rest), tuple(diff), order=2, modes=("fwd", "rev"))
+    report = testing.check_rule(loss, *args, forward=twin, order=2)
+    assert report.passed, "\n" + str(report)
+    assert {"value", "vjp", "jvp", "transpose", "second order", "finite differences"} <= {r.check for r in report.rows}
     assert jax.hessian(lambda x: twin(x, *args[1:]).sum())(args[0]).shape == (3, 5, 3, 5)
 
 
@@ -429,28 +425,27 @@ def test_every_loss_with_a_twin_is_registered_as_a_loss():
         jax_act.get(losses.squared_error)
 
 
-@pytest.mark.parametrize("name", TWINS)  # the same split as the twins' test
-def test_registered_loss_is_its_reference_formula(name):
-    """Value, closed-form derivative and forward-mode JVP against the declared plain formula
-    under autodiff, in float64 (with a mask where the loss takes one)."""
+@pytest.mark.parametrize("name", TWINS)  # the same split as the kit's test
+def test_registered_loss_derivative_and_mask_are_the_reference_formula(name):
+    """The bare derivative face, and the loss under a mask, against the declared plain formula
+    under autodiff in float64 (the unmasked loss goes through the kit above)."""
     from jax_act._engine import LOSSES
 
     entry = LOSSES[name]
     x, *rest = _twin_args(name)
-    masks = [{}]
+    plain = lambda x, **kw: entry.reference(x, *rest, **kw)  # noqa: E731
+    close(entry.derivative(x, *rest), jax.grad(lambda x: plain(x).sum())(x), "float64", "∂L/∂x")
     if "where" in inspect.signature(entry.fn).parameters:  # keep column 0 and each row's label
         keep = np.random.default_rng(5).uniform(size=x.shape) > 0.4
         keep[:, 0] = True
         if name.endswith("integer_labels"):
             keep[np.arange(x.shape[0]), np.asarray(rest[0])] = True
-        masks.append({"where": jnp.asarray(keep)})
-    tangent = jnp.asarray(np.random.default_rng(6).normal(size=x.shape))
-    for kw in masks:
-        plain = lambda x: entry.reference(x, *rest, **kw)  # noqa: E731
-        close(entry.fn(x, *rest, **kw), plain(x), "float64", f"value {kw}")
-        close(entry.derivative(x, *rest, **kw), jax.grad(lambda x: plain(x).sum())(x), "float64", f"∂L/∂x {kw}")
+        kw = {"where": jnp.asarray(keep)}
+        tangent = jnp.asarray(np.random.default_rng(6).normal(size=x.shape))
+        close(entry.fn(x, *rest, **kw), plain(x, **kw), "float64", "masked value")
+        close(entry.derivative(x, *rest, **kw), jax.grad(lambda x: plain(x, **kw).sum())(x), "float64", "masked ∂L/∂x")
         got = jax.jvp(lambda x: entry.forward_mode(x, *rest, **kw), (x,), (tangent,))[1]
-        close(got, jax.jvp(plain, (x,), (tangent,))[1], "float64", f"jvp {kw}")
+        close(got, jax.jvp(lambda x: plain(x, **kw), (x,), (tangent,))[1], "float64", "masked jvp")
 
 
 def test_squared_error_asks_for_equal_shapes_as_optax():

@@ -1,15 +1,17 @@
 """What a float64 oracle's own arithmetic can be trusted to: its jaxpr evaluated with, beside
 every value,
 
-* a **mark** where an infinity or NaN born from finite operands (e^800, 1e200², ∞ − ∞), or a
-  zero or subnormal born from a product of normal numbers (e^-800, 1e154⁻²), could have
-  reached: a naive reference (exp(x)/Σexp(x)) returns finite garbage there (x/∞ = 0), so those
-  entries are no oracle and are not judged;
+* a **mark** where an infinity or NaN born from finite operands (e^800, 1e200², ∞ − ∞) could
+  have reached: a naive reference (exp(x)/Σexp(x)) returns finite garbage there (x/∞ = 0), so
+  those entries are no oracle and are not judged;
 * a **magnitude**, the size of the terms the value was summed or subtracted from: 1 − tanh²x
   near saturation has terms of size 1 and a result of 1e-8, so its rounding is 1e-8 relative
   to the result but eps relative to the terms. Errors are scaled by it. First order: an
   elementwise operation takes Σ|∂f/∂aᵢ|·mᵢ over its operands (at least its own |value|), a
-  sum adds the magnitudes, a product of arrays combines |a|·m_b + m_a·|b|.
+  sum adds the magnitudes, a product of arrays combines |a|·m_b + m_a·|b|. A product that
+  underflows to zero or a subnormal (e^-800, 1e154⁻²) has lost everything below the smallest
+  normal number: its magnitude is at least that over eps, which a later product by 1e154
+  carries into the result, while a sum it joins barely notices.
 
 Elementwise operations carry marks entry by entry, and select takes the chosen operand's;
 layout operations move both as they move the values; reductions, dot products and cumulative
@@ -33,7 +35,7 @@ _LAYOUT = {"broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
            "dynamic_slice", "gather", "pad"}
 _REDUCE = {"reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "argmax", "argmin", "reduce_and", "reduce_or"}
 _CUMULATIVE = {"cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"}
-# where a zero or subnormal from nonzero operands is lost precision, not an answer
+# where a zero or subnormal result has lost precision, not found an answer
 _UNDERFLOW = {"exp", "exp2", "mul", "div", "integer_pow", "pow", "logistic", "rsqrt", "erfc", "square"}
 
 
@@ -139,15 +141,16 @@ def _pointwise(eqn: Any, ins: list, out: Any) -> tuple:
     came = _none(out)
     for _, m, _ in ins:
         came = came | jnp.broadcast_to(m, shape)
+    mag = _magnitude(eqn, name, ins, out)
     if name in _BIRTH and _is_float(out):
-        finite, nonzero = jnp.ones(shape, bool), jnp.ones(shape, bool)
+        finite = jnp.ones(shape, bool)
         for v, _, _ in ins:
-            finite, nonzero = finite & jnp.broadcast_to(_finite(v), shape), nonzero & jnp.broadcast_to(jnp.asarray(v) != 0, shape)
-        bad = finite & ~jnp.isfinite(out)
+            finite = finite & jnp.broadcast_to(_finite(v), shape)
+        came = came | (finite & ~jnp.isfinite(out))
         if name in _UNDERFLOW:
-            bad = bad | (finite & nonzero & (jnp.abs(out) < jnp.finfo(jnp.result_type(out)).tiny))
-        came = came | bad
-    return out, came, _magnitude(eqn, name, ins, out)
+            fi = jnp.finfo(jnp.result_type(out))
+            mag = jnp.where(jnp.abs(out) < fi.tiny, jnp.maximum(mag, fi.tiny / fi.eps), mag)
+    return out, came, mag
 
 
 def _magnitude(eqn: Any, name: str, ins: list, out: Any) -> jax.Array:

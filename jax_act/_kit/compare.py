@@ -17,8 +17,8 @@ from .report import RuleRow
 if TYPE_CHECKING:
     from .rule import Context, RowData
 
-_DRAWN_HINT = (" (a drawn input: if an argument must meet a constraint, keep it as given with fixed= or bound "
-               "it with domain=)")
+_DRAWN_HINT = (" (only drawn inputs fail: if an argument must meet a constraint, keep it as given with fixed= "
+               "or bound it with domain=)")
 
 
 def _entries(ctx: "Context", data: "RowData") -> Iterator[tuple[tuple[str, str, str], int, tuple, int, Any]]:
@@ -40,7 +40,11 @@ def _entries(ctx: "Context", data: "RowData") -> Iterator[tuple[tuple[str, str, 
                 yield group, case, key, leaf, dtype
 
 
-def _describe(ctx: "Context", data: "RowData", case: int, group: tuple, got: np.ndarray, want: np.ndarray):
+_DIGITS = {2: 5, 4: 9, 8: 17}  # enough to tell two values of the dtype apart
+
+
+def _describe(ctx: "Context", data: "RowData", case: int, group: tuple, got: np.ndarray, want: np.ndarray,
+              dtype: Any = np.float64):
     """``where(index)``: the case, the entry, the input there, actual against expected."""
     check, out, inp = group
     label = ctx.cases[case].label
@@ -51,10 +55,10 @@ def _describe(ctx: "Context", data: "RowData", case: int, group: tuple, got: np.
 
     def where(index: tuple) -> str:
         name = inp if check in ("vjp", "second order") else out
-        at = f"{name}[{', '.join(map(str, index))}]" if index else name
-        x = "" if source is None else f", {ins[source]}={float(np.asarray(xs[source], np.float64)[index]):.6g}"
-        hint = _DRAWN_HINT if ctx.cases[case].kind == "draw" else ""
-        return f"{label}, {at}{x}: got {got[index]:.6g}, want {want[index]:.6g}{hint}"
+        at = f"{name}[{', '.join(str(int(i)) for i in index)}]" if index else name
+        x = "" if source is None else f", {ins[source]}={float(np.asarray(xs[source], np.float64)[index]):.8g}"
+        d = _DIGITS.get(jnp.dtype(dtype).itemsize, 17)
+        return f"{label}, {at}{x}: got {got[index]:.{d}g}, want {want[index]:.{d}g}"
 
     return where
 
@@ -141,12 +145,17 @@ def accuracy_rows(ctx: "Context", data: "RowData") -> list[RuleRow]:
             err = np.where(at_kink, np.nan, err)
         w = worst.setdefault(group, Worst())
         if data.base and key in data.base[case]:
-            b = data.base[case][key][leaf]
+            b = np.broadcast_to(data.base[case][key][leaf], err.shape)
             berr, _, _ = normalized(b, want, sens, dtype, f, size)
             w.baseline = max(w.baseline, float(np.nanmax(berr, initial=0.0)))
-            # where the baseline itself gives NaN or inf, the rule is held to being finite only
-            err = np.where(np.isfinite(np.broadcast_to(b, err.shape)), err, np.nan)
-        w.add(err, _describe(ctx, data, case, group, got, np.broadcast_to(want, got.shape)), unfinite, not_judged)
+            # where the baseline itself gives NaN or inf, the rule is held to being finite only;
+            # in 16 bits (float16's range ends at 65504) not even that
+            err = np.where(np.isfinite(b), err, np.nan)
+            if jnp.dtype(dtype).itemsize == 2:
+                unfinite = unfinite & np.isfinite(b)
+        w.add(err, _describe(ctx, data, case, group, got, np.broadcast_to(want, got.shape), dtype), unfinite, not_judged)
+        if ctx.cases[case].kind != "draw":
+            w.given = max(w.given, float(np.nanmax(err, initial=0.0)))
     rows = []
     for (check, out, inp), w in worst.items():
         bound = max(tol, plan.BASELINE * w.baseline)
@@ -159,7 +168,8 @@ def accuracy_rows(ctx: "Context", data: "RowData") -> list[RuleRow]:
             rows.append(RuleRow(check, data.row.label, out, inp, np.nan, bound, False, where))
         else:
             passed = w.error <= bound
-            rows.append(RuleRow(check, data.row.label, out, inp, w.error, bound, passed, w.where))
+            hint = _DRAWN_HINT if not passed and w.given <= bound else ""
+            rows.append(RuleRow(check, data.row.label, out, inp, w.error, bound, passed, w.where + hint))
         if w.not_judged:
             ctx.notes.append(f"{check} {out}/{inp} in {data.row.label}: not judged at {w.not_judged} entries (the float64 "
                              "reference is not finite, or over- or underflowed inside, or an input there is not finite)")

@@ -19,7 +19,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import plan
-from .programs import differences
 from .report import RuleRow
 
 if TYPE_CHECKING:
@@ -50,8 +49,6 @@ def finite_difference_rows(ctx: "Context", data: "RowData") -> list[RuleRow]:
     if not draws or not exact:
         ctx.notes.append("finite differences: not run (" + ("no drawn inputs" if not draws else "no float64 leaf") + ")")
         return []
-    if getattr(ctx, "run_fd", None) is None:
-        ctx.run_fd = jax.jit(differences(ctx.rev))
     tol = plan.tolerance(ctx.opts, "float64")
     worst = {(k, j): (0.0, "") for k in range(len(ctx.out_paths)) for j in exact}
     for c in draws:

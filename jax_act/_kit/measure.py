@@ -26,6 +26,7 @@ class Worst:
     unfinite_at: str = ""
     not_judged: int = 0  # entries where the oracle itself is not finite
     judged: int = 0  # entries compared
+    given: float = 0.0  # the largest error on the inputs given (not drawn)
     baseline: float = 0.0  # the baseline's own error, measured the same way
 
     def add(self, error: np.ndarray, where: Any, unfinite: np.ndarray, not_judged: int) -> None:

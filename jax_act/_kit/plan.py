@@ -16,13 +16,13 @@ from .arguments import Arguments, draw, extremes, rounded
 TOLERANCE = 8.0  # eps units: an error within TOLERANCE · eps · (|want| + floor) + sensitivity passes
 BASELINE = 2.0  # below float64: the rule may err up to BASELINE × the baseline's own error
 SCALES = (1e-3, 1.0, 30.0, 300.0)  # draws: standard normal times each scale
-CHECKS = ("structure", "value", "vjp", "jvp", "transpose", "second order", "finite differences", "vmap", "eager",
+CHECKS = ("runs", "structure", "value", "vjp", "jvp", "transpose", "second order", "finite differences", "vmap", "eager",
           "checkpoint", "memory")
 _SAME = object()  # baseline: the reference itself
 
 DEFAULTS: dict[str, Any] = dict(
     dtypes=("float64",), static_argnums=(), static_argnames=(), pin=None, domain=None, extremes=(),
-    extreme_points=None, kinks=None, fixed=(), examples=(), scales=SCALES, seeds=2, order=1, tolerance=TOLERANCE,
+    extreme_points=None, kinks=None, fixed=(), examples=(), scales=SCALES, about=1.0, seeds=2, order=1, tolerance=TOLERANCE,
     floor="leaf", baseline=_SAME, forward=None, skip=(), seed=0,
 )
 FLOAT_DTYPES = ("bfloat16", "float16", "float32", "float64")
@@ -154,6 +154,13 @@ def cases(a: Arguments, opts: dict, more: Sequence[Arguments]) -> list[Case]:
         bounded = {i: draw(a.leaves[i], scale, rng, domain[i]) for i in domain if i not in fixed}
         out.append(Case(f"draw at scale {scale:g}", "draw",
                         functools.partial(_scaled, base=base, unit=unit, bounded=bounded, scale=scale, a=a), scale))
+    if opts["about"] is not None:  # off zero, nearly constant: x − mean cancels (a layer norm's rows)
+        rng = np.random.default_rng((opts["seed"], 1000))
+        about = opts["about"]
+        unit = [about + 0.01 * abs(about) * draw(a.leaves[i], 1.0, rng, None) if i in floats and i not in fixed and i not in domain
+                else None for i in range(len(base))]
+        out.append(Case(f"draw about {about:g}", "draw",
+                        functools.partial(_scaled, base=base, unit=unit, bounded={}, scale=1.0, a=a), abs(about)))
     marked = a.select("extremes", opts["extremes"])
     if marked:
         extra = a.mapping("extreme_points", opts["extreme_points"])

@@ -71,6 +71,6 @@ class Report:
         # failures first: the table is read from the top
         lines += [r.line(widths) for r in sorted(self.rows, key=lambda r: r.passed)]
         lines += [f"note: {n}" for n in self.notes]
-        lines.append("errors in eps of the dtype: |got − want| / (eps·(|want| + floor) + sensitivity to rounding "
-                     "the inputs); a row passes when its largest error is within its bound")
+        lines.append("errors in eps of the dtype: |got − want| / (eps·(size of the terms + floor) + sensitivity to "
+                     "rounding the inputs); a row passes when its largest error is within its bound")
         return "\n".join(lines)

@@ -4,8 +4,9 @@ reference in float64, finite differences and its own transformations."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -13,11 +14,11 @@ import numpy as np
 
 from .. import _compat
 from . import plan, transforms
-from .arguments import Arguments
+from .arguments import _TRACED, Arguments
 from .compare import accuracy_rows, structure_row, transpose_rows
 from .differences import finite_difference_rows
 from .measure import eps
-from .programs import Flat, flat, measure, oracle
+from .programs import Flat, differences, flat, measure, oracle
 from .report import Report, RuleRow
 
 CALLER = "jax_act.testing.check_rule"
@@ -30,19 +31,26 @@ class Context:
     name: str
     a: Arguments
     opts: dict
+    rows: list[plan.Row]
     cases: list[plan.Case]
-    out_paths: list[str]  # float output leaves
-    out_index: list[int]
+    out_paths: list[str]  # float output leaves: they get cotangents
+    out_index: list[int]  # their positions among all output leaves
+    out_shapes: list[tuple]
+    not_checked_outputs: list[tuple[str, str]]
     rev: Flat  # fn
-    fwd: Flat | None  # fn or ``forward``, where forward mode works
-    ref: Flat | None
-    ref_fwd: bool
-    base: Flat | None
-    base_fwd: bool
+    ref: Flat | None  # the reference
+    base: Flat | None  # the baseline (below float64)
+    base_is_ref: bool
+    kinks: dict
     notes: list[str]
-    run: Callable = None  # jitted measure of fn
-    run_ref: Callable = None  # jitted oracle
-    run_base: Callable = None
+    fwd: Flat | None = None  # fn or ``forward``, where forward mode works
+    ref_fwd: bool = False
+    base_fwd: bool = False
+    run: Callable | None = None  # jitted measure of fn
+    run_ref: Callable | None = None  # jitted oracle
+    run_base: Callable | None = None
+    run_fd: Callable | None = None
+    bytes_kept: tuple = (None, None)
 
     def keys(self, jvp: bool) -> tuple[list, list, list]:
         s = range(self.opts["seeds"])
@@ -70,10 +78,10 @@ def check_rule(fn: Callable, *args: Any, reference: Callable | None = None, kwar
     ctx = _context(fn, a, reference, opts, more)
     rows: list[RuleRow] = []
     data: dict[str, RowData] = {}
-    for row in plan.rows(a, opts):
+    for row in ctx.rows:
         more_rows, data[row.label] = _check_row(ctx, row)
         rows += more_rows
-    rows += transforms.memory_rows(ctx, plan.rows(a, opts)[0]) if "memory" not in opts["skip"] else []
+    rows += transforms.memory_rows(ctx, ctx.rows[0]) if "memory" not in opts["skip"] else []
     not_checked = [(leaf.path, f"{leaf.role}: not differentiated") for leaf in a.leaves if leaf.role != "float"]
     not_checked += a.passed + ctx.not_checked_outputs
     report = Report(ctx.name, rows, ctx.in_paths(), ctx.out_paths, not_checked, ctx.notes, ctx.bytes_kept)
@@ -104,7 +112,7 @@ def _example(fn: Callable, a: Arguments, example: Any, opts: dict) -> Arguments:
 
 
 def _supports_forward(f: Flat, xs: tuple, others: tuple) -> str:
-    """'' if ``jax.jvp`` traces through ``f``, else why not."""
+    """'' if ``jax.jvp`` goes through ``f``, else why not."""
     try:
         # lowered, not just traced: JAX refuses a custom_vjp's forward mode when lowering
         jax.jit(lambda xs, o: jax.jvp(lambda *x: f(x, o), xs, xs)[1]).lower(xs, others)
@@ -114,41 +122,78 @@ def _supports_forward(f: Flat, xs: tuple, others: tuple) -> str:
 
 
 def _context(fn: Callable, a: Arguments, reference: Callable | None, opts: dict, more: list) -> Context:
+    """The functions, outputs, rows and cases of one check."""
     name = getattr(fn, "__name__", None) or getattr(getattr(fn, "fun", None), "__name__", None) or type(fn).__name__
     ref_fn, where = (reference, "given") if reference is not None else plan.default_reference(fn)
-    notes = [f"reference: {where}"]
     base_fn = ref_fn if opts["baseline"] is plan._SAME else opts["baseline"]
-    given = plan.rows(a, opts)[0]
-    with given.context():
-        xs, others = plan.materialize(a, plan.cases(a, opts, more)[0], given)
-        outs = jax.eval_shape(lambda xs, o: flat(a, fn, None)(xs, o), xs, others)
-        paths = [jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(
-            jax.eval_shape(lambda xs, o: _call_tree(a, fn, xs, o), xs, others))[0]]
-    paths = ["out" + p for p in paths]
-    index = [k for k, o in enumerate(outs) if jnp.issubdtype(o.dtype, jnp.floating)]
-    ctx = Context(name, a, opts, plan.cases(a, opts, more), [paths[k] for k in index], index,
-                  flat(a, fn, index), None, flat(a, ref_fn, index) if ref_fn else None, False,
-                  flat(a, base_fn, index) if base_fn else None, False, notes)
-    ctx.out_shapes = [outs[k].shape for k in index]
-    ctx.kinks = a.mapping("kinks", opts["kinks"])
-    ctx.base_is_ref = base_fn is ref_fn
-    ctx.not_checked_outputs = [(paths[k], f"{o.dtype} output: no cotangent") for k, o in enumerate(outs) if k not in index]
-    ctx.bytes_kept = (None, None)
-    with given.context():
-        fwd = flat(a, opts["forward"], index) if opts["forward"] is not None else ctx.rev
-        why = _supports_forward(fwd, xs, others)
-        ctx.fwd = None if why else fwd
-        if why and "jvp" not in opts["skip"]:
-            notes.append(f"jvp and transpose: not applicable, {name} has no forward mode ({why}); "
+    rows, cases = plan.rows(a, opts), plan.cases(a, opts, more)
+    with rows[0].context():
+        xs, others = plan.materialize(a, cases[0], rows[0])
+        tree = jax.eval_shape(lambda xs, o: _call_tree(a, fn, xs, o), xs, others)
+    outs = jax.tree_util.tree_flatten_with_path(tree)[0]
+    paths = ["out" + jax.tree_util.keystr(p) for p, _ in outs]
+    index = [k for k, (_, o) in enumerate(outs) if jnp.issubdtype(o.dtype, jnp.floating)]
+    ctx = Context(
+        name, a, opts, rows, cases, [paths[k] for k in index], index, [outs[k][1].shape for k in index],
+        [(paths[k], f"{o.dtype} output: no cotangent") for k, (_, o) in enumerate(outs) if k not in index],
+        flat(a, fn, index), flat(a, ref_fn, index) if ref_fn else None, flat(a, base_fn, index) if base_fn else None,
+        base_fn is ref_fn, a.mapping("kinks", opts["kinks"]), [f"reference: {where}"])
+    key = _key(a, fn, ref_fn, base_fn, opts, index)
+    cached = _PROGRAMS.get(key) if key is not None else None
+    if cached is None:
+        with rows[0].context():
+            cached = _programs(ctx, a, opts, index, xs, others)
+        if key is not None:
+            _PROGRAMS[key] = cached
+            while len(_PROGRAMS) > 64:
+                _PROGRAMS.pop(next(iter(_PROGRAMS)))
+    why, ctx.rev, ctx.ref, ctx.base, ctx.fwd, ctx.ref_fwd, ctx.base_fwd, ctx.run, ctx.run_ref, ctx.run_base, ctx.run_fd = cached
+    if why and why != "skipped":
+        ctx.notes.append(f"jvp and transpose: not applicable, {name} has no forward mode ({why}); "
                          "pass forward= a custom_jvp twin to check one")
-        ctx.ref_fwd = bool(ctx.ref) and not _supports_forward(ctx.ref, xs, others)
-        ctx.base_fwd = bool(ctx.base) and not _supports_forward(ctx.base, xs, others)
-    ctx.run = jax.jit(measure(ctx.rev, ctx.fwd))
-    if ctx.ref is not None:
-        ctx.run_ref = jax.jit(oracle(measure(ctx.ref, ctx.ref if ctx.ref_fwd else None)))
-    if ctx.base is not None:
-        ctx.run_base = jax.jit(measure(ctx.base, ctx.base if ctx.base_fwd else None))
     return ctx
+
+
+# the compiled programs of recent checks, reused by a check of the same functions on arguments
+# of the same structure (another parameter set, another example): compiling is most of a check
+_PROGRAMS: dict = {}
+
+
+def _canonical(f: Any) -> Any:
+    if isinstance(f, functools.partial):
+        return ("partial", _canonical(f.func), tuple(map(_canonical, f.args)),
+                tuple(sorted((k, _canonical(v)) for k, v in f.keywords.items())))
+    return f
+
+
+def _key(a: Arguments, fn: Callable, ref: Any, base: Any, opts: dict, index: list) -> tuple | None:
+    """What the programs depend on: the functions, the arguments' structure and everything
+    passed as given, the outputs differentiated, and the options that shape the programs.
+    None (no reuse) where something in it cannot be hashed."""
+    structure = tuple((name, static, value if static else None) for name, value, static in a.top)
+    slots = tuple(tuple(x if x is not _TRACED else _TRACED for x in s) for s in a._slots)
+    key = (tuple(map(_canonical, (fn, ref, base, opts["forward"]))), structure, slots, tuple(a._defs),
+           tuple((leaf.path, leaf.role) for leaf in a.leaves), tuple(index), opts["order"], "jvp" in opts["skip"])
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _programs(ctx: Context, a: Arguments, opts: dict, index: list, xs: tuple, others: tuple) -> tuple:
+    """The functions as flat programs, which take forward mode, and the jitted programs."""
+    fwd = flat(a, opts["forward"], index) if opts["forward"] is not None else ctx.rev
+    why = _supports_forward(fwd, xs, others) if "jvp" not in opts["skip"] else "skipped"
+    fwd = None if why else fwd
+    # the oracle's and the baseline's JVPs are wanted only beside the rule's
+    ref_fwd = bool(fwd and ctx.ref) and not _supports_forward(ctx.ref, xs, others)
+    base_fwd = bool(fwd and ctx.base) and not _supports_forward(ctx.base, xs, others)
+    run = jax.jit(measure(ctx.rev, fwd))
+    run_ref = jax.jit(oracle(measure(ctx.ref, ctx.ref if ref_fwd else None))) if ctx.ref else None
+    run_base = jax.jit(measure(ctx.base, ctx.base if base_fwd else None)) if ctx.base else None
+    run_fd = jax.jit(differences(ctx.rev))
+    return why, ctx.rev, ctx.ref, ctx.base, fwd, ref_fwd, base_fwd, run, run_ref, run_base, run_fd
 
 
 def _call_tree(a: Arguments, fn: Callable, xs: tuple, others: tuple) -> Any:
@@ -214,7 +259,7 @@ def _out_dtypes(ctx: Context, inputs: tuple) -> list | RuleRow:
     try:
         return [o.dtype for o in jax.eval_shape(ctx.rev, *inputs)]
     except Exception as e:  # noqa: BLE001
-        return RuleRow("structure", "", "-", "-", np.inf, 0.0, False, f"{ctx.name} raised {type(e).__name__}: {e}")
+        return RuleRow("runs", "", "-", "-", np.inf, 0.0, False, f"{ctx.name} raised {type(e).__name__}: {e}")
 
 
 def _probes(ctx: Context, n: int, xs: tuple, out_dtypes: list) -> tuple[dict, dict, dict]:
@@ -253,12 +298,11 @@ def _raised(ctx: Context, row: plan.Row, e: Exception) -> RuleRow:
         msg = re.sub(r"output\[(\d+)\]", lambda m: f"the cotangent for {names[int(m.group(1))]!r}"
                      if int(m.group(1)) < len(names) else m.group(0), msg)
         return RuleRow("structure", row.label, "-", "-", np.inf, 0.0, False, msg)
-    return RuleRow("structure", row.label, "-", "-", np.inf, 0.0, False, f"raised {type(e).__name__}: {msg}")
+    return RuleRow("runs", row.label, "-", "-", np.inf, 0.0, False, f"raised {type(e).__name__}: {msg}")
 
 
 def _oracle(ctx: Context, data: RowData) -> None:
     """The reference in float64 on the row's rounded inputs, with its sensitivity to rounding."""
-    row = data.row
     with _compat.enable_x64(True):
         for (xs, others), (cts, ts, ws), case_n in zip(data.inputs, data.probes, range(len(data.inputs))):
             f64 = lambda t: jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float64), t)  # noqa: E731
@@ -273,7 +317,6 @@ def _oracle(ctx: Context, data: RowData) -> None:
             data.marks.append({k: tuple(np.asarray(m) for m in v) for k, v in marks.items()})
             data.mags.append(_numpy(mags))
             data.sens.append(_numpy(sens))
-    del row
 
 
 def _weights(xs: tuple, cts: dict, ts: dict, ws: dict) -> tuple:

@@ -26,7 +26,7 @@ def _seed0(probes: tuple) -> dict:
 
 
 def _compare(ctx: "Context", data: "RowData", check: str, got: dict, case: int) -> Worst:
-    """``got`` (values and seed-0 VJPs) against the same results computed plainly."""
+    """``got`` (values and seed-0 VJPs) against the same results from the jitted call."""
     w = Worst()
     for key, leaves in got.items():
         for leaf, g in enumerate(leaves):
@@ -36,18 +36,18 @@ def _compare(ctx: "Context", data: "RowData", check: str, got: dict, case: int) 
             f = largest(want, dtype) if ctx.opts["floor"] == "leaf" else float(ctx.opts["floor"]) * _probe_size(data, case, key)
             size = data.mags[case][key][leaf] if data.mags else 0.0
             err, unfinite, _ = normalized(np.asarray(g).astype(np.float64), want, sens, dtype, f, size)
-            # NaN where the plain call gives NaN is the same answer
+            # NaN where the jitted call gives NaN is the same answer
             unfinite &= np.isfinite(want)
             err = np.where(np.isnan(want) & np.isnan(np.asarray(g, np.float64)), 0.0, err)
             name = ctx.out_paths[leaf] if key[0] == "value" else f"VJP of {ctx.out_paths[key[1]]}: {ctx.in_paths()[leaf]}"
-            w.add(err, lambda i, n=name, g=g, v=want: f"{ctx.cases[case].label}, {n}{list(i)}: {check} gives "
-                  f"{float(np.asarray(g, np.float64)[i]):.8g}, the plain call {float(v[i]):.8g}", unfinite, 0)
+            w.add(err, lambda i, n=name, g=g, v=want: f"{ctx.cases[case].label}, {n}{[int(k) for k in i]}: {check} gives "
+                  f"{float(np.asarray(g, np.float64)[i]):.10g}, the jitted call {float(v[i]):.10g}", unfinite, 0)
     return w
 
 
 def _row(check: str, data: "RowData", w: Worst, tol: float) -> RuleRow:
     if w.unfinite:
-        return RuleRow(check, data.row.label, "-", "-", np.inf, tol, False, f"NaN or inf where the plain call is finite: {w.unfinite_at}")
+        return RuleRow(check, data.row.label, "-", "-", np.inf, tol, False, f"NaN or inf where the jitted call is finite: {w.unfinite_at}")
     return RuleRow(check, data.row.label, "-", "-", w.error, tol, w.error <= tol, w.where)
 
 
@@ -68,7 +68,8 @@ def _guarded(check: str, data: "RowData", tol: float, run: Callable[[], list[tup
 
 
 def transform_rows(ctx: "Context", data: "RowData") -> list[RuleRow]:
-    """vmap (the example and the first draw as one batch), eager and checkpoint (the example)."""
+    """vmap (the example and the first draw as one batch) and checkpoint (the example); eager
+    (the example, in the row of the arguments as given: compiling op by op is slow)."""
     tol = plan.tolerance(ctx.opts, data.row.label.rstrip("*"))
     lite = measure(ctx.rev, None)
     draws = [c for c, case in enumerate(ctx.cases) if case.kind == "draw"]
@@ -77,7 +78,7 @@ def transform_rows(ctx: "Context", data: "RowData") -> list[RuleRow]:
     with data.row.context():
         if "vmap" not in ctx.opts["skip"]:
             rows.append(_guarded("vmap", data, tol, lambda: _vmapped(lite, data, batch), ctx))
-        if "eager" not in ctx.opts["skip"]:
+        if "eager" not in ctx.opts["skip"] and data.row is ctx.rows[0]:  # op by op: the arguments as given only
             rows.append(_guarded("eager", data, tol, lambda: [(0, _eager(lite, data))], ctx))
         if "checkpoint" not in ctx.opts["skip"]:
             remat = measure(lambda xs, o: jax.checkpoint(ctx.rev)(xs, o), None)
