@@ -37,57 +37,11 @@ import numpy as np
 from jax import Array, lax
 from jax.typing import ArrayLike
 
+from ._ce_plan import CHUNKINGS, Plan, plan
 from ._engine import check_array
 
 FNAME = "losses.linear_softmax_cross_entropy_with_integer_labels"
 REDUCTIONS = ("mean", "sum", "none")
-CHUNK_BUDGET = 256 * 2**20  # the most bytes of float32 chunk work arrays, when not given
-MIN_DEFAULT_TOKENS = 128  # fewer tokens per chunk make thin matmuls and many dW updates
-MIN_TOKENS = 8  # below this many tokens per chunk, split the vocabulary instead
-WORK_ARRAYS = 3  # float32 arrays of one chunk's size alive at once: logits, exponentials, dz
-
-
-class Plan(NamedTuple):
-    """How the walk is cut: ``tokens`` per chunk (``chunks`` of them, covering ``padded``
-    ≥ the token count) and ``vocab`` columns per vocabulary chunk."""
-
-    tokens: int
-    chunks: int
-    padded: int
-    vocab: int
-    block: int  # columns per dW update when the vocabulary is one chunk
-
-
-def plan(n_tokens: int, vocab: int, hidden: int = 1, chunk_size: int | tuple[int, int] | None = None,
-         budget: int | None = None) -> Plan:
-    """The chunking for ``n_tokens`` tokens, a vocabulary of ``vocab`` and a hidden size of
-    ``hidden``: ``chunk_size`` (tokens, or ``(tokens, vocabulary columns)``) when given; else
-    with ``budget`` bytes of float32 work arrays, the most tokens that fit it with the whole
-    vocabulary; else 1/32 of the tokens and at least 128 (fewer chunks are faster: each adds
-    its share to the whole dW), within 256 MiB. The vocabulary is split only when fewer than
-    8 tokens would fit."""
-    n, v, h = max(int(n_tokens), 1), max(int(vocab), 1), max(int(hidden), 1)
-    if chunk_size is None:
-        per_token = WORK_ARRAYS * 4 * v
-        t = budget // per_token if budget else min(max(MIN_DEFAULT_TOKENS, -(-n // 32)), CHUNK_BUDGET // per_token)
-        vc = v
-        if t < MIN_TOKENS:
-            t, vc = MIN_TOKENS, max(128, (budget or CHUNK_BUDGET) // (WORK_ARRAYS * 4 * MIN_TOKENS))
-    elif isinstance(chunk_size, tuple):
-        t, vc = chunk_size
-    else:
-        t, vc = chunk_size, v
-    t, vc = max(1, min(int(t), n)), max(1, min(int(vc), v))
-    chunks = -(-n // t)
-    # Prefer a chunk count dividing n: then nothing is padded (a sharded batch stays whole).
-    for c in range(chunks, min(2 * chunks, n) + 1):
-        if n % c == 0:
-            chunks = c
-            break
-    t = -(-n // chunks)
-    # dW is updated a block of columns at a time: each block's product is a chunk's size.
-    block = min(v, max(128, t * vc // h // 128 * 128))
-    return Plan(t, chunks, t * chunks, vc, block)
 
 
 class Options(NamedTuple):
@@ -164,12 +118,17 @@ def _combine(st: Stats, axis_name: Any) -> Stats:
 
 def _token_loss(st: Stats, o: Options) -> tuple[Array, Array]:
     lse = st.top + jnp.log(st.total)
+    return _loss(lse, st.label, st.zsum, st.found, o), lse
+
+
+def _loss(lse: Array, label: Array, zsum: Array, found: Array, o: Options) -> Array:
+    """Per token, from its log-sum-exp, label logit and sum of logits."""
     a = o.smoothing
-    loss = lse - (1 - a) * st.label + o.z_loss * lse * lse
+    loss = lse - (1 - a) * label + o.z_loss * lse * lse
     if a:
-        loss = loss - (a / o.vocab) * st.zsum
+        loss = loss - (a / o.vocab) * zsum
     # A label outside [0, V) matches no column: its loss is NaN, so it cannot pass unseen.
-    return jnp.where(st.found, loss, jnp.nan), lse
+    return jnp.where(found, loss, jnp.nan)
 
 
 def _dz(z: Array, cols: Array, fresh: Array, y: Array, lse: Array, coef: Array, o: Options) -> Array:
@@ -423,10 +382,45 @@ def _fused_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
 _fused.defvjp(_fused_fwd, _fused_bwd, symbolic_zeros=True)
 
 
-def _reverse_mode(*args: Any) -> tuple[Array, Array]:
-    """:func:`_fused`, with JAX's bare refusal of forward mode explained."""
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _fused_kernel(o: Options, x: Array, w: Array, b: Array | None, y: Array, valid: Array) -> tuple[Array, Array]:
+    return _kernel_fwd(o, x, w, b, y, valid)[0]
+
+
+def _kernel_fwd(o: Options, x: Any, w: Any, b: Any, y: Any, valid: Any) -> tuple:
+    """The Pallas kernels (:mod:`._linear_ce_kernel`): per-token statistics now, the gradients
+    in the backward pass from the inputs and each token's lse (the tiles are recomputed)."""
+    from . import _linear_ce_kernel as kernel
+
+    want = Want(_perturbed(x), _perturbed(w), _perturbed(b) and _value(b) is not None)
+    x, w, b, y, valid = map(_value, (x, w, b, y, valid))
+    lse, label, zsum, found = kernel.forward(o, x, w, b, y)
+    loss, _ = _reduce(_loss(lse, label, zsum, found > 0, o), valid, o)
+    return (loss, lse), (x, w, b, y, valid, lse, want)
+
+
+def _kernel_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
+    from . import _linear_ce_kernel as kernel
+
+    x, w, b, y, valid, lse, want = res
+    ct = cts[0]
+    if isinstance(ct, jax.custom_derivatives.SymbolicZero):
+        return (None,) * 5
+    weight = _reduce(jnp.zeros(valid.shape, lse.dtype), valid, o)[1] if o.reduction != "none" else valid.astype(lse.dtype)
+    coef = jnp.where(valid, weight * ct.astype(lse.dtype), 0)
+    dx, dw, db = kernel.gradients(o, x, w, b, y, lse, coef, want.dx, want.dw or want.db)
+    g = Grads(dx, dw if want.dw else None, db if want.db else None)
+    return (*_in_dtypes(g, x, w, b), None, None)
+
+
+_fused_kernel.defvjp(_kernel_fwd, _kernel_bwd, symbolic_zeros=True)
+IMPLEMENTATIONS = ("xla", "pallas")
+
+
+def _reverse_mode(implementation: str, *args: Any) -> tuple[Array, Array]:
+    """:func:`_fused` or :func:`_fused_kernel`, with JAX's bare refusal of forward mode explained."""
     try:
-        return _fused(*args)
+        return (_fused_kernel if implementation == "pallas" else _fused)(*args)
     except TypeError as e:
         if "forward-mode" not in str(e):
             raise
@@ -465,10 +459,12 @@ def linear_softmax_cross_entropy_with_integer_labels(
     logit_soft_cap: float | None = None,
     reduction: str = "mean",
     return_lse: bool = False,
+    chunking: str = "fast",
     chunk_size: int | tuple[int, int] | None = None,
     chunk_budget: int | None = None,
     vocab_axis_name: Any = None,
     precision: Any = None,
+    implementation: str | None = None,
 ) -> Array | tuple[Array, Array]:
     r"""Softmax cross-entropy of the logits ``hidden @ weight + bias`` against integer
     labels, without materializing the logits: the output layer and the loss of a language
@@ -485,12 +481,15 @@ def linear_softmax_cross_entropy_with_integer_labels(
     Without smoothing, z-loss and cap this is ``optax.softmax_cross_entropy_with_integer_labels
     (hidden @ weight + bias, labels)``, to rounding, in value and in all three gradients.
 
-    The logits are computed chunk by chunk (tokens × vocabulary columns, sized from
-    ``chunk_budget``), with an online max and sum of exponentials, in float32 (float64 for
-    float64 inputs) whatever the inputs' dtype; the loss is in that dtype. Under ``grad`` of a
-    scalar reduction, the gradients are formed in the same pass as the loss and the backward
-    pass keeps only them (the size of ``hidden``, ``weight`` and ``bias``); with
-    ``reduction="none"`` it keeps the inputs and each token's lse and recomputes the logits.
+    The logits are computed a piece at a time — chunks of tokens against the vocabulary, or
+    blocks of the vocabulary against every token, as the plan says (``chunking``) — with an
+    online max and sum of exponentials, in float32 (float64 for float64 inputs) whatever the
+    inputs' dtype; the loss is in that dtype. 16-bit ``hidden`` and ``weight`` enter all three
+    matmuls as they are, accumulating in float32, and the logits of the backward pass are the
+    forward pass's, computed the same way. Under ``grad`` of a scalar reduction, the gradients
+    are formed in the same pass as the loss and the backward pass keeps only them (the size of
+    ``hidden``, ``weight`` and ``bias``); with ``reduction="none"`` it keeps the inputs and each
+    token's lse and recomputes the logits.
 
     Args:
       hidden: the final hidden states, ``[..., H]``, float.
@@ -507,28 +506,37 @@ def linear_softmax_cross_entropy_with_integer_labels(
         0), ``"sum"``, or ``"none"`` (per-token losses, masked tokens 0).
       return_lse: also return each token's log-sum-exp (of the capped logits, ``labels``'
         shape) for z-loss logging or distillation; it carries no gradient.
-      chunk_size: tokens per chunk, or ``(tokens, vocabulary columns)``; default from
-        ``chunk_budget``.
-      chunk_budget: bytes for one chunk's float32 work arrays: the token chunk is then as
-        large as fits with the whole vocabulary (the vocabulary is split only when fewer than
-        8 tokens would fit). By default a chunk is 1/32 of the tokens, at least 128, within
-        256 MiB: its logits are then about 1/32 of the whole, and each chunk adds its share of
-        ``dW`` to the whole (fewer, larger chunks are faster; smaller ones keep less).
+      chunking: ``"fast"`` (the default: the least memory within 5% of the fastest predicted
+        plan, among those keeping at most half of the unfused step's bytes) or ``"lean"``
+        (the fastest plan keeping at most 1/32 of them). The plan comes from a cost model per
+        backend and dtype: :func:`linear_softmax_cross_entropy_plan` returns it, and says why.
+      chunk_size: tokens per chunk, or ``(tokens, vocabulary columns)``: taken as given,
+        over ``chunking``.
+      chunk_budget: bytes for one chunk's float32 work arrays: the fastest plan within it,
+        over ``chunking``. Giving both ``chunk_size`` and ``chunk_budget``, or either with
+        ``chunking="lean"``, is a ValueError.
       vocab_axis_name: inside ``shard_map`` with ``weight`` (and ``bias``) split along the
         vocabulary over this mesh axis: each device walks its columns and only per-token
         (max, sum of exponentials, label logit) are exchanged; ``dW`` stays sharded like
         ``weight``. ``hidden`` and ``labels`` are the same on every device of the axis.
       precision: of the matmuls, as ``jnp.dot``'s (None: the backend's default, as
         ``hidden @ weight`` gets; on GPUs float32 may then use TF32; "highest" for full float32).
+      implementation: ``None`` (automatic: the XLA walk on every backend, until a kernel is
+        measured faster there), ``"xla"``, or ``"pallas"`` (a Pallas kernel that keeps each
+        token × vocabulary tile on chip; options it does not take fall back to XLA: see
+        docs/losses.md).
 
     Returns:
       The loss (a scalar, or ``labels``' shape for ``"none"``), and with ``return_lse`` the
       pair ``(loss, lse)``.
 
-    An unmasked label outside ``[0, V)`` is a ``ValueError`` when ``labels`` is a concrete
-    array; under ``jit`` (where it cannot be checked) that token's loss is NaN, so the mean
-    is NaN, and its gradient treats the label as matching no class. Logits that overflow to
-    ±inf give NaN; finite logits of any size (±1e4 and beyond) give finite results.
+    An unmasked label outside ``[0, V)`` — negative ones included: an ignore index such as
+    −100 is never read as a class — is a ``ValueError`` when ``labels`` is a concrete array;
+    under ``jit`` (where it cannot be checked) that token's loss is NaN, so the mean is NaN,
+    and its gradient treats the label as matching no class. The unfused
+    :func:`softmax_cross_entropy_with_integer_labels` gives the same NaN; inside a
+    ``checkify``-ed step :func:`check_labels` raises instead. Logits that overflow to ±inf
+    give NaN; finite logits of any size (±1e4 and beyond) give finite results.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -543,15 +551,19 @@ def linear_softmax_cross_entropy_with_integer_labels(
       True
     """
     x, w, y, b, valid = _checked_arrays(hidden, weight, labels, bias, where)
-    smoothing, zl, cap = _checked_options(label_smoothing, z_loss, logit_soft_cap, reduction, chunk_size, chunk_budget)
+    smoothing, zl, cap = _checked_options(label_smoothing, z_loss, logit_soft_cap, reduction)
+    _checked_plan_options(chunking, chunk_size, chunk_budget)
     v_local = w.shape[1]
     vocab = v_local if vocab_axis_name is None else v_local * lax.axis_size(vocab_axis_name)
     if vocab_axis_name is None:
         _check_label_range(y, valid, vocab)
 
     n = math.prod(y.shape)
-    o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction, plan(n, v_local, x.shape[-1], chunk_size, chunk_budget), vocab, vocab_axis_name)
-    loss, lse = _reverse_mode(o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
+    walk = plan(n, v_local, x.shape[-1], chunk_size, chunk_budget, dtype=jnp.result_type(x, w).name, chunking=chunking)
+    o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction,
+                walk, vocab, vocab_axis_name)
+    chosen = _implementation(implementation, vocab_axis_name)
+    loss, lse = _reverse_mode(chosen, o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
     if reduction == "none":
         loss = loss.reshape(y.shape)
     if return_lse:
@@ -589,21 +601,56 @@ def _checked_arrays(hidden: Any, weight: Any, labels: Any, bias: Any, where: Any
                          f"got {valid.shape}") from None
 
 
-def _checked_options(label_smoothing: Any, z_loss: Any, logit_soft_cap: Any, reduction: Any, chunk_size: Any,
-                     chunk_budget: Any) -> tuple[float, float, float | None]:
-    """``(label_smoothing, z_loss, logit_soft_cap)`` as floats, the other options checked."""
+def _checked_options(label_smoothing: Any, z_loss: Any, logit_soft_cap: Any,
+                     reduction: Any) -> tuple[float, float, float | None]:
+    """``(label_smoothing, z_loss, logit_soft_cap)`` as floats, ``reduction`` checked."""
     if reduction not in REDUCTIONS:
         raise ValueError(f"jax_act.{FNAME}: 'reduction' must be one of {REDUCTIONS}, got {reduction!r}")
     smoothing = _number("label_smoothing", label_smoothing, 0.0, 1.0)
     zl = _number("z_loss", z_loss, 0.0)
     cap = None if logit_soft_cap is None else _number("logit_soft_cap", logit_soft_cap, 0.0, open_low=True)
+    return smoothing, zl, cap
+
+
+def _implementation(implementation: Any, vocab_axis_name: Any) -> str:
+    """None: the XLA walk (no backend has measured the kernel faster yet); "pallas" inside a
+    vocabulary-sharded ``shard_map``: the XLA walk too (it exchanges per-token statistics)."""
+    if implementation is not None and implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"jax_act.{FNAME}: 'implementation' must be None or one of {IMPLEMENTATIONS}, "
+                         f"got {implementation!r}")
+    if implementation == "pallas" and vocab_axis_name is None:
+        return "pallas"
+    return "xla"
+
+
+def _checked_plan_options(chunking: Any, chunk_size: Any, chunk_budget: Any, caller: str = FNAME) -> None:
+    """The three ways of sizing the walk: one at a time (``chunk_size`` over ``chunk_budget``
+    over ``chunking``, whose default "fast" gives way to either)."""
+    if chunking not in CHUNKINGS:
+        raise ValueError(f"jax_act.{caller}: 'chunking' must be one of {CHUNKINGS}, got {chunking!r}")
     if chunk_size is not None:
         sizes = chunk_size if isinstance(chunk_size, tuple) else (chunk_size,)
         if len(sizes) not in (1, 2) or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0 for s in sizes):
-            raise ValueError(f"jax_act.{FNAME}: 'chunk_size' must be a positive int or a pair of them, got {chunk_size!r}")
+            raise ValueError(f"jax_act.{caller}: 'chunk_size' must be a positive int or a pair of them, got {chunk_size!r}")
     if chunk_budget is not None and (not isinstance(chunk_budget, (int, np.integer)) or chunk_budget <= 0):
-        raise ValueError(f"jax_act.{FNAME}: 'chunk_budget' must be a positive number of bytes, got {chunk_budget!r}")
-    return smoothing, zl, cap
+        raise ValueError(f"jax_act.{caller}: 'chunk_budget' must be a positive number of bytes, got {chunk_budget!r}")
+    given = [k for k, val in (("chunk_size", chunk_size), ("chunk_budget", chunk_budget)) if val is not None]
+    if len(given) == 2 or (given and chunking == "lean"):
+        both = given + (["chunking='lean'"] if chunking == "lean" else [])
+        raise ValueError(f"jax_act.{caller}: {' and '.join(both)} size the walk two ways; give one "
+                         "(chunk_size, else chunk_budget, else chunking)")
+
+
+def linear_softmax_cross_entropy_plan(tokens: int, hidden: int, vocab: int, dtype: Any = "float32", *,
+                                      chunking: str = "fast", chunk_size: int | tuple[int, int] | None = None,
+                                      chunk_budget: int | None = None, backend: str | None = None) -> Plan:
+    """The plan :func:`linear_softmax_cross_entropy_with_integer_labels` takes for ``tokens`` ×
+    ``hidden`` inputs and a vocabulary of ``vocab`` in ``dtype`` on ``backend`` (default:
+    JAX's): its order (token-major or vocabulary-major), chunk sizes, the cost model's predicted
+    time and bytes, and ``why`` it was chosen (docs/losses.md has the model)."""
+    _checked_plan_options(chunking, chunk_size, chunk_budget, "losses.linear_softmax_cross_entropy_plan")
+    return plan(tokens, vocab, hidden, chunk_size, chunk_budget, dtype=jnp.dtype(dtype).name, chunking=chunking,
+                backend=backend)
 
 
 def _check_label_range(y: Array, valid: Array, vocab: int) -> None:

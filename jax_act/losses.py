@@ -50,12 +50,14 @@ from jax.typing import ArrayLike
 
 from ._engine import check_array, check_axis, check_where, compute_dtype, custom_pair, declare_explicit, lookup
 from ._kernels import softplus
-from ._linear_ce import linear_softmax_cross_entropy_with_integer_labels
+from ._linear_ce import linear_softmax_cross_entropy_plan, linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
 
 __all__ = [
     "Backprop",
     "backprop",
+    "check_labels",
+    "linear_softmax_cross_entropy_plan",
     "linear_softmax_cross_entropy_with_integer_labels",
     "sigmoid_binary_cross_entropy",
     "softmax_cross_entropy",
@@ -230,11 +232,12 @@ def softmax_cross_entropy(
 
 
 def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
-    """Along the last axis. optax's convention: the label's logit is read even where masked."""
+    """Along the last axis. optax's convention: the label's logit is read even where masked. A
+    label outside [0, n) gives NaN, negative ones too (optax counts them from the end, so an
+    ignore index such as −100 would become a class): as the fused loss under jit."""
     cdt = compute_dtype(x.dtype)
     xc = x.astype(cdt)
     n = x.shape[-1]
-    label = jnp.where(label < 0, label + n, label)  # negative labels count from the end, as optax
     valid = (label >= 0) & (label < n)
     xm = xc if mask is None else jnp.where(mask, xc, -jnp.inf)
     logp = _log_softmax(xm, (x.ndim - 1,))
@@ -599,3 +602,33 @@ def backprop(activation: str | Callable, x: ArrayLike, w: ArrayLike, t: ArrayLik
     grad = jnp.einsum("...j,...k->jk", jnp.broadcast_to(x, (*delta.shape[:-1], x.shape[-1])), delta, precision=hi)
     loss = jnp.sum(sum_of_squares_error(g, t))
     return Backprop(loss, grad, g)
+
+
+def check_labels(labels: ArrayLike, num_classes: int, where: ArrayLike | None = None) -> None:
+    """A ``jax.experimental.checkify`` check that every label (where ``where`` is True) lies in
+    ``[0, num_classes)``: call it in a training step and run the step under
+    ``checkify.checkify`` to turn the losses' NaN for an out-of-range label into an error that
+    names it. (Outside ``checkify`` JAX refuses the check.)
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> from jax.experimental import checkify
+      >>> from jax_act import losses
+      >>> def step(logits, labels):
+      ...     losses.check_labels(labels, logits.shape[-1])
+      ...     return losses.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+      >>> err, _ = checkify.checkify(jax.jit(step))(jnp.zeros((2, 5)), jnp.array([1, 7]))
+      >>> print(err.get())  # doctest: +ELLIPSIS
+      jax_act.losses: label 7 (at index 1) is outside [0, 5)...
+    """
+    from jax.experimental import checkify
+
+    y = check_array("losses.check_labels", "labels", labels)
+    if not jnp.issubdtype(y.dtype, jnp.integer):
+        raise TypeError(f"jax_act.losses.check_labels: 'labels' must be an integer array, got dtype {y.dtype}")
+    bad = (y < 0) | (y >= num_classes)
+    if where is not None:
+        bad = bad & jnp.broadcast_to(jnp.asarray(where, bool), y.shape)
+    first = jnp.argmax(bad.ravel())
+    checkify.check(~jnp.any(bad), "jax_act.losses: label {label} (at index {at}) is outside [0, {n})",
+                   label=y.ravel()[first], at=first, n=jnp.asarray(num_classes))

@@ -76,8 +76,9 @@ check_rule.__doc__ = """Check ``fn``'s derivatives against autodiff of ``referen
 
     Options (an unknown one is a TypeError):
 
-    * ``dtypes``: rows besides the arguments as given (default ``("float64",)``): each casts
-      every floating leaf to the dtype, unless ``pin={leaf: dtype}`` keeps a leaf's.
+    * ``dtypes``: rows besides the arguments as given and float64 (always run), from bfloat16,
+      float16 and float32: each casts every floating leaf to the dtype, unless
+      ``pin={leaf: dtype}`` keeps a leaf's.
     * ``static_argnums``, ``static_argnames``: arguments passed as given, never traced.
     * ``scales``: draws of every floating leaf, standard normal times each scale (default
       :data:`SCALES`; in float16 at most 25); ``about``: a draw about this value, 1 + 1% noise

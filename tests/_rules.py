@@ -342,11 +342,38 @@ def logsumexp_rule(bug=None):
     return lse, (_f32(3 * _rng(8).standard_normal((3, 5))),)
 
 
+def dropout(bug=None):
+    """A key leaf in a dict, and a rate given as a Python float: under float64 the oracle's
+    bernoulli draws differ, so the float32 row is judged against the reference's own run."""
+
+    def mask(key, x):
+        return jax.random.bernoulli(key, 0.7, x.shape)
+
+    @jax.custom_vjp
+    def drop(p):
+        return jnp.where(mask(p["key"], p["x"]), p["x"] / 0.7, 0.0) * p["scale"]
+
+    def fwd(p):
+        keep = mask(p["key"], p["x"])
+        xd = jnp.where(keep, p["x"] / 0.7, 0.0)
+        return xd * p["scale"], (p["key"], xd, p["scale"])
+
+    def bwd(res, g):
+        key, xd, scale = res
+        if bug == "another key":
+            key = jax.random.split(key)[0]
+        keep = mask(key, xd)
+        return ({"x": jnp.where(keep, g * scale / 0.7, 0.0), "key": None, "scale": jnp.sum(g * xd)},)
+
+    drop.defvjp(fwd, bwd)
+    return drop, ({"x": _f32(_rng(10).standard_normal((4, 5))), "key": jax.random.key(0), "scale": jnp.float32(1.5)},)
+
+
 RIGHT = {
     "layer_norm": layer_norm, "rms_norm": rms_norm, "nearly_constant_rows": nearly_constant_rows, "cross_entropy": cross_entropy,
     "swish_beta": swish_beta, "dense_tanh": dense_tanh, "tanh_rule": tanh_rule, "sigmoid_rule": sigmoid_rule,
     "softplus_jvp": softplus_jvp, "two_outputs": two_outputs, "cumsum_scan": cumsum_scan, "attention": attention,
-    "mse": mse, "logsumexp_rule": logsumexp_rule,
+    "mse": mse, "logsumexp_rule": logsumexp_rule, "dropout": dropout,
 }
 
 # (rule, bug) -> the check that must fail
@@ -366,6 +393,7 @@ WRONG = {
     ("mse", "wrong shape"): "structure",
     ("attention", "missing term"): "vjp",
     ("layer_norm_fast_variance", None): "vjp",
+    ("dropout", "another key"): "vjp",
     ("softplus_jvp", "half"): "jvp",
 }
 

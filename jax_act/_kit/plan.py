@@ -21,7 +21,7 @@ CHECKS = ("runs", "structure", "value", "vjp", "jvp", "transpose", "second order
 _SAME = object()  # baseline: the reference itself
 
 DEFAULTS: dict[str, Any] = dict(
-    dtypes=("float64",), static_argnums=(), static_argnames=(), pin=None, domain=None, extremes=(),
+    dtypes=(), static_argnums=(), static_argnames=(), pin=None, domain=None, extremes=(),
     extreme_points=None, kinks=None, fixed=(), examples=(), scales=SCALES, about=1.0, seeds=2, order=1, tolerance=TOLERANCE,
     floor="leaf", baseline=_SAME, forward=None, skip=(), seed=0,
 )
@@ -97,9 +97,15 @@ class Row:
     def context(self):
         return _compat.enable_x64(self.x64)
 
+    @property
+    def narrowest(self) -> str:
+        """The float dtype of its leaves with the largest eps (a Python float: the default)."""
+        names = {d or ("float64" if self.x64 else "float32") for d in self.dtypes if d is not None} or {"float32"}
+        return max(names, key=lambda d: float(jnp.finfo(d).eps))
+
 
 def rows(a: Arguments, opts: dict) -> list[Row]:
-    """The arguments as given, then each of ``dtypes`` (float leaves cast unless pinned)."""
+    """The arguments as given, float64, then each of ``dtypes`` (float leaves cast unless pinned)."""
     pin = {i: jnp.dtype(d).name for i, d in a.mapping("pin", opts["pin"]).items()}
     floats = [i for i, leaf in enumerate(a.leaves) if leaf.role == "float"]
     given = tuple(None if leaf.role != "float" or leaf.weak else np.dtype(leaf.dtype).name for leaf in a.leaves)
@@ -109,7 +115,7 @@ def rows(a: Arguments, opts: dict) -> list[Row]:
     out = [Row(label, given, x64)]
     effective = lambda r: tuple(d or ("float64" if r.x64 else "float32") if i in floats else None  # noqa: E731
                                 for i, d in enumerate(r.dtypes))
-    for d in opts["dtypes"]:
+    for d in ("float64", *opts["dtypes"]):
         dts = tuple(pin.get(i, d) if i in floats else None for i in range(len(a.leaves)))
         row = Row(d + ("*" if pin else ""), dts, any(t == "float64" for t in dts))
         if all(effective(row) != effective(r) for r in out):

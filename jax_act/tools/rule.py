@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a function of no arguments returning the example arguments (see the module doc)")
     parser.add_argument("--reference", metavar="MODULE:FUNCTION",
                         help="the plain function (default: the rule's own undecorated function)")
-    parser.add_argument("--dtypes", nargs="+", default=["float64"], metavar="DTYPE",
-                        help="dtype rows besides the arguments as given (default: float64)")
+    parser.add_argument("--dtypes", nargs="+", default=[], metavar="DTYPE",
+                        help="dtype rows besides the arguments as given and float64 (bfloat16, float16, float32)")
     parser.add_argument("--order", type=int, choices=(1, 2), default=1, help="2 adds second derivatives")
     parser.add_argument("--skip", nargs="+", default=[], metavar="CHECK", help="checks not to run")
     parser.add_argument("--tolerance", type=float, help="the tolerance in eps (default: the kit's)")
