@@ -14,10 +14,12 @@ chunks of ``T`` tokens, each against ``Vc`` vocabulary columns at a time.
 The cost model, in seconds:
 
 .. math::
-    t = a\,N H V m + b\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K
+    t = a\,N H V m + (b + e\,[4 T V_c > S])\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K
 
 * ``a·NHV·m``: the matmuls, ``m`` = 3 (one pass) or 4 (two passes);
 * ``b·NV·p``: the passes over the logits (exponentials, the gradient), ``p`` = 1 or 2;
+  ``e`` more where one chunk's float32 logits exceed ``S`` bytes (:data:`SPILL`, 64 MiB: on
+  CPU, passes over a chunk that size ran at half the speed);
 * ``c·(C·HV + B·NH)``: what is read and written whole per piece — the float32 ``dW``
   accumulator once per token chunk (``C`` chunks), and with the vocabulary split the ``dx``
   accumulator once per vocabulary block (``B`` blocks). Thin chunks also run their matmuls
@@ -37,9 +39,10 @@ step's bytes, the least memory whose predicted time is within 5% of the fastest.
 (tokens, or ``(tokens, vocabulary columns)``) is taken as it is. The precedence is
 ``chunk_size``, then ``chunk_budget``, then ``chunking``; giving two of them is an error.
 
-The constants are fitted to measured steps: the GPU's to one H200 (bench/results/
-gpu-losses-chunking.txt), the CPU's to this project's CPU runs (bench/results/
-cpu-losses-chunking.txt). A TPU uses the GPU's until measured.
+The constants are fitted (nonnegative least squares, relative error) to measured steps: the
+GPU's to one H200 (bench/results/gpu-losses-chunking.txt), the CPU's to this project's 2-core
+CPU (bench/results/cpu-losses-chunking.txt; run to run, its step times move by about 5%). A
+TPU uses the GPU's until measured.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ import jax.numpy as jnp
 CHUNKINGS = ("fast", "lean")
 MIN_TOKENS = 8  # the thinnest token chunk
 MIN_COLUMNS = 128  # the narrowest vocabulary chunk or block
+SPILL = 2**26  # bytes of one chunk's float32 logits beyond which (CPU) passes over them slow down
 WORK = 2  # float32 arrays of one chunk's size alive at once (measured: the logits and dz)
 FAST_SLACK = 1.05  # "fast": within 5% of the fastest predicted time
 FAST_CAP = 1 / 2  # "fast": at most half of the unfused step's bytes
@@ -62,20 +66,21 @@ LEAN_CAP = 1 / 32  # "lean": at most 1/32 of the unfused step's bytes
 @dataclasses.dataclass(frozen=True)
 class Costs:
     """The cost model's constants (seconds): matmul work, passes over the logits, a piece's
-    accumulator traffic, a loop step."""
+    accumulator traffic, a loop step, and passes over chunks too large for the caches."""
 
     matmul: float
     elementwise: float
     per_piece: float
     per_step: float
+    spill: float = 0.0  # more per logit and pass where a chunk's logits outgrow SPILL bytes
 
 
 # fitted (nonnegative least squares) to the measured steps named in the module doc
 COSTS: dict[tuple[str, str], Costs] = {
     ("gpu", "float32"): Costs(6.55e-15, 5.72e-13, 6.00e-12, 8.02e-5),
     ("gpu", "16-bit"): Costs(2.08e-15, 2.92e-12, 5.30e-12, 5.46e-5),
-    ("cpu", "float32"): Costs(1.96e-12, 4.0e-10, 1.0e-11, 2.0e-4),
-    ("cpu", "16-bit"): Costs(2.94e-12, 4.0e-10, 1.0e-11, 2.0e-4),
+    ("cpu", "float32"): Costs(0.0, 9.16e-9, 7.02e-9, 0.0, 1.14e-8),
+    ("cpu", "16-bit"): Costs(4.22e-12, 9.95e-9, 9.98e-9, 0.0, 1.03e-8),
 }
 
 
@@ -122,7 +127,8 @@ def _token_plan(n: int, v: int, h: int, t: int, vc: int) -> tuple[int, int, int,
             chunks = c
             break
     t = -(-n // chunks)
-    block = min(v, max(128, t * vc // h // 128 * 128))
+    # never the whole weight in one product: that is a weight-sized temporary added to dW
+    block = min(v, max(MIN_COLUMNS, min(v // 2, t * vc // h // 128 * 128)))
     return t, chunks, t * chunks, vc, block
 
 
@@ -135,8 +141,9 @@ def _predict(n: int, h: int, v: int, t: int, vc: int, chunks: int, dtype: str, k
     # per token chunk the dW accumulator; with the vocabulary split, per vocabulary chunk the
     # token chunk's dx accumulator too (one token chunk split by vocabulary: vocabulary-major)
     traffic = chunks * h * v + (pieces * n * h if two else 0)
-    seconds = (k.matmul * n * h * v * (4 if two else 3) + k.elementwise * n * v * (2 if two else 1)
-               + k.per_piece * traffic + k.per_step * steps)
+    passes = n * v * (2 if two else 1)  # logits computed, over all chunks
+    seconds = (k.matmul * n * h * v * (4 if two else 3) + k.elementwise * passes + k.per_piece * traffic
+               + k.per_step * steps + k.spill * passes * (4 * t * vc > SPILL))
     accumulator = 4 * h * v if _kind(dtype) != "float32" else 0  # float32 dW beside 16-bit weights
     return seconds, WORK * t * vc * 4, accumulator
 

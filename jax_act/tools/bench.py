@@ -379,14 +379,30 @@ def loss_shapes(opt: argparse.Namespace) -> list[tuple[int, int, int]]:
     return LOSS_SHAPES["cpu" if jax.default_backend() == "cpu" else "gpu"]
 
 
+LOSS_VARIANTS = {  # name -> keyword arguments of the fused loss
+    "fast": {}, "lean": dict(chunking="lean"), "pallas": dict(implementation="pallas"),
+}
+
+
+def loss_variants(opt: argparse.Namespace) -> dict[str, dict]:
+    """The fused loss's variants timed here, name -> keyword arguments: both plans; the Pallas
+    kernel on a GPU (elsewhere it runs interpreted, which times the interpreter); each
+    ``--loss-chunks`` size as a fixed ``chunk_size`` (the chunking table)."""
+    names = ["fast", "lean"] + (["pallas"] if jax.default_backend() == "gpu" else [])
+    out = {name: LOSS_VARIANTS[name] for name in names}
+    for c in getattr(opt, "loss_chunks", None) or []:
+        size = tuple(int(k) for k in c.split(",")) if "," in c else int(c)
+        out[c] = dict(chunk_size=size)
+    return out
+
+
 def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -> dict:
     """One SGD step of the output layer and its loss, fused
-    (``losses.linear_softmax_cross_entropy_with_integer_labels``) against the unfused
-    ``hidden @ weight`` → ``optax``-style integer-label cross-entropy (jax_act's own unfused
-    loss when optax is absent), mean over tokens: paired step time, temp and peak bytes, and
-    the chunking the fused loss chose."""
+    (``losses.linear_softmax_cross_entropy_with_integer_labels``, each of
+    :func:`loss_variants`) against the unfused step: ``hidden @ weight`` with float32
+    accumulation → ``optax.softmax_cross_entropy_with_integer_labels`` → mean (jax_act's own
+    unfused loss when optax is absent). Paired step time, temp and peak bytes, and the plan."""
     from .. import losses
-    from .._linear_ce import plan
 
     n, h, v = shape
     rng = np.random.default_rng(0)
@@ -400,49 +416,54 @@ def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -
     except ImportError:
         integer_ce = losses.softmax_cross_entropy_with_integer_labels
 
-    def fused(x, w):
-        return losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y)
-
     def unfused(x, w):
         return jnp.mean(integer_ce(jnp.dot(x, w, preferred_element_type=jnp.float32), y))
 
-    def step(loss: Fn) -> Fn:
-        @jax.jit
-        def f(x, w):
-            val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
-            return val, x - 0.1 * gx, w - 0.1 * gw
-        return f
+    base = _loss_step(unfused)
+    out = dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h, vocab=v,
+               base_memory=_step_memory(base, x, w), variants={})
+    for name, kw in loss_variants(opt).items():
+        step = _loss_step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
+        p = losses.linear_softmax_cross_entropy_plan(n, h, v, dtype, **{k: a for k, a in kw.items() if k != "implementation"})
+        out["variants"][name] = dict(
+            plan=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks, why=p.why, predicted_s=p.seconds),
+            step=paired(step, base, [(x, w)], opt.budget, opt.max_samples), memory=_step_memory(step, x, w))
+    return out
 
-    def memory(f: Fn) -> dict:
-        m = f.lower(x, w).compile().memory_analysis()
-        if m is None:
-            return {}
-        # peak: everything the step holds at once, arguments and outputs included
-        peak = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
-        return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
 
-    so, sb = step(fused), step(unfused)
-    p = plan(n, v, h)
-    return dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h,
-                vocab=v, chunk=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks),
-                step=paired(so, sb, [(x, w)], opt.budget, opt.max_samples),
-                memory=dict(ours=memory(so), base=memory(sb)))
+def _loss_step(loss: Fn) -> Fn:
+    @jax.jit
+    def f(x, w):
+        val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
+        return val, x - 0.1 * gx, w - 0.1 * gw
+    return f
+
+
+def _step_memory(f: Fn, x: jax.Array, w: jax.Array) -> dict:
+    m = f.lower(x, w).compile().memory_analysis()
+    if m is None:
+        return {}
+    # peak: everything the step holds at once, arguments and outputs included
+    peak = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
+    return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
 
 
 def loss_table(rows: list[dict]) -> list[str]:
-    lines = ["", "Output layer + loss, one SGD step: fused linear_softmax_cross_entropy_with_integer_labels vs "
-             "hidden @ weight → integer-label cross-entropy; ratio = median paired fused/unfused step time",
-             f"{'dtype':<10}{'tokens':>7}{'hidden':>7}{'vocab':>8}{'chunk':>12}{'fused ms':>10}{'unfused ms':>11}"
-             f"{'ratio':>7}{'temp MiB fused':>16}{'unfused':>9}{'peak MiB fused':>16}{'unfused':>9}"]
+    lines = ["", "Output layer + loss, one SGD step: fused linear_softmax_cross_entropy_with_integer_labels (fast: the "
+             "default plan; lean; pallas: the kernel) vs hidden @ weight (float32 accumulation) → optax → mean; "
+             "ratio = median paired fused/unfused step time",
+             f"{'dtype':<10}{'tokens':>7}{'hidden':>7}{'vocab':>8}{'variant':>11}{'plan':>14}{'fused ms':>10}"
+             f"{'unfused ms':>11}{'ratio':>7}{'temp MiB fused':>16}{'unfused':>9}{'share':>7}"]
     for r in rows:
-        mo, mb = r["memory"]["ours"], r["memory"]["base"]
-        chunk = f"{r['chunk']['tokens']}x{r['chunk']['vocab']}"
-        lines.append(
-            f"{r['dtype']:<10}{r['tokens']:>7}{r['hidden']:>7}{r['vocab']:>8}{chunk:>12}"
-            f"{r['step']['ours']['median'] * 1e3:>10.1f}{r['step']['base']['median'] * 1e3:>11.1f}"
-            f"{r['step']['ratio']['median']:>7.2f}{mo.get('temp_bytes', 0) / 2**20:>16.1f}"
-            f"{mb.get('temp_bytes', 0) / 2**20:>9.1f}{mo.get('peak_bytes', 0) / 2**20:>16.1f}"
-            f"{mb.get('peak_bytes', 0) / 2**20:>9.1f}")
+        mb = r.get("base_memory", {})
+        for name, var in r.get("variants", {}).items():
+            mo, st, p = var["memory"], var["step"], var["plan"]
+            plan = f"{p['chunks']}x{p['tokens']}x{p['vocab']}" if name != "pallas" else "tiles"
+            share = mo.get("temp_bytes", 0) / max(mb.get("temp_bytes", 1), 1)
+            lines.append(
+                f"{r['dtype']:<10}{r['tokens']:>7}{r['hidden']:>7}{r['vocab']:>8}{name:>11}{plan:>14}"
+                f"{st['ours']['median'] * 1e3:>10.1f}{st['base']['median'] * 1e3:>11.1f}{st['ratio']['median']:>7.2f}"
+                f"{mo.get('temp_bytes', 0) / 2**20:>16.1f}{mb.get('temp_bytes', 0) / 2**20:>9.1f}{share:>7.3f}")
     return lines
 
 
@@ -664,6 +685,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-models", action="store_true", help="skip the training-step rows")
     parser.add_argument("--losses", nargs="+", metavar="N,H,V",
                         help="fused output-layer loss rows at these tokens,hidden,vocabulary (default per backend)")
+    parser.add_argument("--loss-chunks", nargs="+", metavar="T[,VC]",
+                        help="also time the fused loss at these fixed chunk sizes (tokens, or tokens,columns)")
     parser.add_argument("--no-losses", action="store_true", help="skip the fused output-layer loss rows")
     parser.add_argument("--losses-only", action="store_true", help="only the fused output-layer loss rows")
     parser.add_argument("--models-only", action="store_true", help="only the training-step rows")
