@@ -63,7 +63,7 @@ def test_step_temp_memory_not_above_jax_nn(name, shape, dtype):
 AT_IDENTITY = [
     *(("tanh", s, "float32") for s in models.SHAPES if s.kind != "gated_mlp"),
     *(("sigmoid", s, "float32") for s in models.SHAPES if s.kind == "mlp"),
-    *((n, s, d) for n in ("swiglu", "geglu") for s in models.SHAPES if s.kind == "gated_mlp" for d in MODEL_DTYPES),
+    *((n, s, d) for n in ("swiglu", "geglu", "reglu") for s in models.SHAPES if s.kind == "gated_mlp" for d in MODEL_DTYPES),
 ]
 
 
@@ -71,3 +71,24 @@ AT_IDENTITY = [
 @pytest.mark.parametrize("name,shape,dtype", [pytest.param(*c, id=f"{c[0]}-{c[1].label}-{c[2]}") for c in AT_IDENTITY])
 def test_adds_nothing_over_the_identity_model(name, shape, dtype):
     assert _temp(shape, dtype, (name, "ours")) <= _temp(shape, dtype, "identity")
+
+
+GATED = [n for n in REGISTRY if REGISTRY[n].spec.kind == "gated"]
+
+
+def _gated_cases():
+    shapes = [s for s in models.SHAPES if s.kind == "gated_mlp"]
+    for name in GATED:
+        for shape in shapes:
+            for dtype in MODEL_DTYPES:
+                slow = shape is not shapes[0] or dtype != "float32"
+                yield pytest.param(name, shape, dtype, id=f"{name}-{shape.label}-{dtype}",
+                                   marks=[pytest.mark.slow] if slow else [])
+
+
+@pytest.mark.parametrize("name,shape,dtype", list(_gated_cases()))
+def test_gated_unit_not_above_its_plain_formula(name, shape, dtype):
+    """``a * gate(b)`` written out and differentiated by JAX: the bytes a hand-written model keeps."""
+    ours = _temp(shape, dtype, (name, "ours"))
+    plain = models.temp_bytes(*models.build(shape, REGISTRY[name].reference, dtype))
+    assert ours <= plain, f"{name} {shape.label} {dtype}: {ours / 2**20:.2f} MiB vs plain {plain / 2**20:.2f} MiB"
