@@ -48,8 +48,9 @@ from ._engine import REGISTRY as _REGISTRY
 from ._engine import (
     LEVELS as LEVELS, Activation as Activation, Spec as Spec, accuracy as accuracy,
     along_axis as along_axis, elementwise as elementwise, get_accuracy as get_accuracy,
-    set_accuracy as set_accuracy,
+    name_residuals as name_residuals, set_accuracy as set_accuracy,
 )
+from ._engine import LOSSES as _LOSSES
 from ._engine import lookup
 
 __version__ = "0.1.0"
@@ -79,6 +80,21 @@ def derivative(name_or_fn: str | Callable) -> Callable:
     return lookup(name_or_fn, "derivative").derivative
 
 
+def residual_names() -> dict[str, str]:
+    """The ``checkpoint_name`` each function gives what its backward pass keeps, by function
+    name (aliases included): ``"jax_act.<canonical name>"``, ``"jax_act.losses.<name>"`` for a
+    loss. For ``jax.checkpoint_policies.save_only_these_names`` and the offloading policies;
+    :func:`name_residuals` names one call site instead."""
+    out = {}
+    for table, prefix in ((_REGISTRY, "jax_act."), (_LOSSES, "jax_act.losses.")):
+        for name, act in table.items():
+            for alias in (name, *act.spec.aliases):
+                out[prefix[len("jax_act."):] + alias] = prefix + name
+    out["losses.linear_softmax_cross_entropy_with_integer_labels"] = (
+        "jax_act.losses.linear_softmax_cross_entropy_with_integer_labels")
+    return out
+
+
 from . import forward_mode as forward_mode, losses as losses  # noqa: E402
 from ._reexports import jax_nn_names as _jax_nn_names  # noqa: E402
 
@@ -100,7 +116,9 @@ __all__ = [
     "forward_mode",
     "get",
     "losses",
+    "name_residuals",
     "names",
+    "residual_names",
     "spec",
     "testing",
     *_sigmoidal.__all__,

@@ -38,7 +38,7 @@ from jax import Array, lax
 from jax.typing import ArrayLike
 
 from ._ce_plan import CHUNKINGS, Plan, plan
-from ._engine import check_array
+from ._engine import check_array, site, tag
 
 FNAME = "losses.linear_softmax_cross_entropy_with_integer_labels"
 REDUCTIONS = ("mean", "sum", "none")
@@ -53,6 +53,7 @@ class Options(NamedTuple):
     plan: Plan
     vocab: int  # the whole vocabulary (all shards)
     axis_name: Any  # the mesh axis the vocabulary is sharded over, or None
+    name: str  # what the residuals are named, for jax.checkpoint policies
 
 
 # --------------------------------------------------------------------------- one chunk
@@ -357,12 +358,12 @@ def _fused_fwd(o: Options, x: Any, w: Any, b: Any, y: Any, valid: Any) -> tuple:
     x, w, b, y, valid = map(_value, (x, w, b, y, valid))
     if o.reduction == "none":  # per-token cotangents come later: keep the inputs and lse
         loss, lse, _ = _by_token_chunks(x, w, b, y, None, None, want, o)
-        return (jnp.where(valid, loss, 0), lse), (x, w, b, y, valid, lse, want)
+        return (jnp.where(valid, loss, 0), lse), (x, w, b, y, valid, tag(o.name, lse), want)
     # A scalar loss: its gradient up to the scalar cotangent is known now, so compute it in
     # this pass and keep only it.
     count_weight = _reduce(jnp.zeros(valid.shape, jnp.promote_types(x.dtype, jnp.float32)), valid, o)[1]
     loss, lse, g = _by_token_chunks(x, w, b, y, count_weight, None, want, o)
-    return (_reduce(loss, valid, o)[0], lse), _in_dtypes(g, x, w, b)
+    return (_reduce(loss, valid, o)[0], lse), tag(o.name, _in_dtypes(g, x, w, b))
 
 
 def _fused_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
@@ -396,7 +397,7 @@ def _kernel_fwd(o: Options, x: Any, w: Any, b: Any, y: Any, valid: Any) -> tuple
     x, w, b, y, valid = map(_value, (x, w, b, y, valid))
     lse, label, zsum, found = kernel.forward(o, x, w, b, y)
     loss, _ = _reduce(_loss(lse, label, zsum, found > 0, o), valid, o)
-    return (loss, lse), (x, w, b, y, valid, lse, want)
+    return (loss, lse), (x, w, b, y, valid, tag(o.name, lse), want)
 
 
 def _kernel_bwd(o: Options, res: tuple, cts: tuple) -> tuple:
@@ -561,7 +562,7 @@ def linear_softmax_cross_entropy_with_integer_labels(
     n = math.prod(y.shape)
     walk = plan(n, v_local, x.shape[-1], chunk_size, chunk_budget, dtype=jnp.result_type(x, w).name, chunking=chunking)
     o = Options(lax.Precision(precision) if isinstance(precision, str) else precision, smoothing, zl, cap, reduction,
-                walk, vocab, vocab_axis_name)
+                walk, vocab, vocab_axis_name, site(f"jax_act.{FNAME}"))
     chosen = _implementation(implementation, vocab_axis_name)
     loss, lse = _reverse_mode(chosen, o, x.reshape(n, x.shape[-1]), w, b, y.reshape(n).astype(jnp.int32), valid.reshape(n))
     if reduction == "none":

@@ -479,5 +479,7 @@ def logmeanexp(core, x: ArrayLike, axis: Axis = None, where: ArrayLike | None = 
     lse, _ = core(axes, x, None, mask)
     n = np.prod([x.shape[i] for i in axes], dtype=int) if mask is None else jnp.sum(mask, axes, keepdims=True)
     n = jnp.broadcast_to(jnp.asarray(n, lse.dtype), lse.shape)
-    lme = jax.lax.select(n == 0, jnp.full_like(lse, -jnp.inf), lse - jnp.log(n))  # n = 0: −inf, not NaN
+    # n = 0: lse is −inf, and so is lme (not NaN); log n is a constant, so the backward pass
+    # keeps nothing beyond the core's residuals
+    lme = lse - jnp.log(jnp.maximum(n, 1))
     return _squeeze(lme, axes, keepdims).astype(x.dtype)

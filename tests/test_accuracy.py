@@ -60,6 +60,7 @@ def test_measure_rows_and_goals(monkeypatch):
     assert row["oracle"].startswith("f64")
 
 
+@pytest.mark.slow
 def test_cli(tmp_path, capsys):
     path = tmp_path / "acc.json"
     code = main(["accuracy", "--only", "relu,softmax", "--dtypes", "float16,float32", "--points", "2000", "--mp-points", "200", "--json", str(path)])

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -43,6 +45,7 @@ def test_walkthrough_catches_a_wrong_derivative():
     assert proc.returncode != 0 and "FAIL" in proc.stdout, proc.stdout[-3000:]
 
 
+@pytest.mark.slow
 def test_walkthrough_catches_a_wrong_parameter_partial():
     code = readme_example()
     right = '"b": lambda x, y, a, b: x * (a - y * y / a)'

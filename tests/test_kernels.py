@@ -12,6 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 FITTED = ROOT / "jax_act" / "_kernels" / "fitted.py"
 
 
+@pytest.mark.slow
 def test_fitted_constants_are_what_the_fit_tools_write():
     pytest.importorskip("mpmath")
     spec = importlib.util.spec_from_file_location("fit", ROOT / "tools" / "fit.py")

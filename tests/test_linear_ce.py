@@ -205,7 +205,7 @@ def _plain_face(hidden, weight, labels, bias=None, *, where=None, label_smoothin
 
 
 @pytest.mark.parametrize("opts", [
-    dict(), dict(reduction="none", label_smoothing=0.1, logit_soft_cap=4.0),
+    dict(), swept(dict(reduction="none", label_smoothing=0.1, logit_soft_cap=4.0)),
     swept(dict(reduction="sum", z_loss=1e-3)), swept(dict(label_smoothing=0.2, z_loss=0.5, logit_soft_cap=0.7)),
 ], ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "plain")
 def test_fused_layer_passes_the_kit(opts):

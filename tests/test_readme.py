@@ -36,9 +36,17 @@ def test_activation_table_is_generated_from_the_registry():
     assert table == markdown_table(), "docs/activations.md table out of date: run `jax-act list --markdown`"
 
 
+def test_residual_names_table_is_generated():
+    from jax_act.tools.listing import NAMES_BEGIN, NAMES_END, residual_names_table
+
+    page = (ROOT / "docs" / "remat.md").read_text()
+    table = page.split(NAMES_BEGIN, 1)[1].split(NAMES_END, 1)[0].strip()
+    assert table == residual_names_table(), "docs/remat.md names out of date: run `jax-act list --residual-names`"
+
+
 def test_readme_is_what_a_newcomer_needs():
     assert len(README.splitlines()) <= 250
-    for page in ("activations", "accuracy", "losses", "testing-kit", "sharding", "benchmarks"):
+    for page in ("activations", "accuracy", "losses", "testing-kit", "remat", "sharding", "benchmarks"):
         assert f"docs/{page}.md" in README and (ROOT / "docs" / f"{page}.md").exists()
 
 

@@ -22,7 +22,7 @@ from _helpers import swept
 # in the default run: a pytree with integer labels, a learnable scalar, a custom_jvp and a key right;
 # a dropped ε, a rounding through float16, an overflow and a wrong shape wrong (a wrong sign in
 # a dict leaf and a scaled partial have tests of their own below); the rest in the slow sweeps
-RIGHT_DEFAULT = ("cross_entropy", "swish_beta", "softplus_jvp", "dropout")
+RIGHT_DEFAULT = ("cross_entropy", "swish_beta", "softplus_jvp")
 WRONG_DEFAULT = (("layer_norm", "dropped eps"), ("tanh_rule", "rounded through float16"), ("sigmoid_rule", "overflows"),
                  ("mse", "wrong shape"))
 

@@ -10,6 +10,7 @@ and its bare derivative out, at each accuracy level, registered under one :class
   registration path);
 * ``registry``: :class:`Spec` (the description), :class:`Probes` (what the testing kit
   probes), :class:`Activation`, the activations' and the losses' tables, and lookup by name;
+* ``names``: what the residuals are named for ``jax.checkpoint`` policies;
 * ``levels``: the accuracy levels; ``checks``: argument checks and dtype promotion.
 """
 
@@ -33,6 +34,7 @@ from .levels import (
     get_accuracy as get_accuracy,
     set_accuracy as set_accuracy,
 )
+from .names import name_residuals as name_residuals, site as site, tag as tag
 from .pair import custom_pair as custom_pair, declare_explicit as declare_explicit
 from .public import public_function as public_function, publish as publish
 from .registry import (

@@ -127,7 +127,8 @@ class _AxisCore:
 
     def __init__(self, amap: _AxisMap, half: bool) -> None:
         self.map, self.half = amap, half
-        self.vjp, self.twin = custom_pair(amap.evaluate, jvp=self._tangent, save=self._save, vjp=self._pullback)
+        self.vjp, self.twin = custom_pair(amap.evaluate, jvp=self._tangent, save=self._save, vjp=self._pullback,
+                                          kept="output" if amap.keep is None else None)
 
     def from_input(self, dtype: Any) -> bool:
         return self.half and dtype in HALF

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import jax
 import jax.numpy as jnp
 
 from .levels import LEVELS
+from .names import current, tag
 from .public import publish
 from .registry import Kind, Probes, Spec
 
@@ -23,6 +24,7 @@ def custom_pair(
     vjp: Callable[[Any, Any, Any], tuple],
     barrier: bool = False,
     symbolic_zeros: bool = False,
+    kept: Literal["input", "output"] | None = None,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """One closed form, two faces: a ``custom_vjp`` core and its ``custom_jvp`` twin.
 
@@ -41,28 +43,58 @@ def custom_pair(
 
     The twin's rule calls the twin itself for the primal value, so higher-order forward
     derivatives use the closed form too; the forward rule of the core does the same.
+
+    The residuals are named for ``jax.checkpoint`` policies (``checkpoint_name``): inside a
+    jax_act function ``"jax_act.<its name>"``, inside :func:`jax_act.name_residuals` that
+    block's name, elsewhere not at all. ``kept``: the rule keeps its first input
+    (``"input"``) or its output (``"output"``) as it is; that array is then named where it is
+    made (the input before the output is computed from it; the output as itself, one array
+    for both), so a policy that saves it recomputes nothing else: a named copy apart would
+    leave the array the layers around use to be recomputed, the matmul before it included.
+    The twin names its primal inputs and output.
     """
 
-    @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-    def twin(static: Any, *xs: jax.Array) -> Any:
+    # the residuals' name (names.current(), read at the call) is a static argument, as JAX may
+    # trace the rules later, outside the call (under jax.checkpoint it does)
+    if kept is not None and symbolic_zeros:
+        raise ValueError("jax_act.custom_pair: kept= needs symbolic_zeros=False (save gets the arrays themselves)")
+    @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+    def named_twin(name: str | None, static: Any, *xs: jax.Array) -> Any:
         return evaluate(static, *xs)
 
-    @twin.defjvp
-    def _twin_jvp(static: Any, primals: tuple, tangents: tuple) -> tuple:
-        out = twin(static, *primals)
-        return out, jvp(static, primals, out, tangents)
+    @named_twin.defjvp
+    def _twin_jvp(name: str | None, static: Any, primals: tuple, tangents: tuple) -> tuple:
+        out = named_twin(name, static, *primals)
+        # linearized, the tangent's factors are computed from these: name them
+        return out, jvp(static, tag(name, primals), tag(name, out), tangents)
 
-    @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-    def core(static: Any, *xs: jax.Array) -> Any:
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+    def named_core(name: str | None, static: Any, *xs: jax.Array) -> Any:
         return evaluate(static, *xs)
 
-    def _fwd(static: Any, *xs: Any) -> tuple:
+    def _fwd(name: str | None, static: Any, *xs: Any) -> tuple:
         values = tuple(getattr(x, "value", x) for x in xs) if symbolic_zeros else xs  # None arrives bare
-        out = twin(static, *values)
+        if kept == "input":
+            xs = values = (tag(name, values[0]), *values[1:])
+        out = named_twin(name, static, *values)
+        if kept == "output":
+            out = tag(name, out)
         res = save(static, xs, out)
-        return jax.lax.optimization_barrier((out, res)) if barrier else (out, res)
+        # named here: what the rule makes; an input kept as it is (not ``kept``) stays the
+        # caller's array, so that an eager call keeps the argument itself, not a copy
+        made = [v for v in values if v is not None] + (jax.tree.leaves(out) if kept == "output" else [])
+        unnamed = jax.tree.map(lambda r: not any(r is a for a in made), res)
+        out, res = jax.lax.optimization_barrier((out, res)) if barrier else (out, res)
+        return out, jax.tree.map(lambda r, u: tag(name, r) if u else r, res, unnamed)
 
-    core.defvjp(_fwd, vjp, symbolic_zeros=symbolic_zeros)
+    named_core.defvjp(_fwd, lambda name, static, res, g: vjp(static, res, g), symbolic_zeros=symbolic_zeros)
+
+    def core(static: Any, *xs: jax.Array) -> Any:
+        return named_core(current(), static, *xs)
+
+    def twin(static: Any, *xs: jax.Array) -> Any:
+        return named_twin(current(), static, *xs)
+
     return core, twin
 
 

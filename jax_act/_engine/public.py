@@ -11,6 +11,7 @@ import jax
 
 from .checks import explain_bad_call, static_bool
 from .levels import check_level
+from .names import calling, site
 from .registry import Activation, Spec, register
 
 # --------------------------------------------------------------------------- public face
@@ -49,10 +50,9 @@ def public_function(
     impl.__signature__ = with_accuracy(signature)  # type: ignore[attr-defined]
     signature = impl.__signature__ if leveled else signature
     impl.__name__ = impl.__qualname__ = name
-    static = (*static, "accuracy")
-    jitted = jax.jit(impl, static_argnames=static)
+    jitted = jax.jit(_naming(impl), static_argnames=(*static, "accuracy", "residual_name"))
 
-    flags = [k for k in static if k != "accuracy" and signature.parameters[k].annotation in (bool, "bool")]
+    flags = [k for k in static if signature.parameters[k].annotation in (bool, "bool")]
     static_at = [i for i, p in enumerate(signature.parameters.values()) if p.name in static]
 
     @functools.wraps(impl)
@@ -62,8 +62,9 @@ def public_function(
             kwargs["accuracy"] = check_level(qualname, kwargs.pop("accuracy", None))
         elif "accuracy" in kwargs:
             raise TypeError(f"jax_act.{qualname}: unexpected keyword argument 'accuracy' (a loss has one level)")
+        named = dict(kwargs, residual_name=site(f"jax_act.{qualname}"))
         try:
-            return jitted(*args, **kwargs) if leveled else jitted(*args, accuracy="default", **kwargs)
+            return jitted(*args, **named) if leveled else jitted(*args, accuracy="default", **named)
         except TypeError as e:
             if "forward-mode" in str(e):  # JAX's bare message names neither us nor the way out
                 raise TypeError(
@@ -79,6 +80,23 @@ def public_function(
     fn.__module__ = module
     fn.__wrapped__ = declared  # type: ignore[attr-defined]
     return fn
+
+
+def _naming(impl: Callable) -> Callable:
+    """``impl`` with a static ``residual_name``: the name its rules give what they keep, read
+    when the public function is called (:mod:`.names`)."""
+
+    def named(*args: Any, residual_name: str, **kwargs: Any) -> Any:
+        with calling(residual_name):
+            return impl(*args, **kwargs)
+
+    sig = inspect.signature(impl)
+    params = list(sig.parameters.values())
+    at = len(params) - (params[-1].kind is inspect.Parameter.VAR_KEYWORD if params else 0)
+    param = inspect.Parameter("residual_name", inspect.Parameter.KEYWORD_ONLY)
+    named.__signature__ = sig.replace(parameters=[*params[:at], param, *params[at:]])  # type: ignore[attr-defined]
+    named.__name__ = named.__qualname__ = impl.__name__
+    return named
 
 
 def _static_arguments(qualname: str, signature: inspect.Signature, flags: list[str], static_at: list[int],

@@ -7,7 +7,8 @@ run the same model:
 
 * ``mlp``: ``depth`` dense layers of ``width`` with the activation after each;
 * ``transformer``: a pre-LN transformer stack; attention through ``softmax(..., where=causal)``
-  (the ``softmax`` argument), and an MLP of width ``4 d_model`` with the activation;
+  (the ``softmax`` argument), and an MLP of width ``4 d_model`` with the activation; with a
+  remat policy, a scan over layers, each under ``jax.checkpoint``;
 * ``gated_mlp``: a pre-LN stack of gated MLPs, ``W_out · unit(x W_in)`` with ``W_in`` of
   width ``2 d_ff``, for the GLU family (the unit halves its input's last axis).
 """
@@ -119,7 +120,7 @@ def _gated_mlp(shape: Shape, act: Fn, init: _Init) -> tuple[Fn, Any]:
     return loss, params
 
 
-def _transformer(shape: Shape, act: Fn, init: _Init, softmax: Fn) -> tuple[Fn, Any]:
+def _transformer(shape: Shape, act: Fn, init: _Init, softmax: Fn, remat: Any = None) -> tuple[Fn, Any]:
     b, s, d, nh = shape.batch, shape.seq, shape.width, shape.heads
     hd = d // nh
     x, target = init.normal(b, s, d), init.normal(b, s, d)
@@ -134,26 +135,36 @@ def _transformer(shape: Shape, act: Fn, init: _Init, softmax: Fn) -> tuple[Fn, A
         weights = softmax(logits, axis=-1, where=causal)
         return jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(b, s, d) @ p["o"]
 
+    def layer(h: jax.Array, p: dict) -> jax.Array:
+        h = h + attention(_layer_norm(h), p)
+        return h + act(_layer_norm(h) @ p["up"]) @ p["down"]
+
+    if remat is not None:  # scan over layers, each under jax.checkpoint with the policy
+        body = jax.checkpoint(lambda h, p: (layer(h, p), None), policy=remat)
+        stacked = jax.tree.map(lambda *a: jnp.stack(a), *params)
+        return (lambda ps: _mse(jax.lax.scan(body, x, ps)[0], target)), stacked
+
     def loss(ps: list[dict]) -> jax.Array:
         h = x
         for p in ps:
-            h = h + attention(_layer_norm(h), p)
-            h = h + act(_layer_norm(h) @ p["up"]) @ p["down"]
+            h = layer(h, p)
         return _mse(h, target)
 
     return loss, params
 
 
-def build(shape: Shape, act: Fn, dtype: Any, softmax: Fn | None = None, seed: int = 0) -> tuple[Fn, Any]:
+def build(shape: Shape, act: Fn, dtype: Any, softmax: Fn | None = None, seed: int = 0,
+          remat: Any = None) -> tuple[Fn, Any]:
     """``(step, params)`` for ``shape`` with ``act`` (and, for the transformer, ``softmax``
-    in its attention; default ``jax.nn.softmax``)."""
+    in its attention; default ``jax.nn.softmax``). ``remat``: a ``jax.checkpoint`` policy;
+    the transformer then scans over its layers, each checkpointed with it."""
     init = _Init(dtype, seed)
     if shape.kind == "mlp":
         loss, params = _mlp(shape, act, init)
     elif shape.kind == "gated_mlp":
         loss, params = _gated_mlp(shape, act, init)
     elif shape.kind == "transformer":
-        loss, params = _transformer(shape, act, init, softmax or jax.nn.softmax)
+        loss, params = _transformer(shape, act, init, softmax or jax.nn.softmax, remat)
     else:
         raise ValueError(f"jax_act models: unknown model kind {shape.kind!r}")
     return _sgd(loss), params
