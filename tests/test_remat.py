@@ -6,6 +6,9 @@ Residuals are counted in bytes of arrays the function keeps besides its argument
 
 from __future__ import annotations
 
+import importlib.util
+import pathlib
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -159,9 +162,6 @@ def test_forward_mode_twin_names_its_inputs_and_output():
 
 
 # ---------------------------------------------------------------- compiled steps under each policy
-
-import importlib.util  # noqa: E402
-import pathlib  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_remat", pathlib.Path(__file__).parents[1] / "bench" / "remat.py")
 bench_remat = importlib.util.module_from_spec(_spec)

@@ -58,6 +58,7 @@ def custom_pair(
     # trace the rules later, outside the call (under jax.checkpoint it does)
     if kept is not None and symbolic_zeros:
         raise ValueError("jax_act.custom_pair: kept= needs symbolic_zeros=False (save gets the arrays themselves)")
+
     @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
     def named_twin(name: str | None, static: Any, *xs: jax.Array) -> Any:
         return evaluate(static, *xs)

@@ -65,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     if args.residual_names:
         print(residual_names_table())
         return 0
+    from .. import residual_names
+
+    named = residual_names()
     wanted = split_list(args.names) or [*REGISTRY, *LOSSES]
     names = _activation_or_loss_names([n for n in wanted if n not in LOSSES])
     for entry in [*(REGISTRY[n] for n in names), *(LOSSES[n] for n in wanted if n in LOSSES)]:
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {df}    {s.derivative}")
         print(f"    kinks {s.kinks}")
         print(f"    keeps {s.saves}" + ("" if _highest(s) == "the same" else f"; at accuracy='highest': {_highest(s)}"))
-        print(f"    named jax_act.{'losses.' if s.kind == 'loss' else ''}{s.name} (jax.checkpoint policies)")
+        print(f"    named {named[('losses.' if s.kind == 'loss' else '') + s.name]} (jax.checkpoint policies)")
     return 0
 
 
