@@ -70,18 +70,18 @@ def _sum(v: Array, axes: tuple[int, ...]) -> Array:
     return jnp.sum(v, axes, keepdims=True)
 
 
-def _sparsemax_product(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
-    s = (y > 0).astype(y.dtype)  # the support
-    return s * (v - _sum(s * v, axes) / jnp.maximum(_sum(s, axes), 1))
+def _sparsemax_terms(y: Array, v: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
+    s = (y > 0).astype(y.dtype)  # the support (0 or 1: s·v − s·m is s·(v − m) exactly)
+    return s * v, s * (_sum(s * v, axes) / jnp.maximum(_sum(s, axes), 1))
 
 
-def _entmax15_product(y: Array, v: Array, axes: tuple[int, ...]) -> Array:
+def _entmax15_terms(y: Array, v: Array, axes: tuple[int, ...]) -> tuple[Array, Array]:
     # √y with a zero derivative off the support (where dy = 0 too): second derivatives
     # through this product stay finite instead of ∞ · 0 = NaN
     live = y > 0
     s = jnp.where(live, jnp.sqrt(jnp.where(live, y, 1)), 0)
     total = _sum(s, axes)
-    return s * v - s * _sum(s * v, axes) / jnp.where(total == 0, 1, total)
+    return s * v, s * _sum(s * v, axes) / jnp.where(total == 0, 1, total)
 
 
 def _plain_entmax(z_of: Callable[[Array], Array], power: int) -> Callable[..., Array]:
@@ -113,8 +113,7 @@ def _plain_entmax(z_of: Callable[[Array], Array], power: int) -> Callable[..., A
 
 
 @along_axis(
-    vjp=_sparsemax_product,
-    jvp=_sparsemax_product,
+    terms=_sparsemax_terms,
     formula="sparsemax(x) = argmin_{p ∈ Δ} ‖p − x‖² = [x − τ]₊",
     derivative_text="J = diag(s) − s sᵀ/|S|, s = [y > 0]; JVP s ⊙ (v − ⟨s, v⟩/|S|)",
     kinks="where an entry leaves the support (x_i = τ) the smaller support's Jacobian: gradient 0 there",
@@ -158,8 +157,7 @@ def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> 
 
 
 @along_axis(
-    vjp=_entmax15_product,
-    jvp=_entmax15_product,
+    terms=_entmax15_terms,
     formula="entmax15(x) = [x/2 − τ]₊², Σ = 1",
     derivative_text="J = diag(s) − s sᵀ/Σs, s = √y; JVP s ⊙ v − s ⟨s, v⟩/Σs",
     kinks="none: C¹ (the second derivative jumps where an entry leaves the support)",

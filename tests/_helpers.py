@@ -25,6 +25,10 @@ FACTOR = 2 * TOLERANCE  # the per-family files: a map along an axis sums a row f
 F64 = jnp.float64
 
 
+# Out of the default run for its time; CI runs it with the slow sweeps (see .ci/run).
+EXTENDED = (pytest.mark.slow, pytest.mark.extended)
+
+
 def swept(*values, id=None):  # noqa: A002 - pytest.param's name
     """A parametrize case for the slow sweeps (``-m "slow and sweep"``, which CI runs) and not
     the default run: the default run keeps the cases that differ in kind from it."""
@@ -61,3 +65,13 @@ def vjp_of(f, x, g):
         return y, pull(g.astype(y.dtype))[0]
 
     return run(x, g)
+
+
+def float32_saves(activation) -> str:
+    """What the backward pass keeps for float32 input, in the declaration's words: an
+    elementwise rule's ``saves`` ("output", "input", or the words of a mask), without the
+    16-bit exception the listing adds."""
+    rule = (activation.rules or {}).get("default")
+    if rule is not None and isinstance(rule.saves, str):
+        return rule.saves
+    return activation.spec.saves

@@ -60,6 +60,32 @@ def test_measure_rows_and_goals(monkeypatch):
     assert row["oracle"].startswith("f64")
 
 
+def test_gradient_terms_are_the_two_terms_the_vjp_subtracts():
+    # independent of the declarations: softmax's VJP is S⊙w − S⟨S, w⟩, log_softmax's w − S Σw
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=(64, 6)) * 4, rng.normal(size=(64, 6))
+    s = np.exp(x - x.max(-1, keepdims=True))
+    s /= s.sum(-1, keepdims=True)
+    want = {
+        "softmax": np.maximum(np.abs(s * w), np.abs(s * (s * w).sum(-1, keepdims=True))),
+        "log_softmax": np.maximum(np.abs(w), np.abs(s * w.sum(-1, keepdims=True))),
+    }
+    for name, expected in want.items():
+        got = acc.cases([name])[0].activation.gradient_terms(jnp.asarray(x), jnp.asarray(w))
+        np.testing.assert_allclose(np.asarray(got), expected, rtol=1e-12, err_msg=name)
+    assert acc.cases(["gelu"])[0].activation.gradient_terms is None  # elementwise: no difference
+
+
+def test_softmax_gradient_in_ulps_of_its_terms_and_soft_sign_rounding_not_below_jax_nn():
+    # the two measures that compare a gradient where ulps of the result and the max say little
+    row = acc.measure(acc.cases(["softmax"])[0], "bfloat16")
+    ours, nn = row["jax_act"]["grad_terms"], row["jax_nn"]["grad_terms"]
+    assert ours["max"] <= nn["max"] and ours["p999"] <= nn["p999"], (ours, nn)
+    row = acc.measure(acc.cases(["soft_sign"])[0], "bfloat16")
+    assert row["jax_act"]["grad"]["rounded"] >= row["jax_nn"]["grad"]["rounded"], acc.format_row(row)
+    assert not row["goals"], row["goals"]
+
+
 @pytest.mark.slow
 def test_cli(tmp_path, capsys):
     path = tmp_path / "acc.json"
@@ -76,8 +102,11 @@ def test_cli(tmp_path, capsys):
 
 
 # Rows where jax_act is worse than jax.nn, known and reported: {(case id, dtype): reason}.
-# None at present (the last ones, selu, log_softmax and logsumexp among them, were fixed).
-KNOWN_WORSE: dict[tuple[str, str], str] = {}
+KNOWN_WORSE: dict[tuple[str, str], str] = {
+    ("softmax", "float64"): "gradient in ulps of its terms 16 against 14: both are the rounding of x − max, "
+                            "carried |x − max|-fold by e^(x − max); recovering it (TwoSum) gives 10 but costs "
+                            "the forward pass 15-35% on CPU",
+}
 
 
 @pytest.mark.slow
@@ -85,7 +114,7 @@ KNOWN_WORSE: dict[tuple[str, str], str] = {}
 def test_never_worse_than_jax_nn(case):
     for dtype in acc.DTYPES:
         row = acc.measure(case, dtype, points=20000, mp_points=1000)
-        worse = [g for g in row["goals"] if "worse than jax.nn" in g]
+        worse = [g for g in row["goals"] if "jax.nn" in g]
         if (case.id, dtype) in KNOWN_WORSE:
             continue
         assert not worse, f"{case.id} {dtype}: {worse}\n{acc.format_row(row)}"

@@ -170,7 +170,7 @@ def test_fully_masked_input(dtype):
 
 
 @pytest.mark.sweep
-@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("dtype", [DTYPES[0], *map(swept, DTYPES[1:])])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_huge_masked_entry_regression(name, dtype):
     """x = [36, 10000], where = x < 1000: the masked entry gets gradient 0, and nothing is NaN."""

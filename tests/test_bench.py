@@ -43,6 +43,8 @@ def test_tiny_run_writes_well_formed_json(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20000
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_tiny_model_rows(tmp_path, monkeypatch):
     # the MLP takes sigmoid; the transformer both (softmax in its attention), here a small one
     monkeypatch.setattr(models, "SHAPES", (models.Shape("transformer", batch=2, width=32, depth=1, seq=16, heads=2),))
@@ -70,6 +72,8 @@ def test_tiny_loss_rows(tmp_path, capsys):
     assert "Output layer + loss" in out and " lean " in out
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_flax_model_rows(tmp_path):
     """With flax installed, the MLP step can also be measured as a flax.nnx model (``--models flax``);
     the marginal bytes of an output-saving activation match the plain model's."""

@@ -37,6 +37,8 @@ def test_readme_walkthrough_runs_as_written():
     assert re.search(r"loss \d+\.\d+ -> \d+\.\d+", proc.stdout)
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_walkthrough_catches_a_wrong_derivative():
     code = readme_example()
     right = "derivative=lambda y, a, b: b * (a - y * y / a)"

@@ -7,6 +7,7 @@ import argparse
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import jax_act
 from jax_act.tools import demo
@@ -18,6 +19,8 @@ def run_demo(*argv: str) -> int:
     return demo.run(parser.parse_args(list(argv)))
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_demo_default_run_matches_jax_nn(capsys):
     assert run_demo() == 0
     out = capsys.readouterr().out
@@ -30,6 +33,8 @@ def test_demo_default_run_matches_jax_nn(capsys):
         assert abs(float(a) - float(b)) <= 1e-4 * (abs(float(b)) + 1)
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_demo_catches_a_different_gradient(capsys, monkeypatch):
     real_get = jax_act.get
 

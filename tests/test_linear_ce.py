@@ -416,6 +416,8 @@ def test_the_three_knobs_are_one_at_a_time():
 # --------------------------------------------------------------------------- transformations
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_jit_vmap_checkpoint_agree():
     x, w, b, y, mask = problem(11, n=(3, 6))
     fn = lambda x, w, b, y, m: F(x, w, y, b, where=m, chunk_size=4)  # noqa: E731
@@ -472,6 +474,8 @@ def test_kernel_matches_the_xla_walk_and_the_formula(opts):
         near(a, c, "float64", "kernel against the walk")
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_kernel_passes_the_kit():
     x, w, b, y, mask = problem(6, n=(6,), h=4, v=20, dtype=jnp.float32)
     report = testing.check_rule(
@@ -517,7 +521,7 @@ SHAPES = [(4096, 256, 32768), (8192, 128, 65536), (8192, 512, 32768), (8192, 256
 
 
 @pytest.mark.parametrize("n, h, v, x_dtype", [
-    (*SHAPES[0], "float32"), (*SHAPES[1], "float32"), (*SHAPES[3], "float32"), (*SHAPES[0], "bfloat16"),
+    swept(*SHAPES[0], "float32"), swept(*SHAPES[1], "float32"), (*SHAPES[3], "float32"), (*SHAPES[0], "bfloat16"),
     swept(*SHAPES[2], "float32"), swept(*SHAPES[1], "bfloat16"), swept(*SHAPES[2], "bfloat16")])
 def test_lean_keeps_a_twentieth_of_the_unfused_memory(n, h, v, x_dtype):
     """float32 weights (with float32 or bfloat16 hidden states, as in mixed precision)."""
@@ -571,6 +575,8 @@ def test_half_precision_weights_keep_a_chunk_and_the_float32_accumulator(n, h, v
 # --------------------------------------------------------------------------- in a model
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_flax_nnx_language_model_trains_as_the_unfused_head():
     """The head and loss of a small nnx language model: the fused loss takes the final hidden
     states and the head's kernel and bias; the loss curve is the unfused one's."""

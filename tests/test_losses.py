@@ -375,7 +375,8 @@ def _twin_args(name):
     return x, jax.nn.softmax(jnp.asarray(rng.normal(size=(3, 5)))) * rng.uniform(0.5, 1.5, (3, 1))
 
 
-@pytest.mark.parametrize("name", [swept("softmax_cross_entropy"), "softmax_cross_entropy_with_integer_labels",
+# the fused output layer's kit run takes integer labels in the default run (tests/test_linear_ce.py)
+@pytest.mark.parametrize("name", [swept("softmax_cross_entropy"), swept("softmax_cross_entropy_with_integer_labels"),
                                   swept("sigmoid_binary_cross_entropy"), "squared_error", swept("sum_of_squares_error")])
 def test_every_loss_passes_the_kit(name):
     """testing.check_rule on each loss (float32 arguments, labels included where they are

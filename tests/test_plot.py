@@ -70,6 +70,8 @@ def test_every_activation_has_finite_curves_and_kinks_show_the_convention():
     np.testing.assert_allclose(sm.df, s * (1 - s), rtol=1e-12, atol=1e-16)
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_plot_writes_pngs(tmp_path):
     pytest.importorskip("matplotlib")
     parser = argparse.ArgumentParser()

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from _helpers import EXTENDED
 from jax_act.tools.listing import README_BEGIN, README_END, markdown_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -62,7 +63,9 @@ def code_blocks() -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("where, code", code_blocks(), ids=[w for w, _ in code_blocks()])
+# The README's blocks in the default run; the docs' blocks with the slow sweeps (for their time)
+@pytest.mark.parametrize("where, code", [
+    pytest.param(w, c, id=w, marks=() if w.startswith("README") else EXTENDED) for w, c in code_blocks()])
 def test_code_blocks_run_as_written(where, code):
     """In a fresh interpreter with JAX's defaults, as a user pastes them."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))

@@ -122,6 +122,8 @@ def test_without_a_reference_the_checks_that_need_none_still_run():
     assert report.passed and any("no reference" in n for n in report.notes)
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_the_oracle_is_float64_and_the_user_rows_are_not():
     """Run with x64 off, as a user's script is: the float32 row must not see x64 (jnp.zeros
     inside the rule stays float32), and the oracle must still be float64."""
@@ -214,6 +216,8 @@ def test_a_forward_twin_is_tied_to_the_rule_by_the_transpose_identity():
     assert {"jvp", "transpose"} <= {r.check for r in report.failures}
 
 
+@pytest.mark.slow
+@pytest.mark.extended
 def test_the_docs_walkthrough_fails_when_a_rule_is_broken():
     """docs/custom-rules.md's example runs as written (tests/test_readme.py); with the layer
     norm's mean term dropped, or ∂/∂β scaled by 1.5, its own section must fail."""

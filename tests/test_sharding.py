@@ -110,7 +110,14 @@ def results(request) -> tuple[list[dict], set[str]]:
 KNOWN: dict[tuple[str, str], str] = {}
 
 
-def test_every_activation_sharded(results):
+# The three checks read one run (one subprocess): a test each would start it on each worker.
+def test_sharded_values_gradients_collectives_and_reductions(results):
+    _every_activation_sharded(results)
+    _elementwise_has_no_collectives(results)
+    _reductions_over_sharded_axis(results)
+
+
+def _every_activation_sharded(results):
     import jax_act
     from jax_act.testing import cases
 
@@ -124,13 +131,13 @@ def test_every_activation_sharded(results):
     assert not fixed, f"fixed upstream, remove from KNOWN: {fixed}"
 
 
-def test_elementwise_has_no_collectives(results):
+def _elementwise_has_no_collectives(results):
     results, _ = results
     checked = [r for r in results if r["check"].startswith("no collective")]
     assert checked and all(r["ok"] for r in checked)
 
 
-def test_reductions_over_sharded_axis(results):
+def _reductions_over_sharded_axis(results):
     results, _ = results
     names = {r["name"] for r in results if r["check"] == "value over sharded axis"}
     run = {"softmax", "log_softmax", "logsumexp"} & {r["name"] for r in results}

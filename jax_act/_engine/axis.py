@@ -4,6 +4,7 @@ output or what ``keep`` computes, and both products with the Jacobian are closed
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from typing import Any, Callable, Sequence
 
@@ -17,12 +18,14 @@ from .public import publish, with_half_note
 from .registry import Probes, Spec
 
 Product = Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array]
+Terms = Callable[[jax.Array, jax.Array, tuple[int, ...]], tuple[jax.Array, jax.Array]]
 
 
 def along_axis(
     *,
-    vjp: Product,
-    jvp: Product,
+    vjp: Product | None = None,
+    terms: Terms | None = None,
+    jvp: Product | None = None,
     formula: str,
     derivative_text: str,
     reference: Callable[..., jax.Array],
@@ -41,8 +44,13 @@ def along_axis(
     already ``fill``) and the normalized ``axis`` tuple.
 
     Args:
-      vjp, jvp: ``(y, v, axes)``: the closed-form products of v with the Jacobian, in terms of
-        y alone (or of what ``keep`` computes).
+      vjp: ``(y, v, axes)``: the closed-form product vᵀJ, in terms of y alone (or of what
+        ``keep`` computes).
+      terms: ``(y, v, axes) → (a, b)`` with vᵀJ = a − b: where the VJP cancels, its error is
+        judged in ulps of the larger term (``jax-act accuracy``). Without ``vjp``, the VJP is
+        computed as a − b.
+      jvp: ``(y, v, axes)``: the closed-form product J v; None where J is symmetric (J v is
+        then the VJP's product).
       reference: ``reference(x, axis, where)``, the plain formula (the testing kit's oracle).
       fill: what a masked entry becomes: −inf for maps that send −inf to 0 (softmax), +inf for
         those that send +inf to 0 (softmin).
@@ -59,8 +67,11 @@ def along_axis(
       formula, derivative_text, kinks, jax_nn, aliases, probes: as for :func:`elementwise`.
     """
 
+    if vjp is None and terms is None:
+        raise TypeError("jax_act.along_axis: give the VJP as vjp=, as its two terms=, or both")
+
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
-        amap = _AxisMap(forward, inspect.signature(forward), vjp, jvp, fill, zero_masked, keep)
+        amap = _AxisMap(forward, inspect.signature(forward), vjp, terms, jvp, fill, zero_masked, keep)
         cores = {"default": _AxisCore(amap, half=False)}
         cores["highest"] = _AxisCore(amap, half=True) if half_from_input else cores["default"]
         spec = Spec(name=amap.name, kind="axis_map", formula=formula, derivative=derivative_text, kinks=kinks,
@@ -70,7 +81,8 @@ def along_axis(
         doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
         jacobian = _jacobian(amap, cores)
         return publish(spec, forward, amap.signature, doc, lambda face: _face(amap, cores, face), jacobian,
-                       jacobian.__doc__, reference=reference, derivative_name=f"{amap.name}_jacobian")
+                       jacobian.__doc__, reference=reference, derivative_name=f"{amap.name}_jacobian",
+                       gradient_terms=None if terms is None else functools.partial(_larger_term, amap, cores["default"]))
 
     return declare
 
@@ -82,8 +94,9 @@ class _AxisMap:
 
     forward: Callable[..., jax.Array]
     signature: inspect.Signature
-    vjp: Product
-    jvp: Product
+    closed_vjp: Product | None  # vᵀJ, or
+    terms: Terms | None  # its two terms
+    tangent: Product | None  # J v, where J is not symmetric
     fill: float
     zero_masked: bool
     keep: Callable[[jax.Array, tuple[int, ...]], jax.Array] | None
@@ -91,6 +104,15 @@ class _AxisMap:
     @property
     def name(self) -> str:
         return self.forward.__name__
+
+    def vjp(self, y: jax.Array, v: jax.Array, axes: tuple[int, ...]) -> jax.Array:
+        if self.closed_vjp is not None:
+            return self.closed_vjp(y, v, axes)
+        a, b = self.terms(y, v, axes)
+        return a - b
+
+    def jvp(self, y: jax.Array, t: jax.Array, axes: tuple[int, ...]) -> jax.Array:
+        return self.vjp(y, t, axes) if self.tangent is None else self.tangent(y, t, axes)
 
     def prepare(self, fname: str, args: tuple, kwargs: dict) -> tuple[tuple[int, ...], jax.Array, Any]:
         """``(axes, x, mask)``: the call's arguments checked, x promoted to a floating dtype."""
@@ -162,6 +184,14 @@ def _face(amap: _AxisMap, cores: dict[str, _AxisCore], which: str) -> Callable[.
         return getattr(cores[accuracy], which)(*amap.prepare(amap.name, args, kwargs))
 
     return impl
+
+
+def _larger_term(amap: _AxisMap, core: _AxisCore, x: jax.Array, v: jax.Array) -> jax.Array:
+    """max(|a|, |b|) of the VJP's two terms at rows along the last axis of ``x`` and cotangents
+    ``v`` (no mask): the scale its error is judged in, computed in ``x``'s dtype."""
+    last = (x.ndim - 1,)
+    a, b = amap.terms(core.kept(last, (x, None), amap.evaluate(last, x)), v.astype(x.dtype), last)
+    return jnp.maximum(jnp.abs(a), jnp.abs(b))
 
 
 def _jacobian(amap: _AxisMap, cores: dict[str, _AxisCore]) -> Callable[..., jax.Array]:

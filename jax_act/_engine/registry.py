@@ -73,6 +73,8 @@ class Activation:
     reference: Callable[..., jax.Array]  # the plain formula: the kit's oracle under jax.grad
     rules: dict[str, Rule] | None = None  # elementwise: how each accuracy level computes it
     baseline: Callable[..., jax.Array] | None = None  # jax.nn's way where jax.nn has no such name
+    # along an axis: (x, v) → max(|a|, |b|) of the VJP's two terms a − b (its error's scale)
+    gradient_terms: Callable[[jax.Array, jax.Array], jax.Array] | None = None
 
     def compared_with(self) -> tuple[Callable[..., jax.Array], str]:
         """What the default level is measured against: jax.nn's function, else the same
