@@ -14,11 +14,11 @@ chunks of ``T`` tokens, each against ``Vc`` vocabulary columns at a time.
 The cost model, in seconds:
 
 .. math::
-    t = a\,N H V m + (b + e\,[4 T V_c > S])\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K
+    t = a\,N H V m + (b + e\,[4 T V_c \ge S])\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K
 
 * ``a·NHV·m``: the matmuls, ``m`` = 3 (one pass) or 4 (two passes);
 * ``b·NV·p``: the passes over the logits (exponentials, the gradient), ``p`` = 1 or 2;
-  ``e`` more where one chunk's float32 logits exceed ``S`` bytes (:data:`SPILL`, 64 MiB: on
+  ``e`` more where one chunk's float32 logits reach ``S`` bytes (:data:`SPILL`, 64 MiB: on
   CPU, passes over a chunk that size ran at half the speed);
 * ``c·(C·HV + B·NH)``: what is read and written whole per piece — the float32 ``dW``
   accumulator once per token chunk (``C`` chunks), and with the vocabulary split the ``dx``
@@ -56,7 +56,7 @@ import jax.numpy as jnp
 CHUNKINGS = ("fast", "lean")
 MIN_TOKENS = 8  # the thinnest token chunk
 MIN_COLUMNS = 128  # the narrowest vocabulary chunk or block
-SPILL = 2**26  # bytes of one chunk's float32 logits beyond which (CPU) passes over them slow down
+SPILL = 2**26  # bytes of one chunk's float32 logits from which (CPU) passes over them slow down
 WORK = 2  # float32 arrays of one chunk's size alive at once (measured: the logits and dz)
 FAST_SLACK = 1.05  # "fast": within 5% of the fastest predicted time
 FAST_CAP = 1 / 2  # "fast": at most half of the unfused step's bytes
@@ -72,7 +72,7 @@ class Costs:
     elementwise: float
     per_piece: float
     per_step: float
-    spill: float = 0.0  # more per logit and pass where a chunk's logits outgrow SPILL bytes
+    spill: float = 0.0  # more per logit and pass where a chunk's logits reach SPILL bytes
 
 
 # fitted (nonnegative least squares) to the measured steps named in the module doc
@@ -143,7 +143,7 @@ def _predict(n: int, h: int, v: int, t: int, vc: int, chunks: int, dtype: str, k
     traffic = chunks * h * v + (pieces * n * h if two else 0)
     passes = n * v * (2 if two else 1)  # logits computed, over all chunks
     seconds = (k.matmul * n * h * v * (4 if two else 3) + k.elementwise * passes + k.per_piece * traffic
-               + k.per_step * steps + k.spill * passes * (4 * t * vc > SPILL))
+               + k.per_step * steps + k.spill * passes * (4 * t * vc >= SPILL))
     accumulator = 4 * h * v if _kind(dtype) != "float32" else 0  # float32 dW beside 16-bit weights
     return seconds, WORK * t * vc * 4, accumulator
 

@@ -1,0 +1,77 @@
+"""Fused output layer plans against the unfused step, interleaved round-robin (CPU-sized).
+
+    python bench/loss_plans.py N,H,V DTYPE ROUNDS "fast 256 1024 2048,2048" [--json PATH]
+
+Every round times the unfused step (``hidden @ weight`` with float32 accumulation → optax →
+mean) and each plan once, the order reversed every other round; a plan's ratio is the median
+over rounds of its time over the same round's unfused time. A plan is ``fast`` or ``lean``
+(``chunking=``), a token count, or ``tokens,columns`` (``chunk_size=``). Temp bytes are the
+compiled steps' ``memory_analysis()``, as a share of the unfused step's.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jax_act import losses
+
+
+def _step(loss):
+    @jax.jit
+    def f(x, w):
+        val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
+        return val, x - 0.1 * gx, w - 0.1 * gw
+    return f
+
+
+def main(argv: list[str]) -> None:
+    (n, h, v), dtype, rounds, plans = [int(a) for a in argv[0].split(",")], argv[1], int(argv[2]), argv[3].split()
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(n, h)), dtype)
+    w = jnp.asarray(rng.normal(size=(h, v)) / np.sqrt(h), dtype)
+    y = jnp.asarray(rng.integers(0, v, n), jnp.int32)
+    steps = {"unfused": _step(lambda x, w: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
+        jnp.dot(x, w, preferred_element_type=jnp.float32), y)))}
+    for p in plans:
+        kw = dict(chunking=p) if p in ("fast", "lean") else dict(
+            chunk_size=tuple(int(k) for k in p.split(",")) if "," in p else int(p))
+        steps[p] = _step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
+    temp = {k: f.lower(x, w).compile().memory_analysis().temp_size_in_bytes for k, f in steps.items()}
+    for f in steps.values():
+        jax.block_until_ready(f(x, w))
+    times: dict[str, list[float]] = {k: [] for k in steps}
+    names = list(steps)
+    for r in range(rounds):
+        for k in names if r % 2 == 0 else names[::-1]:
+            t = time.perf_counter()
+            jax.block_until_ready(steps[k](x, w))
+            times[k].append(time.perf_counter() - t)
+    rows = []
+    for k in plans:
+        ratios = [a / b for a, b in zip(times[k], times["unfused"])]
+        row = dict(dtype=dtype, shape=[n, h, v], plan=k, ratio=statistics.median(ratios), min=min(ratios),
+                   max=max(ratios), ms=1e3 * statistics.median(times[k]),
+                   unfused_ms=1e3 * statistics.median(times["unfused"]), temp_share=temp[k] / temp["unfused"])
+        if k in ("fast", "lean"):
+            p = losses.linear_softmax_cross_entropy_plan(n, h, v, dtype, chunking=k)
+            row["walk"] = f"{p.chunks}x{p.tokens}x{p.vocab}"
+        rows.append(row)
+        print(f"{dtype:9} {n}x{h}x{v} {k:>10} {row.get('walk', ''):>14}  ratio {row['ratio']:.3f} "
+              f"[{row['min']:.2f}, {row['max']:.2f}]  {row['ms']:.0f} vs {row['unfused_ms']:.0f} ms  "
+              f"temp {row['temp_share']:.3f}", flush=True)
+    if "--json" in argv:
+        with open(argv[argv.index("--json") + 1], "a") as fh:
+            for row in rows:
+                fh.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
