@@ -5,8 +5,9 @@
 Every round times the unfused step (``hidden @ weight`` with float32 accumulation → optax →
 mean) and each plan once, the order reversed every other round; a plan's ratio is the median
 over rounds of its time over the same round's unfused time. A plan is ``fast`` or ``lean``
-(``chunking=``), a token count, or ``tokens,columns`` (``chunk_size=``). Temp bytes are the
-compiled steps' ``memory_analysis()``, as a share of the unfused step's.
+(``chunking=``), a token count, or ``tokens,columns`` (``chunk_size=``), as ``jax-act bench
+--loss-chunks`` takes them. Temp bytes are the compiled steps' ``memory_analysis()``, as a
+share of the unfused step's.
 """
 
 from __future__ import annotations
@@ -17,34 +18,19 @@ import sys
 import time
 
 import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
 
 from jax_act import losses
-
-
-def _step(loss):
-    @jax.jit
-    def f(x, w):
-        val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
-        return val, x - 0.1 * gx, w - 0.1 * gw
-    return f
+from jax_act.tools.bench import loss_inputs, loss_step, step_memory, unfused_step, variant_keywords
 
 
 def main(argv: list[str]) -> None:
     (n, h, v), dtype, rounds, plans = [int(a) for a in argv[0].split(",")], argv[1], int(argv[2]), argv[3].split()
-    rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.normal(size=(n, h)), dtype)
-    w = jnp.asarray(rng.normal(size=(h, v)) / np.sqrt(h), dtype)
-    y = jnp.asarray(rng.integers(0, v, n), jnp.int32)
-    steps = {"unfused": _step(lambda x, w: jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
-        jnp.dot(x, w, preferred_element_type=jnp.float32), y)))}
+    x, w, y = loss_inputs((n, h, v), dtype)
+    steps = {"unfused": unfused_step(y)}
     for p in plans:
-        kw = dict(chunking=p) if p in ("fast", "lean") else dict(
-            chunk_size=tuple(int(k) for k in p.split(",")) if "," in p else int(p))
-        steps[p] = _step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
-    temp = {k: f.lower(x, w).compile().memory_analysis().temp_size_in_bytes for k, f in steps.items()}
+        steps[p] = loss_step(lambda x, w, kw=variant_keywords(p):
+                             losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
+    temp = {k: step_memory(f, x, w)["temp_bytes"] for k, f in steps.items()}
     for f in steps.values():
         jax.block_until_ready(f(x, w))
     times: dict[str, list[float]] = {k: [] for k in steps}

@@ -87,10 +87,10 @@ def residual_names() -> dict[str, str]:
     loss. For ``jax.checkpoint_policies.save_only_these_names`` and the offloading policies;
     :func:`name_residuals` names one call site instead."""
     out = {}
-    for table, prefix in ((_REGISTRY, "jax_act."), (_LOSSES, "jax_act.losses.")):
+    for table, namespace in ((_REGISTRY, ""), (_LOSSES, "losses.")):
         for name, act in table.items():
             for alias in (name, *act.spec.aliases):
-                out[prefix[len("jax_act."):] + alias] = prefix + name
+                out[namespace + alias] = f"jax_act.{namespace}{name}"
     out[_FUSED] = f"jax_act.{_FUSED}"  # the fused output layer: a loss outside the registry
     return out
 

@@ -233,10 +233,9 @@ def soft_sign(x: ArrayLike) -> Array:
 
     For float32 and wider input the backward pass keeps only the output. :math:`(1 - |y|)^2`
     is accurate to epsilon in absolute terms (relative accuracy falls off as :math:`|x|`
-    grows); where :math:`|y|` has
-    rounded to 1 (:math:`|x| \gtrsim 2^{24}` in float32) the gradient is 0. Kinks: none
-    (the second derivative jumps at 0). ``soft_sign(±inf)`` is ±1 with gradient 0
-    (``jax.nn`` gives NaN).
+    grows); where :math:`|y|` has rounded to 1 (:math:`|x| \gtrsim 2^{24}` in float32) the
+    gradient is 0. Kinks: none (the second derivative jumps at 0). ``soft_sign(±inf)`` is ±1
+    with gradient 0 (``jax.nn`` gives NaN).
 
     Args:
       x: input array.

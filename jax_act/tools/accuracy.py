@@ -60,6 +60,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._engine import LEVELS, REGISTRY
+from .._engine.checks import HALF
 from ..testing import DTYPES, Case, cases
 from .oracle import Unsupported, mp_oracle, mpmath_module
 
@@ -370,9 +371,6 @@ def measure(case: Case, dtype: Any, points: int = 20000, mp_points: int = 2000, 
     return row
 
 
-HALF_DTYPES = ("bfloat16", "float16")
-
-
 def goals(row: dict[str, Any]) -> list[str]:
     """Which goals a row misses (empty: all met). Every level: value and gradient no worse
     than jax.nn's (max and 99.9th percentile, the gradient also in ulps of its terms), and in
@@ -391,13 +389,13 @@ def goals(row: dict[str, Any]) -> list[str]:
                 miss.append(f"{part} worse than jax.nn")
             # 16-bit results are computed in float32 and rounded once: correctly rounded is
             # the norm there, and the share says how often a function misses it
-            if part != "grad_terms" and row["dtype"] in HALF_DTYPES and ours[key]["rounded"] < nn[key]["rounded"] - 1e-9:
+            if part != "grad_terms" and jnp.dtype(row["dtype"]) in HALF and ours[key]["rounded"] < nn[key]["rounded"] - 1e-9:
                 miss.append(f"{part} correctly rounded less often than jax.nn")
     if row.get("level", "highest") != "highest":
         return miss
     if row["dtype"] == "float32" and "grad_goal" in ours and ours["grad_goal"]["max"] > 4:
         miss.append(f"f32 grad {ours['grad_goal']['max']:.3g} ulp > 4")
-    if row["dtype"] in HALF_DTYPES:
+    if jnp.dtype(row["dtype"]) in HALF:
         for part in ("value", "grad"):
             if ours[part]["rounded"] < 99:
                 miss.append(f"{part} correctly rounded {ours[part]['rounded']:.1f}% < 99%")

@@ -389,11 +389,15 @@ def loss_variants(opt: argparse.Namespace) -> dict[str, dict]:
     kernel on a GPU (elsewhere it runs interpreted, which times the interpreter); each
     ``--loss-chunks`` size as a fixed ``chunk_size`` (the chunking table)."""
     names = ["fast", "lean"] + (["pallas"] if jax.default_backend() == "gpu" else [])
-    out = {name: LOSS_VARIANTS[name] for name in names}
-    for c in getattr(opt, "loss_chunks", None) or []:
-        size = tuple(int(k) for k in c.split(",")) if "," in c else int(c)
-        out[c] = dict(chunk_size=size)
-    return out
+    return {name: variant_keywords(name) for name in [*names, *(getattr(opt, "loss_chunks", None) or [])]}
+
+
+def variant_keywords(name: str) -> dict:
+    """A fused-loss variant's keyword arguments: a named one (:data:`LOSS_VARIANTS`), or a
+    fixed ``chunk_size``, ``"T"`` tokens or ``"T,VC"`` tokens and vocabulary columns."""
+    if name in LOSS_VARIANTS:
+        return LOSS_VARIANTS[name]
+    return dict(chunk_size=tuple(int(k) for k in name.split(",")) if "," in name else int(name))
 
 
 def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -> dict:
@@ -405,33 +409,44 @@ def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -
     from .. import losses
 
     n, h, v = shape
+    x, w, y = loss_inputs(shape, dtype)
+    base = unfused_step(y)
+    out = dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h, vocab=v,
+               base_memory=step_memory(base, x, w), variants={})
+    for name, kw in loss_variants(opt).items():
+        step = loss_step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
+        p = losses.linear_softmax_cross_entropy_plan(n, h, v, dtype, **{k: a for k, a in kw.items() if k != "implementation"})
+        out["variants"][name] = dict(
+            plan=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks, why=p.why, predicted_s=p.seconds),
+            step=paired(step, base, [(x, w)], opt.budget, opt.max_samples), memory=step_memory(step, x, w))
+    return out
+
+
+def loss_inputs(shape: tuple[int, int, int], dtype: str) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(hidden, weight, labels)`` for ``shape`` = (tokens, hidden, vocabulary), seeded."""
+    n, h, v = shape
     rng = np.random.default_rng(0)
     x = jnp.asarray(rng.normal(size=(n, h)), dtype)
     w = jnp.asarray(rng.normal(size=(h, v)) / np.sqrt(h), dtype)
-    y = jnp.asarray(rng.integers(0, v, n), jnp.int32)
+    return x, w, jnp.asarray(rng.integers(0, v, n), jnp.int32)
+
+
+def unfused_step(y: jax.Array) -> Fn:
+    """The baseline step: ``hidden @ weight`` with float32 accumulation →
+    ``optax.softmax_cross_entropy_with_integer_labels`` (jax_act's own when optax is absent)
+    → mean."""
     try:
         import optax
 
         integer_ce = optax.softmax_cross_entropy_with_integer_labels
     except ImportError:
-        integer_ce = losses.softmax_cross_entropy_with_integer_labels
+        from ..losses import softmax_cross_entropy_with_integer_labels as integer_ce
 
-    def unfused(x, w):
-        return jnp.mean(integer_ce(jnp.dot(x, w, preferred_element_type=jnp.float32), y))
-
-    base = _loss_step(unfused)
-    out = dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h, vocab=v,
-               base_memory=_step_memory(base, x, w), variants={})
-    for name, kw in loss_variants(opt).items():
-        step = _loss_step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
-        p = losses.linear_softmax_cross_entropy_plan(n, h, v, dtype, **{k: a for k, a in kw.items() if k != "implementation"})
-        out["variants"][name] = dict(
-            plan=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks, why=p.why, predicted_s=p.seconds),
-            step=paired(step, base, [(x, w)], opt.budget, opt.max_samples), memory=_step_memory(step, x, w))
-    return out
+    return loss_step(lambda x, w: jnp.mean(integer_ce(jnp.dot(x, w, preferred_element_type=jnp.float32), y)))
 
 
-def _loss_step(loss: Fn) -> Fn:
+def loss_step(loss: Fn) -> Fn:
+    """One jitted SGD step of ``loss(hidden, weight)``: its value and both updated arrays."""
     @jax.jit
     def f(x, w):
         val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
@@ -439,7 +454,7 @@ def _loss_step(loss: Fn) -> Fn:
     return f
 
 
-def _step_memory(f: Fn, x: jax.Array, w: jax.Array) -> dict:
+def step_memory(f: Fn, x: jax.Array, w: jax.Array) -> dict:
     m = f.lower(x, w).compile().memory_analysis()
     if m is None:
         return {}

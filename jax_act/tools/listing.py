@@ -34,7 +34,7 @@ def residual_names_table() -> str:
     """Each function's residual name (``jax_act.residual_names()``) and what that name holds."""
     from .. import residual_names
 
-    entries = {**{n: a for n, a in REGISTRY.items()}, **{f"losses.{n}": a for n, a in LOSSES.items()}}
+    entries = {_qualified(a.spec): a for a in [*REGISTRY.values(), *LOSSES.values()]}
     lines = ["| function | checkpoint name | what it names (default level) |", "| --- | --- | --- |"]
     for fn, name in residual_names().items():
         act = entries.get(fn) or entries.get(name.removeprefix("jax_act."))
@@ -42,6 +42,11 @@ def residual_names_table() -> str:
         cell = keeps.replace("|", "\\|")
         lines.append(f"| `{fn}` | `{name}` | {cell} |")
     return "\n".join(lines)
+
+
+def _qualified(s) -> str:
+    """A function's name as ``residual_names()`` keys it: ``losses.<name>`` for a loss."""
+    return ("losses." if s.kind == "loss" else "") + s.name
 
 
 def _highest(s) -> str:
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"    {df}    {s.derivative}")
         print(f"    kinks {s.kinks}")
         print(f"    keeps {s.saves}" + ("" if _highest(s) == "the same" else f"; at accuracy='highest': {_highest(s)}"))
-        print(f"    named {named[('losses.' if s.kind == 'loss' else '') + s.name]} (jax.checkpoint policies)")
+        print(f"    named {named[_qualified(s)]} (jax.checkpoint policies)")
     return 0
 
 
