@@ -111,15 +111,29 @@ def check_activation(
     else:
         baseline = jax_nn or reference
     name = act.spec.name if act else getattr(fn, "__name__", "fn")
+    defaults = _parameter_defaults(fn, act)
     rows = []
     for pset in tuple(params or ({},)):
         bind = functools.partial(_bind, {k: v for k, v in pset.items() if k in static})
-        traced = {k: v for k, v in pset.items() if k not in static}
+        # every differentiable parameter is differentiated, at its default where the set omits it
+        traced = {**{k: v for k, v in defaults.items() if k not in pset}, **{k: v for k, v in pset.items() if k not in static}}
         nn, base = _accepts(jax_nn, pset), _accepts(baseline, pset)
         rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(nn), (bind(base), nn is base),
                             tuple(dtypes), traced, tuple(kink_points or ()), domain or (-np.inf, np.inf),
                             finite_differences, tolerance, pset)
     return rows
+
+
+def _parameter_defaults(fn: Callable, act: Any) -> dict[str, float]:
+    """The differentiable parameters' defaults: a registered function's declared parameters;
+    else every parameter after x whose default is a number (not a bool)."""
+    try:
+        sig = list(inspect.signature(fn).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return {}
+    numeric = {p.name: p.default for p in sig
+               if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)}
+    return {k: v for k, v in numeric.items() if act is None or k in act.spec.params}
 
 
 def _bind(options: dict, f: Callable | None) -> Callable | None:
@@ -160,7 +174,7 @@ def _check_pset(act, name, fn, reference, twin, jax_nn, based, dtypes, traced, k
     the baseline, and whether it is jax.nn (whose results check_rule then has)."""
     baseline, nn_is_base = based
     elementwise = act is None or act.spec.kind == "elementwise"
-    kinks = _kinks(kink_points, traced) if elementwise else ()
+    kinks = _kinks(kink_points, {k: v for k, v in traced.items() if k in label}) if elementwise else ()
     x = _example(act, kinks, domain)
     skip = ACTIVATION_SKIPS + (() if finite_differences else ("finite differences",))
     first = _first_name(fn)

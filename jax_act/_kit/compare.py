@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 _DRAWN_HINT = (" (the example passes, drawn inputs do not: a bug beyond the example, unless an argument has a "
                "constraint the draws break; then keep it with fixed= or bound it with domain=)")
 _KINK_HINT = (" (an input is 0 there: if that is a kink, autodiff's convention there is no oracle; "
-              "kinks={leaf: points} leaves it unjudged)")
+              "declare it to leave it unjudged: kinks={leaf: points} in check_rule, kink_points= in "
+              "check_activation, Probes(kink_points=...) in a declaration)")
 
 
 def _entries(ctx: "Context", data: "RowData") -> Iterator[tuple[tuple[str, str, str], int, tuple, int, Any]]:
