@@ -115,3 +115,21 @@ def test_parameters_go_through_the_same_path_as_any_rule():
     rows = testing.check_activation(elu, reference=lambda x, alpha: jnp.where(x > 0, x, alpha * (jnp.exp(x) - 1)),
                                     params=[{"alpha": 1.3}], kink_points=(0.0,), dtypes=("float64",))
     assert any("∂/∂alpha" in p for p in problems(rows)), testing.format_rows(rows)
+
+
+def test_a_wrong_partial_fails_with_no_parameter_sets_given():
+    """A parameter with a default is differentiated at that default too: without parameter
+    sets, the check once passed a partial that was wrong by 2×."""
+
+    @jax.custom_vjp
+    def scaled_softplus(x, a=1.0):
+        return a * jax.nn.softplus(x)
+
+    def bwd(res, g):
+        x, a = res
+        return g * a * jax.nn.sigmoid(x), jnp.sum(g * 2 * jax.nn.softplus(x))  # ∂/∂a wrong by 2
+
+    scaled_softplus.defvjp(lambda x, a=1.0: (scaled_softplus(x, a), (x, a)), bwd)
+    rows = testing.check_activation(scaled_softplus, reference=lambda x, a=1.0: a * jnp.log1p(jnp.exp(x)),
+                                    dtypes=("float64",))
+    assert any("∂/∂a" in p for p in problems(rows)), testing.format_rows(rows)
