@@ -20,7 +20,7 @@ import time
 import jax
 
 from jax_act import losses
-from jax_act.tools.bench import loss_inputs, loss_step, step_memory, unfused_step, variant_keywords
+from jax_act.tools.loss_bench import loss_inputs, loss_step, step_memory, unfused_step, variant_keywords
 
 
 def main(argv: list[str]) -> None:

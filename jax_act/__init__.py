@@ -16,34 +16,18 @@ from __future__ import annotations
 import importlib
 from typing import Any, Callable
 
-# Each declaration module registers its activations on import and lists them in __all__; the
-# order of this line is the registry's (jax_act.names(), jax-act list and check).
+# Each declaration module registers its activations on import and exports them in its
+# __all__; the order of these lines is the registry's (jax_act.names(), jax-act list and check).
+from ._sigmoidal import *  # noqa: F403  S-shaped, and their logarithms
+from ._rectifiers import *  # noqa: F403  relu, the leaky family, the thresholds
+from ._exponential_linear import *  # noqa: F403
+from ._smooth_rectifiers import *  # noqa: F403  gelu, silu, mish, softplus, squareplus
+from ._piecewise import *  # noqa: F403  piecewise linear
+from ._gated import *  # noqa: F403  gated linear units
+from ._softmax import *  # noqa: F403  maps and reductions along an axis
+from ._sparse import *  # noqa: F403  sparse probability maps
 from . import _sigmoidal, _rectifiers, _exponential_linear, _smooth_rectifiers, _piecewise  # noqa: I001
 from . import _gated, _softmax, _sparse  # noqa: I001
-from ._sigmoidal import (  # S-shaped, and their logarithms
-    sigmoid as sigmoid, tanh as tanh, log_sigmoid as log_sigmoid, log1mexp as log1mexp,
-    soft_sign as soft_sign, tanh_shrink as tanh_shrink,
-)
-from ._rectifiers import (  # relu, the leaky family, the thresholds
-    identity as identity, relu as relu, leaky_relu as leaky_relu, prelu as prelu, rrelu as rrelu,
-    relu2 as relu2, squared_relu as squared_relu, threshold as threshold,
-    hard_shrink as hard_shrink, soft_shrink as soft_shrink,
-)
-from ._exponential_linear import elu as elu, celu as celu, selu as selu
-from ._smooth_rectifiers import (  # gelu, silu, mish, softplus, squareplus
-    gelu as gelu, quick_gelu as quick_gelu, silu as silu, swish as swish, mish as mish,
-    softplus as softplus, squareplus as squareplus,
-)
-from ._piecewise import (  # piecewise linear
-    relu6 as relu6, hard_sigmoid as hard_sigmoid, hard_silu as hard_silu, hard_swish as hard_swish,
-    hard_tanh as hard_tanh, sparse_sigmoid as sparse_sigmoid, sparse_plus as sparse_plus,
-)
-from ._gated import glu as glu, swiglu as swiglu, geglu as geglu, reglu as reglu  # gated linear units
-from ._softmax import (  # maps and reductions along an axis
-    softmax as softmax, log_softmax as log_softmax, softmin as softmin, logsumexp as logsumexp,
-    logmeanexp as logmeanexp,
-)
-from ._sparse import sparsemax as sparsemax, entmax15 as entmax15  # sparse probability maps
 from ._engine import REGISTRY as _REGISTRY
 from ._engine import (
     LEVELS as LEVELS, Activation as Activation, Spec as Spec, accuracy as accuracy,

@@ -47,38 +47,13 @@ def _elu_reference(x: Array, alpha: ArrayLike) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"alpha": 0.5})),
 )
 def elu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
-    r"""Exponential linear unit.
+    """Exponential linear unit, as ``jax.nn.elu``.
 
-    .. math::
-        \mathrm{elu}(x) = \begin{cases} x, & x > 0 \\ \alpha (e^x - 1), & x \le 0 \end{cases}
-        \qquad
-        \mathrm{elu}'(x) = \begin{cases} 1, & x > 0 \\ \alpha e^x = y + \alpha, & x \le 0 \end{cases}
-        \qquad
-        \frac{\partial\,\mathrm{elu}}{\partial \alpha} =
-        \begin{cases} 0, & x > 0 \\ e^x - 1, & x \le 0 \end{cases}
-
-    Kink convention: :math:`\mathrm{elu}'(0) = \alpha` (the :math:`x \le 0` branch), as
-    ``jax.nn``. The backward pass keeps only the output :math:`y` and reads the branch from
-    its sign, which needs :math:`\alpha \ge 0` (the usual case; for a negative ``alpha`` the
-    output cannot tell the branches apart). :math:`y + \alpha` is accurate to the output
-    dtype's epsilon in absolute terms; once :math:`y` has rounded to :math:`-\alpha`
-    (:math:`x \lesssim -17` in float32) the gradient is 0, where the true value
-    :math:`\alpha e^x` is below epsilon. The input is kept as well only when ``alpha`` is
-    differentiated. No overflow for large :math:`x`: the unused branch sees 0. The value is
-    ``jax.nn``'s (XLA's ``expm1``); at ``accuracy="highest"``, a float32 ``expm1`` within
-    about an ulp (XLA's: 5.4).
+    The branch is read from the output's sign, which needs α ≥ 0. Once y has rounded to −α
+    (x ≲ −17 in float32) the gradient is 0.
 
     Args:
-      x: input array.
-      alpha: scalar or array broadcasting against ``x`` (default 1.0); differentiable.
-
-    Returns:
-      An array of the promoted floating dtype of ``x`` and ``alpha``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.elu(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-0.63212055,  0.        ,  1.        ], dtype=float32)
+      alpha: α, a scalar or an array broadcasting against ``x`` (default 1.0); differentiable.
     """
     return _elu(x, alpha)
 
@@ -105,35 +80,13 @@ def _celu(x: Array, alpha: ArrayLike, expm1=jnp.expm1) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"alpha": 2.0})),
 )
 def celu(x: ArrayLike, alpha: ArrayLike = 1.0) -> Array:
-    r"""Continuously differentiable exponential linear unit.
+    """Continuously differentiable exponential linear unit, as ``jax.nn.celu``.
 
-    .. math::
-        \mathrm{celu}(x) = \begin{cases} x, & x > 0 \\
-            \alpha \left(e^{x/\alpha} - 1\right), & x \le 0 \end{cases}
-        \qquad
-        \mathrm{celu}'(x) = \begin{cases} 1, & x > 0 \\
-            e^{x/\alpha} = y/\alpha + 1, & x \le 0 \end{cases}
-
-    and, with :math:`t = x/\alpha`,
-    :math:`\partial\,\mathrm{celu}/\partial\alpha = e^t - 1 - t e^t` for :math:`x \le 0`
-    (0 otherwise). The derivative is continuous: :math:`\mathrm{celu}'(0) = 1`, as ``jax.nn``.
-
-    The backward pass keeps only the output and reads the branch from its sign, which needs
-    :math:`\alpha > 0`. :math:`y/\alpha + 1` is accurate to epsilon in absolute terms; once
-    :math:`y` has rounded to :math:`-\alpha` (:math:`x/\alpha \lesssim -17` in float32) the
-    gradient is 0. The input is kept as well only when ``alpha`` is differentiated.
+    The branch is read from the output's sign, which needs α > 0. Once y has rounded to −α
+    (x/α ≲ −17 in float32) the gradient is 0.
 
     Args:
-      x: input array.
-      alpha: scalar or array broadcasting against ``x`` (default 1.0); differentiable.
-
-    Returns:
-      An array of the promoted floating dtype of ``x`` and ``alpha``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.celu(jnp.array([-1.0, 0.0, 1.0]), alpha=2.0)
-      Array([-0.78693867,  0.        ,  1.        ], dtype=float32)
+      alpha: α, a scalar or an array broadcasting against ``x`` (default 1.0); differentiable.
     """
     return _celu(x, alpha)
 
@@ -157,34 +110,9 @@ def _selu_derivative(x: Array) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def selu(x: ArrayLike) -> Array:
-    r"""Scaled exponential linear unit.
+    """Scaled exponential linear unit, as ``jax.nn.selu``.
 
-    .. math::
-        \mathrm{selu}(x) = \lambda \begin{cases} x, & x > 0 \\ \alpha (e^x - 1), & x \le 0
-            \end{cases}
-        \qquad
-        \mathrm{selu}'(x) = \begin{cases} \lambda, & x > 0 \\
-            \lambda \alpha e^x = y + \lambda\alpha, & x \le 0 \end{cases}
-
-    with :math:`\lambda = 1.0507009873554804934193349852946` and
-    :math:`\alpha = 1.6732632423543772848170429916717`. Kink convention:
-    :math:`\mathrm{selu}'(0) = \lambda\alpha` (the :math:`x \le 0` branch), as ``jax.nn``.
-
-    The backward pass keeps only the input, and computes :math:`\lambda\alpha e^x` from
-    it: read from the output, :math:`y + \lambda\alpha` would carry the roundings of
-    :math:`y` magnified by :math:`|y| / f'`, and unlike for :func:`elu`, inside a model XLA
-    kept as much for the output-keeping form as for ``jax.nn`` (8 bytes/element).
-    ``selu(-inf)`` is :math:`-\lambda\alpha` with gradient 0.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.selu(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-1.1113307,  0.       ,  1.050701 ], dtype=float32)
+    λ = 1.0507009873554804934193349852946, α = 1.6732632423543772848170429916717.
+    ``selu(-inf)`` is −λα with gradient 0.
     """
     return _SELU_SCALE * _elu(x, _SELU_ALPHA)

@@ -39,6 +39,7 @@ from jax.typing import ArrayLike
 
 from ._ce_plan import CHUNKINGS, Plan, plan
 from ._engine import check_array, site, tag
+from ._engine.checks import explain_forward_mode
 
 FNAME = "losses.linear_softmax_cross_entropy_with_integer_labels"
 REDUCTIONS = ("mean", "sum", "none")
@@ -423,11 +424,9 @@ def _reverse_mode(implementation: str, *args: Any) -> tuple[Array, Array]:
     try:
         return (_fused_kernel if implementation == "pallas" else _fused)(*args)
     except TypeError as e:
-        if "forward-mode" not in str(e):
-            raise
-        raise TypeError(f"jax_act.{FNAME} is reverse-mode only (a custom_vjp rule: grad, vjp, jacrev); "
-                        "for jax.jvp or jax.jacfwd use jax_act.forward_mode.losses."
-                        "softmax_cross_entropy_with_integer_labels on the logits") from e
+        explain_forward_mode(FNAME, e, "jax_act.forward_mode.losses.softmax_cross_entropy_with_integer_labels "
+                                       "on the logits")
+        raise
 
 
 # --------------------------------------------------------------------------- the public function

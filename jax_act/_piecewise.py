@@ -28,26 +28,9 @@ __all__ = ["relu6", "hard_sigmoid", "hard_silu", "hard_tanh", "sparse_sigmoid", 
     probes=Probes(kink_points=(0.0, 6.0), smooth=False),
 )
 def relu6(x: ArrayLike) -> Array:
-    r"""Rectified linear unit capped at 6.
+    """Rectified linear unit capped at 6, as ``jax.nn.relu6``.
 
-    .. math::
-        \mathrm{relu6}(x) = \min(\max(x, 0), 6), \qquad
-        \mathrm{relu6}'(x) = \begin{cases} 1, & 0 < x < 6 \\ 0, & \text{otherwise} \end{cases}
-
-    Kink convention: :math:`\mathrm{relu6}'(0) = \mathrm{relu6}'(6) = 0`, as ``jax.nn``.
-    The backward pass keeps only the output (:math:`0 < y < 6 \iff 0 < x < 6`); NaN gives
-    gradient 0, as ``jax.nn``.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype (integers promote, as ``jax.nn``).
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.relu6(jnp.array([-1.0, 3.0, 7.0]))
-      Array([0., 3., 6.], dtype=float32)
+    NaN gives gradient 0, as jax.nn; integers promote to float, as jax.nn.
     """
     return jnp.minimum(jnp.maximum(x, 0), 6)
 
@@ -72,27 +55,7 @@ def _hard_sigmoid_reference(x: Array) -> Array:
     probes=Probes(kink_points=(-3.0, 3.0), smooth=False),
 )
 def hard_sigmoid(x: ArrayLike) -> Array:
-    r"""Hard sigmoid: a piecewise-linear sigmoid.
-
-    .. math::
-        \mathrm{hard\_sigmoid}(x) = \frac{\mathrm{relu6}(x + 3)}{6}, \qquad
-        \mathrm{hard\_sigmoid}'(x) = \begin{cases} 1/6, & -3 < x < 3 \\
-            0, & \text{otherwise} \end{cases}
-
-    Kink convention: the derivative at :math:`\pm 3` is 0, as ``jax.nn`` (from relu6's).
-    The backward pass keeps only the output (:math:`0 < y < 1 \iff -3 < x < 3`).
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.hard_sigmoid(jnp.array([-4.0, 0.0, 1.5]))
-      Array([0.  , 0.5 , 0.75], dtype=float32)
-    """
+    """Hard sigmoid, relu6(x + 3)/6, as ``jax.nn.hard_sigmoid``."""
     return _hard_sigmoid(x)
 
 
@@ -113,27 +76,9 @@ def _hard_silu_derivative(x: Array) -> Array:
     probes=Probes(kink_points=(-3.0, 3.0), smooth=False),
 )
 def hard_silu(x: ArrayLike) -> Array:
-    r"""Hard SiLU (hard swish): :math:`x \cdot \mathrm{hard\_sigmoid}(x)`.
+    """Hard SiLU (hard swish), x·relu6(x + 3)/6, as ``jax.nn.hard_silu``.
 
-    .. math::
-        \mathrm{hard\_silu}(x) = \frac{x\,\mathrm{relu6}(x + 3)}{6}, \qquad
-        \mathrm{hard\_silu}'(x) = \begin{cases} 0, & x \le -3 \\ (2x + 3)/6, & -3 < x < 3 \\
-            1, & x \ge 3 \end{cases}
-
-    :func:`hard_swish` is the same function. Kink convention, as ``jax.nn``:
-    :math:`\mathrm{hard\_silu}'(-3) = 0` and :math:`\mathrm{hard\_silu}'(3) = 1`. The
-    function is not invertible (it dips below 0), so the backward pass keeps the input.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.hard_silu(jnp.array([-4.0, -1.0, 1.5]))
-      Array([-0.        , -0.33333334,  1.125     ], dtype=float32)
+    :func:`hard_swish` is the same function.
     """
     return jnp.maximum(x, -3) * _hard_sigmoid(x)  # hard_sigmoid is 0 below −3: no −inf · 0
 
@@ -155,31 +100,9 @@ def _hard_tanh_mask(x: Array, y: Array) -> Array:
     probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def hard_tanh(x: ArrayLike) -> Array:
-    r"""Hard tanh: :math:`x` clipped to :math:`[-1, 1]`.
+    """Hard tanh, x clipped to [−1, 1], as ``jax.nn.hard_tanh``.
 
-    .. math::
-        \mathrm{hard\_tanh}(x) = \begin{cases} -1, & x < -1 \\ x, & -1 \le x \le 1 \\
-            1, & 1 < x \end{cases}
-        \qquad
-        \mathrm{hard\_tanh}'(x) = \begin{cases} 1, & -1 \le x \le 1 \\
-            0, & \text{otherwise} \end{cases}
-
-    Kink convention: :math:`\mathrm{hard\_tanh}'(\pm 1) = 1`, as ``jax.nn`` (PyTorch gives
-    0). The output is ±1 both at the kinks and beyond them, so it cannot carry that
-    convention: the backward pass keeps a 1-byte mask of :math:`-1 \le x \le 1` instead (NaN
-    counts as inside, gradient 1, as ``jax.nn``). Integer input gives integer output, as
-    ``jax.nn``.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.hard_tanh(jnp.array([-2.0, 0.5, 2.0]))
-      Array([-1. ,  0.5,  1. ], dtype=float32)
+    NaN counts as inside (gradient 1), as jax.nn; integer input gives integer output.
     """
     return jnp.where(x > 1, 1, jnp.where(x < -1, -1, x))
 
@@ -211,29 +134,8 @@ def _sparse_sigmoid_code_exact(x: Array, y: Array) -> Array:
     probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def sparse_sigmoid(x: ArrayLike) -> Array:
-    r"""Sparse sigmoid: the derivative of :func:`sparse_plus` (Blondel et al. 2020, §6.2).
-
-    .. math::
-        \mathrm{sparse\_sigmoid}(x) = \begin{cases} 0, & x \le -1 \\ (x + 1)/2, & -1 < x < 1 \\
-            1, & 1 \le x \end{cases}
-        \qquad
-        \mathrm{sparse\_sigmoid}'(x) = \begin{cases} 1/2, & -1 < x < 1 \\ 1/4, & x = \pm 1 \\
-            0, & \text{otherwise} \end{cases}
-
-    Kink convention: the derivative at :math:`\pm 1` is :math:`1/4`, the mean of the
-    one-sided slopes, as ``jax.nn`` (whose clip splits ties). The output is 0 or 1 both at
-    the kinks and beyond, so the backward pass keeps a 1-byte slope code instead.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.sparse_sigmoid(jnp.array([-2.0, 0.0, 0.5, 2.0]))
-      Array([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
+    """Sparse sigmoid, the derivative of :func:`sparse_plus` (Blondel et al. 2020, §6.2), as
+    ``jax.nn.sparse_sigmoid``.
     """
     return 0.5 * jnp.clip(x + 1, 0, 2)
 
@@ -249,30 +151,8 @@ def sparse_sigmoid(x: ArrayLike) -> Array:
     probes=Probes(kink_points=(-1.0, 1.0), smooth=False),
 )
 def sparse_plus(x: ArrayLike) -> Array:
-    r"""Sparse plus: a softplus with exact zeros and an exact linear tail.
-
-    .. math::
-        \mathrm{sparse\_plus}(x) = \begin{cases} 0, & x \le -1 \\ \frac14 (x + 1)^2, & -1 < x < 1
-            \\ x, & 1 \le x \end{cases}
-        \qquad
-        \mathrm{sparse\_plus}'(x) = \mathrm{sparse\_sigmoid}(x)
-            = \mathrm{clip}\left(\tfrac{x + 1}{2}, 0, 1\right)
-
-    The derivative is continuous (0 at :math:`-1`, 1 at 1, as ``jax.nn``); the second
-    derivative jumps at :math:`\pm 1`. The backward pass keeps only the input (the output
-    would serve, :math:`(x + 1)/2 = \sqrt{y}`, but inside a model XLA:CPU then keeps more
-    than ``jax.nn`` does).
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.sparse_plus(jnp.array([-2.0, 0.0, 0.5, 2.0]))
-      Array([0.    , 0.25  , 0.5625, 2.    ], dtype=float32)
+    """Sparse plus, as ``jax.nn.sparse_plus``: a softplus with exact zeros and an exact linear
+    tail.
     """
     return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, jnp.square(x + 1) / 4))
 

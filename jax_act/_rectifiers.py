@@ -36,26 +36,9 @@ __all__ = ["relu", "leaky_relu", "identity", "prelu", "rrelu", "threshold", "har
     probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def relu(x: ArrayLike) -> Array:
-    r"""Rectified linear unit.
+    """Rectified linear unit, as ``jax.nn.relu``.
 
-    .. math::
-        \mathrm{relu}(x) = \max(x, 0), \qquad
-        \mathrm{relu}'(x) = \begin{cases} 1, & x > 0 \\ 0, & x \le 0 \end{cases}
-
-    Kink convention: :math:`\mathrm{relu}'(0) = 0`, as ``jax.nn.relu`` and PyTorch. The
-    backward pass keeps only the output (:math:`y > 0 \iff x > 0`). Integer input gives
-    integer output, as ``jax.nn.relu``; NaN gives NaN with gradient 0.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.relu(jnp.array([-2.0, 0.0, 2.0]))
-      Array([0., 0., 2.], dtype=float32)
+    Integer input gives integer output, as jax.nn; NaN gives NaN with gradient 0.
     """
     return jnp.maximum(x, 0)
 
@@ -79,34 +62,11 @@ def _sign_mask(x: Array, y: Array) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False, test_params=({}, {"negative_slope": 0.2})),
 )
 def leaky_relu(x: ArrayLike, negative_slope: ArrayLike = 1e-2) -> Array:
-    r"""Leaky rectified linear unit.
-
-    .. math::
-        \mathrm{leaky\_relu}(x) = \begin{cases} x, & x \ge 0 \\ \alpha x, & x < 0 \end{cases}
-        \qquad
-        \frac{\partial}{\partial x} = \begin{cases} 1, & x \ge 0 \\ \alpha, & x < 0 \end{cases}
-        \qquad
-        \frac{\partial}{\partial \alpha} = \begin{cases} 0, & x \ge 0 \\ x, & x < 0 \end{cases}
-
-    where :math:`\alpha` = ``negative_slope`` (a scalar or an array broadcasting against
-    ``x``; differentiable). Kink convention: the derivative at 0 is 1, as ``jax.nn``
-    (PyTorch gives :math:`\alpha`).
-
-    The backward pass keeps a 1-byte mask of :math:`x \ge 0` (what ``jax.nn``'s autodiff
-    keeps): exact for any slope, negative ones included, and for :math:`-0`. The input is kept
-    as well only when ``negative_slope`` itself is differentiated.
+    """Leaky rectified linear unit, as ``jax.nn.leaky_relu``.
 
     Args:
-      x: input array.
-      negative_slope: the slope for ``x < 0`` (default 0.01).
-
-    Returns:
-      An array of the promoted floating dtype of ``x`` and ``negative_slope``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.leaky_relu(jnp.array([-2.0, 0.0, 2.0]))
-      Array([-0.02,  0.  ,  2.  ], dtype=float32)
+      negative_slope: α, the slope for x < 0 (default 0.01): a scalar or an array
+        broadcasting against ``x``; differentiable.
     """
     return jnp.where(x >= 0, x, negative_slope * x)
 
@@ -127,24 +87,10 @@ def _keep_nothing(x: Array, y: Array) -> None:
     reference=lambda x: x,
 )
 def identity(x: ArrayLike) -> Array:
-    r"""Identity activation: returns its argument.
-
-    .. math::
-        \mathrm{identity}(x) = x, \qquad \mathrm{identity}'(x) = 1
-
-    The backward pass keeps nothing. Integer and boolean input is returned as is, as
-    ``jax.nn.identity``. Kinks: none.
-
-    Args:
-      x: input array.
+    """Identity activation, as ``jax.nn.identity``: returns its argument.
 
     Returns:
-      ``x`` as an array of its own dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.identity(jnp.array([-2.0, 0.5, 3.0]))
-      Array([-2. ,  0.5,  3. ], dtype=float32)
+      ``x`` as an array of its own dtype (integer and boolean input as is).
     """
     return x
 
@@ -166,38 +112,12 @@ def _slope_where(nonneg: Array, slope: Array) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False, test_params=({"negative_slope": 0.25}, {"negative_slope": -0.5})),
 )
 def prelu(x: ArrayLike, negative_slope: ArrayLike) -> Array:
-    r"""Parametric rectified linear unit (PyTorch's ``F.prelu``), with a learned slope.
-
-    .. math::
-        \mathrm{prelu}(x) = \begin{cases} x, & x \ge 0 \\ a x, & x < 0 \end{cases}
-        \qquad
-        \frac{\partial}{\partial x} = \begin{cases} 1, & x \ge 0 \\ a, & x < 0 \end{cases}
-        \qquad
-        \frac{\partial}{\partial a} = \begin{cases} 0, & x \ge 0 \\ x, & x < 0 \end{cases}
-
-    where :math:`a` = ``negative_slope``, an array broadcasting against ``x`` by NumPy's rules
-    (trailing axes: for PyTorch's channels-first layout ``(N, C, H, W)`` pass a slope of shape
-    ``(C, 1, 1)``), differentiable; its gradient is summed over the broadcast axes.
-
-    Kink convention: the derivative at 0 is 1 (the :math:`x \ge 0` branch), as
-    :func:`jax_act.leaky_relu` and ``jax.nn.leaky_relu``; PyTorch gives :math:`a` there.
-
-    The backward pass keeps the input: a learned slope may turn negative, so the branch cannot
-    be read from the output's sign. When the slope is differentiated it keeps the input and the
-    slope, what autodiff of the plain formula keeps apart from a 1-byte mask.
+    """Parametric rectified linear unit, PyTorch's ``F.prelu``: a learned slope.
 
     Args:
-      x: input array.
-      negative_slope: the slope for ``x < 0``: a scalar or an array broadcasting against ``x``.
-
-    Returns:
-      An array of the broadcast shape and the promoted floating dtype of ``x`` and
-      ``negative_slope``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.prelu(jnp.array([[-2.0, 0.0, 2.0]]), jnp.array([0.25]))
-      Array([[-0.5,  0. ,  2. ]], dtype=float32)
+      negative_slope: a, the slope for x < 0: an array broadcasting against ``x`` by NumPy's
+        rules (for PyTorch's ``(N, C, H, W)`` pass shape ``(C, 1, 1)``); differentiable, its
+        gradient summed over the broadcast axes.
     """
     return jnp.where(x >= 0, x, negative_slope * x)
 
@@ -293,44 +213,17 @@ def _rrelu_reference(x: Any, key: Any = None, lower: float = 1 / 8, upper: float
     probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Array:
-    r"""Randomized leaky rectified linear unit (PyTorch's ``F.rrelu``, Xu et al. 2015).
+    """Randomized leaky rectified linear unit, PyTorch's ``F.rrelu`` (Xu et al. 2015).
 
-    .. math::
-        \mathrm{rrelu}(x) = \begin{cases} x, & x \ge 0 \\ a x, & x < 0 \end{cases}
-        \qquad
-        \mathrm{rrelu}'(x) = \begin{cases} 1, & x \ge 0 \\ a, & x < 0 \end{cases}
-
-    In training (``training=True``) the slope :math:`a` is drawn for every element from
-    :math:`U(\mathrm{lower}, \mathrm{upper})` with ``key`` (``jax.random.uniform`` in float32,
-    so the same key gives the same slopes for every input dtype; under ``vmap`` with an
-    unbatched key every row gets the same slopes). Otherwise :math:`a = (\mathrm{lower} +
-    \mathrm{upper})/2` and rrelu is :func:`jax_act.leaky_relu` with that slope.
-    ``lower`` and ``upper`` are Python numbers with :math:`0 \le` lower :math:`\le` upper (as
-    in PyTorch, not differentiable); ``key`` is not differentiable.
-
-    Kink convention: the derivative at 0 is 1 (the :math:`x \ge 0` branch), as
-    :func:`jax_act.leaky_relu`; PyTorch gives the slope there.
-
-    The backward pass keeps a 1-byte mask of :math:`x \ge 0` and the key, and draws the slopes
-    again from the key instead of keeping them.
+    In training the slope a of each element is drawn from U(lower, upper) with ``key``
+    (``jax.random.uniform`` in float32: the same slopes for every dtype); otherwise a is
+    (lower + upper)/2 and rrelu is :func:`jax_act.leaky_relu` with that slope.
 
     Args:
-      x: input array.
-      key: a PRNG key (``jax.random.key``), required when ``training`` is True.
-      lower: the smallest slope (default 1/8).
-      upper: the largest slope (default 1/3).
+      key: a PRNG key, required when ``training`` is True; not differentiable.
+      lower: the smallest slope (a Python number, default 1/8).
+      upper: the largest slope (a Python number ≥ lower, default 1/3).
       training: draw random slopes (True) or use their mean (False, the default).
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax, jax.numpy as jnp, jax_act
-      >>> jax_act.rrelu(jnp.array([-2.0, 0.0, 2.0]))
-      Array([-0.45833334,  0.        ,  2.        ], dtype=float32)
-      >>> y = jax_act.rrelu(-jnp.ones(3), jax.random.key(0), training=True)
-      >>> bool(jnp.all((y <= -1 / 8) & (y >= -1 / 3)))
-      True
     """
     static, primals = _rrelu_arguments("rrelu", x, key, lower, upper, training)
     return core(static, *primals)
@@ -351,39 +244,13 @@ def rrelu(core, x: ArrayLike, key: ArrayLike | None = None, lower: float = 1 / 8
     probes=Probes(smooth=False, test_params=({"threshold": 0.5, "value": -1.0}, {"threshold": -1.5, "value": 2.0})),
 )
 def threshold(x: ArrayLike, threshold: ArrayLike, value: ArrayLike) -> Array:
-    r"""Threshold (PyTorch's ``F.threshold``): keep ``x`` above ``threshold``, else ``value``.
+    """Threshold, PyTorch's ``F.threshold``: x above ``threshold``, else ``value``.
 
-    .. math::
-        f(x) = \begin{cases} x, & x > t \\ v, & x \le t \end{cases}
-        \qquad
-        f'(x) = \begin{cases} 1, & x > t \\ 0, & x \le t \end{cases}
-        \qquad
-        \frac{\partial f}{\partial v} = \begin{cases} 0, & x > t \\ 1, & x \le t \end{cases}
-        \qquad
-        \frac{\partial f}{\partial t} = 0
-
-    with :math:`t` = ``threshold`` and :math:`v` = ``value``, scalars or arrays broadcasting
-    against ``x``. :math:`\partial f/\partial t` is 0 almost everywhere (the jump at
-    :math:`t` has no derivative), so it is 0.
-
-    Kink convention, as PyTorch: at :math:`x = t` the value is :math:`v` and the derivative 0.
-    NaN input gives NaN (with derivative 1), as PyTorch.
-
-    The backward pass keeps the input: when :math:`v > t` the branch cannot be read from the
-    output. When ``value`` or ``threshold`` is differentiated it keeps nothing more.
+    ∂f/∂t is 0 (the jump at t has no derivative). NaN gives NaN with derivative 1, as PyTorch.
 
     Args:
-      x: input array.
-      threshold: the threshold :math:`t`.
-      value: the value :math:`v` taken at and below the threshold.
-
-    Returns:
-      An array of the promoted floating dtype of ``x``, ``threshold`` and ``value``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.threshold(jnp.array([-1.0, 0.5, 2.0]), 0.5, -3.0)
-      Array([-3., -3.,  2.], dtype=float32)
+      threshold: t, a scalar or an array broadcasting against ``x``.
+      value: v, taken at and below t; differentiable.
     """
     return jnp.where(x <= threshold, value, x)
 
@@ -411,34 +278,12 @@ def _outside_dead_zone(y: Array, lambd: Array) -> Array:
     probes=Probes(kink_points=(-0.5, 0.5), smooth=False, test_params=({}, {"lambd": 1.5})),
 )
 def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
-    r"""Hard shrinkage (PyTorch's ``F.hardshrink``).
+    """Hard shrinkage, PyTorch's ``F.hardshrink``.
 
-    .. math::
-        f(x) = \begin{cases} x, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
-        \qquad
-        f'(x) = \begin{cases} 1, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
-
-    with :math:`\lambda` = ``lambd`` :math:`\ge 0` (a scalar or an array broadcasting against
-    ``x``). Its derivative :math:`\partial f/\partial\lambda` is 0 almost everywhere (f jumps
-    at :math:`\pm\lambda`), so it is 0.
-
-    Kink convention, as PyTorch: the dead zone includes :math:`\pm\lambda`, where value and
-    derivative are 0. NaN input gives NaN (with derivative 1), as PyTorch.
-
-    The backward pass keeps only the output: for :math:`\lambda \ge 0`,
-    :math:`y \ne 0 \iff |x| > \lambda`.
+    ∂f/∂λ is 0 (f jumps at ±λ). NaN gives NaN with derivative 1, as PyTorch.
 
     Args:
-      x: input array.
-      lambd: the half-width :math:`\lambda \ge 0` of the dead zone (default 0.5).
-
-    Returns:
-      An array of the promoted floating dtype of ``x`` and ``lambd``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.hard_shrink(jnp.array([-1.0, -0.5, 0.25, 0.75]))
-      Array([-1.  ,  0.  ,  0.  ,  0.75], dtype=float32)
+      lambd: λ ≥ 0, the dead zone's half-width (default 0.5); broadcasts against ``x``.
     """
     return jnp.where(_dead_zone(x, lambd), 0, x)
 
@@ -456,38 +301,12 @@ def hard_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     probes=Probes(kink_points=(-0.5, 0.5), smooth=False, test_params=({}, {"lambd": 1.5})),
 )
 def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
-    r"""Soft shrinkage (PyTorch's ``F.softshrink``): the proximal map of :math:`\lambda|x|`.
+    """Soft shrinkage, PyTorch's ``F.softshrink``: the proximal map of λ|x|.
 
-    .. math::
-        f(x) = \begin{cases} x - \lambda, & x > \lambda \\ x + \lambda, & x < -\lambda \\
-        0, & |x| \le \lambda \end{cases}
-        \qquad
-        f'(x) = \begin{cases} 1, & |x| > \lambda \\ 0, & |x| \le \lambda \end{cases}
-        \qquad
-        \frac{\partial f}{\partial \lambda} = -\operatorname{sign}(f(x))
-
-    with :math:`\lambda` = ``lambd`` :math:`\ge 0` (a scalar or an array broadcasting against
-    ``x``; differentiable).
-
-    Kink convention, as PyTorch: the dead zone includes :math:`\pm\lambda`, where the
-    derivative is 0. Inside it the value is :math:`0 \cdot x` (−0 for negative x, NaN for NaN),
-    as PyTorch.
-
-    The backward pass keeps only the output: for :math:`\lambda \ge 0`,
-    :math:`y \ne 0 \iff |x| > \lambda`, and :math:`\partial f/\partial\lambda` is read from
-    the sign of :math:`y`; nothing more is kept when ``lambd`` is differentiated.
+    Inside the dead zone the value is 0·x (−0 for negative x, NaN for NaN), as PyTorch.
 
     Args:
-      x: input array.
-      lambd: the half-width :math:`\lambda \ge 0` of the dead zone (default 0.5).
-
-    Returns:
-      An array of the promoted floating dtype of ``x`` and ``lambd``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.soft_shrink(jnp.array([-1.0, -0.5, 0.25, 0.75]))
-      Array([-0.5 , -0.  ,  0.  ,  0.25], dtype=float32)
+      lambd: λ ≥ 0, the dead zone's half-width (default 0.5); differentiable.
     """
     return jnp.where(x > lambd, x - lambd, jnp.where(x < -lambd, x + lambd, x * 0))
 
@@ -504,30 +323,9 @@ def soft_shrink(x: ArrayLike, lambd: ArrayLike = 0.5) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def relu2(x: ArrayLike) -> Array:
-    r"""Squared rectified linear unit (alias ``squared_relu``; So et al. 2021, "Primer").
+    """Squared rectified linear unit (alias ``squared_relu``; So et al. 2021, "Primer").
 
-    .. math::
-        \mathrm{relu2}(x) = \max(x, 0)^2, \qquad
-        \mathrm{relu2}'(x) = 2\max(x, 0)
-
-    Kinks: :math:`\mathrm{relu2}'` is continuous, 0 at 0; the second derivative jumps at 0
-    (0 for :math:`x < 0`, 2 for :math:`x > 0`; 0 at 0). NaN input gives NaN with
-    derivative 0.
-
-    The backward pass keeps only the input. (The output would determine the derivative as
-    :math:`2\sqrt{y}`, but :math:`y` overflows to :math:`+\infty` where :math:`2x` is still
-    finite — :math:`x > 256` in float16 — and underflows to 0 where :math:`2x` is not.)
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.relu2(jnp.array([-2.0, 0.0, 3.0]))
-      Array([0., 0., 9.], dtype=float32)
+    NaN gives NaN with derivative 0.
     """
     r = jnp.maximum(x, 0)
     return r * r

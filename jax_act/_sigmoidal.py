@@ -20,15 +20,13 @@ __all__ = ["sigmoid", "tanh", "log_sigmoid", "log1mexp", "soft_sign", "tanh_shri
 
 
 def _tanh_derivative(y: Array) -> Array:
-    """(1 − y)(1 + y): 1 − y² without its cancellation near |y| = 1; 1 − y² below |y| = ½ in
-    float64 and at the highest level (one rounding fewer; in float32 XLA:CPU then kept an
-    array more in a transformer step)."""
-    if y.dtype == jnp.float64:
-        return _tanh_derivative_highest(y)
+    """(1 − y)(1 + y): 1 − y² without its cancellation near |y| = 1."""
     return (1 - y) * (1 + y)
 
 
 def _tanh_derivative_highest(y: Array) -> Array:
+    """1 − y² below |y| = ½: one rounding fewer (in float32 at the default level, XLA:CPU kept
+    an array more in a transformer step)."""
     return jnp.where(jnp.abs(y) < 0.5, 1 - y * y, (1 - y) * (1 + y))  # |y| ≥ ½: 1 ∓ y exact
 
 
@@ -49,28 +47,10 @@ def _sigmoid_slope(x: Array) -> Array:
     reference=lambda x: 1 / (1 + jnp.exp(-x)),
 )
 def sigmoid(x: ArrayLike) -> Array:
-    r"""Sigmoid (logistic) activation.
+    """Sigmoid (logistic) activation, as ``jax.nn.sigmoid``.
 
-    .. math::
-        \sigma(x) = \frac{1}{1 + e^{-x}}, \qquad \sigma'(x) = \sigma(x)\,(1 - \sigma(x))
-
-    The backward pass keeps only the output :math:`y = \sigma(x)` ("when we backpropagate,
-    p is already computed") and computes :math:`y(1-y)` from it. Where the output has
-    rounded to 1 (:math:`x \gtrsim 16.6` in float32; :math:`5.6` in bfloat16, :math:`7.6` in
-    float16) the gradient is therefore 0, exactly as in ``jax.nn`` and PyTorch; the true value
-    there is below the output dtype's epsilon. At ``accuracy="highest"``, 16-bit input keeps
-    its input and takes :math:`\sigma(x)\sigma(-x)` from it (see the note below). Kinks: none.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.sigmoid(jnp.array([-1.0, 0.0, 1.0]))
-      Array([0.26894143, 0.5       , 0.7310586 ], dtype=float32)
+    Where the output has rounded to 1 (x ≳ 16.6 in float32, 5.6 in bfloat16) the gradient is 0,
+    as in jax.nn and PyTorch; the true value there is below the dtype's epsilon.
     """
     return lax.logistic(x)
 
@@ -84,6 +64,7 @@ def sigmoid(x: ArrayLike) -> Array:
         half_from_input=True,
         derivative_from_input=lambda x: 4 * _sigmoid_slope(2 * x),  # tanh x = 2σ(2x) − 1
     ),
+    float64=dict(derivative=_tanh_derivative_highest),
     formula="tanh(x) = (e^x − e^−x) / (e^x + e^−x)",
     derivative_text="tanh'(x) = 1 − y²",
     kinks="none (smooth)",
@@ -91,34 +72,10 @@ def sigmoid(x: ArrayLike) -> Array:
     reference=lambda x: (jnp.exp(x) - jnp.exp(-x)) / (jnp.exp(x) + jnp.exp(-x)),
 )
 def tanh(x: ArrayLike) -> Array:
-    r"""Hyperbolic tangent activation.
+    """Hyperbolic tangent activation, as ``jax.nn.tanh`` (XLA's ``tanh``).
 
-    .. math::
-        \tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}, \qquad
-        \tanh'(x) = 1 - \tanh^2(x) = (1 - y)(1 + y)
-
-    The backward pass keeps only the output and evaluates :math:`(1-y)(1+y)` (``jax.nn``:
-    :math:`(1 - y) + (1 - y)y`; :math:`1 \mp y` is exact for :math:`|y| \ge \tfrac12`). The output is XLA's
-    ``tanh``, as ``jax.nn.tanh``. Where the output has rounded to ±1
-    (:math:`|x| \gtrsim 9` in float32) the gradient is 0, as in ``jax.nn``. Kinks: none.
-
-    A gradient read from the output can be no better than the output, and XLA's float32
-    ``tanh`` is up to 4.6 ulps off: at ``accuracy="highest"`` the float32 (and half-precision)
-    output is :math:`x + x^3 Q(x^2)` on :math:`|x| < 0.55` (a fitted polynomial) and
-    :math:`\pm(1 - 2/(e^{2|x|} + 1))` beyond, within about an ulp, the derivative is
-    :math:`1 - y^2` below :math:`|y| = \tfrac12` (one rounding fewer), and 16-bit input keeps
-    its input (see the note below).
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.tanh(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-0.7615942,  0.       ,  0.7615942], dtype=float32)
+    Where the output has rounded to ±1 (|x| ≳ 9 in float32) the gradient is 0, as in jax.nn.
+    At ``accuracy="highest"`` the float32 output is within about an ulp (XLA's: 4.6).
     """
     return jnp.tanh(x)
 
@@ -134,27 +91,10 @@ def tanh(x: ArrayLike) -> Array:
     reference=lambda x: -jnp.logaddexp(0.0, -x),
 )
 def log_sigmoid(x: ArrayLike) -> Array:
-    r"""Log-sigmoid activation.
+    """Log-sigmoid activation, as ``jax.nn.log_sigmoid``.
 
-    .. math::
-        \mathrm{log\_sigmoid}(x) = \log \sigma(x) = -\log\left(1 + e^{-x}\right), \qquad
-        \mathrm{log\_sigmoid}'(x) = \sigma(-x) = 1 - e^{y}
-
-    The backward pass keeps only the input and computes :math:`\sigma(-x)` from it, accurate
-    on both tails (gradient 1 at :math:`-\infty`, 0 at :math:`+\infty`). At
-    ``accuracy="highest"`` it keeps only the output and computes :math:`-\mathrm{expm1}(y)`
-    with a float32 expm1 within about an ulp. Kinks: none.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.log_sigmoid(jnp.array([-1.0, 0.0, 1.0]))
-      Array([-1.3132617, -0.6931472, -0.3132617], dtype=float32)
+    The gradient is 1 at −inf and 0 at +inf. At ``accuracy="highest"``, expm1 is a float32
+    kernel within about an ulp.
     """
     return -k.softplus(-x)
 
@@ -177,35 +117,10 @@ def _log1mexp(x: Array, expm1=jnp.expm1) -> Array:
     probes=Probes(domain=(0.0, float("inf"))),
 )
 def log1mexp(x: ArrayLike) -> Array:
-    r"""Numerically stable :math:`\log(1 - e^{-x})`, for :math:`x > 0`.
+    """Numerically stable log(1 − e^(−x)) for x > 0, as ``jax.nn.log1mexp``.
 
-    .. math::
-        \mathrm{log1mexp}(x) = \log\left(1 - e^{-x}\right), \qquad
-        \mathrm{log1mexp}'(x) = \frac{1}{e^x - 1}
-
-    computed as :math:`\log(-\mathrm{expm1}(-x))` below :math:`\log 2` and
-    :math:`\mathrm{log1p}(-e^{-x})` above (Mächler's two forms and switch point, as
-    ``jax.nn``). In float64 the switch is at 1.5 instead: XLA's float64 ``log1p`` is off by
-    up to ~120 ulps on :math:`(-0.5, -0.25)`, so the first form is kept longer (at most 2
-    ulps there, against ``jax.nn``'s 118 at :math:`x \approx 0.9`). Undefined (NaN) for
-    :math:`x < 0`; :math:`-\infty` with gradient :math:`+\infty` at 0. Kinks: none.
-
-    The backward pass keeps the input: the derivative can be written from the output as
-    :math:`\mathrm{expm1}(-y)`, but that loses :math:`|y|` ulps for small :math:`x`, while
-    :math:`1/\mathrm{expm1}(x)` is exact to an ulp or two (and ``jax.nn`` keeps :math:`x` too).
-    ``expm1`` is XLA's; at ``accuracy="highest"``, a float32 expm1 within about an ulp
-    (XLA's: 5.4).
-
-    Args:
-      x: input array (positive).
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.log1mexp(jnp.array([0.5, 1.0, 5.0]))
-      Array([-0.93275213, -0.45867515, -0.00676075], dtype=float32)
+    Mächler's two forms, switched at log 2 (at 1.5 in float64, where XLA's log1p is off by up to
+    120 ulps). NaN for x < 0; −inf with gradient +inf at 0.
     """
     return _log1mexp(x)
 
@@ -225,28 +140,10 @@ def log1mexp(x: ArrayLike) -> Array:
     probes=Probes(kink_points=(0.0,), smooth=False),
 )
 def soft_sign(x: ArrayLike) -> Array:
-    r"""Soft-sign activation.
+    """Soft-sign activation, as ``jax.nn.soft_sign``.
 
-    .. math::
-        \mathrm{soft\_sign}(x) = \frac{x}{|x| + 1}, \qquad
-        \mathrm{soft\_sign}'(x) = \frac{1}{(|x| + 1)^2} = (1 - |y|)^2
-
-    For float32 and wider input the backward pass keeps only the output. :math:`(1 - |y|)^2`
-    is accurate to epsilon in absolute terms (relative accuracy falls off as :math:`|x|`
-    grows); where :math:`|y|` has rounded to 1 (:math:`|x| \gtrsim 2^{24}` in float32) the
-    gradient is 0. Kinks: none (the second derivative jumps at 0). ``soft_sign(±inf)`` is ±1
-    with gradient 0 (``jax.nn`` gives NaN).
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.soft_sign(jnp.array([-1.0, 0.0, 3.0]))
-      Array([-0.5 ,  0.  ,  0.75], dtype=float32)
+    ``soft_sign(±inf)`` is ±1 with gradient 0 (jax.nn gives NaN). Where |y| has rounded to 1
+    (|x| ≳ 2²⁴ in float32) the gradient is 0.
     """
     return jnp.where(jnp.isinf(x), jnp.sign(x), x / (jnp.abs(x) + 1))
 
@@ -279,32 +176,9 @@ def _tanh_shrink_highest(x: Array) -> Array:
     reference=lambda x: x - (jnp.exp(x) - jnp.exp(-x)) / (jnp.exp(x) + jnp.exp(-x)),
 )
 def tanh_shrink(x: ArrayLike) -> Array:
-    r"""Tanh shrinkage (PyTorch's ``F.tanhshrink``).
+    """Tanh shrinkage, PyTorch's ``F.tanhshrink``.
 
-    .. math::
-        f(x) = x - \tanh x, \qquad f'(x) = \tanh^2 x
-
-    :math:`x - \tanh x \approx x^3/3` cancels for small :math:`|x|` (as in PyTorch). At
-    ``accuracy="highest"``, below :math:`|x| = 2` it is evaluated as
-    :math:`(x\cosh x - \sinh x)/\cosh x` with the positive series
-    :math:`x\cosh x - \sinh x = \sum_{k \ge 1} 2k\,x^{2k+1}/(2k+1)!`, so small inputs keep
-    their full relative precision, and tanh is the float32 kernel within about an ulp.
-    Kinks: none.
-
-    The backward pass keeps the input (f is invertible, but not in closed form) and computes
-    :math:`\tanh^2 x` from it.
-
-    Args:
-      x: input array.
-
-    Returns:
-      An array of the input's (floating) dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.tanh_shrink(jnp.array([-2.0, 0.5, 3.0]))
-      Array([-1.0359724 ,  0.03788283,  2.0049453 ], dtype=float32)
-      >>> jax_act.tanh_shrink(jnp.array([0.001]), accuracy="highest")  # x³/3, every digit
-      Array([3.3333328e-10], dtype=float32)
+    x − tanh x ≈ x³/3 cancels for small |x|, as in PyTorch; at ``accuracy="highest"`` it is
+    (x cosh x − sinh x)/cosh x by a positive series below |x| = 2, every digit kept.
     """
     return x - jnp.tanh(x)

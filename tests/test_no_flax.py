@@ -69,7 +69,8 @@ def test_import_jax_act_leaves_the_kit_and_the_tools_unimported():
     proc = run_hidden(
         """
         import jax_act
-        tools = ["jax.test_util", "jax_act.testing", "jax_act.tools", "jax_act.tools.cli", "jax_act.tools.bench", "jax_act.tools.accuracy",
+        tools = ["jax.test_util", "jax_act.testing", "jax_act.tools", "jax_act.tools.cli", "jax_act.tools.bench",
+                 "jax_act.tools.timing", "jax_act.tools.loss_bench", "jax_act.tools.report", "jax_act.tools.accuracy",
                  "jax_act.tools.plot", "jax_act.tools.demo", "mpmath"]
         assert not [m for m in tools if m in sys.modules], [m for m in tools if m in sys.modules]
         assert jax_act.testing.check_activation and "jax_act.testing" in sys.modules

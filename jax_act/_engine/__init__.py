@@ -2,12 +2,13 @@
 and its bare derivative out, at each accuracy level, registered under one :class:`Spec`.
 
 * ``elementwise``: f(x, *params) entry by entry (:func:`~.elementwise.elementwise`, one
-  :class:`~.elementwise.Rule` per level);
+  :class:`~.rule.Rule` per level, a float64 entry where that dtype has its own);
+* ``gated``: ``a ⊙ gate(b)`` of an input's two halves (:func:`~.gated.gated_unit`);
 * ``axis``: maps along an axis that keep one array (:func:`~.axis.along_axis`);
 * ``pair``: rules written out in full (:func:`~.pair.custom_pair`, registered by
   :func:`~.pair.declare_explicit`): gated units, reductions, a PRNG key argument, losses;
 * ``public``: the public face every kind gets (:func:`~.public.publish`, the one
-  registration path);
+  registration path); ``docs``: the docstring sections written from the declaration;
 * ``registry``: :class:`Spec` (the description), :class:`Probes` (what the testing kit
   probes), :class:`Activation`, the activations' and the losses' tables, and lookup by name;
 * ``names``: what the residuals are named for ``jax.checkpoint`` policies;
@@ -26,7 +27,9 @@ from .checks import (
     float_input as float_input,
     widen as widen,
 )
-from .elementwise import Rule as Rule, elementwise as elementwise
+from .elementwise import elementwise as elementwise
+from .gated import gated_unit as gated_unit, plain_gated as plain_gated
+from .loss import loss as loss
 from .levels import (
     LEVELS as LEVELS,
     accuracy as accuracy,
@@ -46,3 +49,4 @@ from .registry import (
     Spec as Spec,
     lookup as lookup,
 )
+from .rule import Rule as Rule

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import warnings
 from typing import Any, Callable, Sequence
 
 import jax
@@ -14,7 +15,8 @@ import numpy as np
 
 from .checks import HALF, check_axis, check_where, compute_dtype, flatten_axes, float_input
 from .pair import custom_pair
-from .public import publish, with_half_note
+from .docs import half_note
+from .public import publish
 from .registry import Probes, Spec
 
 Product = Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array]
@@ -32,12 +34,12 @@ def along_axis(
     kinks: str = "none (smooth)",
     fill: float = -np.inf,
     zero_masked: bool = False,
-    keep: Callable[[jax.Array, tuple[int, ...]], jax.Array] | None = None,
-    keeps: str = "output",
-    half_from_input: bool = True,
+    saves: str | Callable[[jax.Array, tuple[int, ...]], jax.Array] = "output",
+    highest: dict[str, bool] | None = None,
     jax_nn: str | None = None,
     aliases: Sequence[str] = (),
     probes: Probes = Probes(),
+    **deprecated: Any,
 ) -> Callable[[Callable[..., jax.Array]], Callable[..., jax.Array]]:
     """Declare a normalizing map along ``axis``. Decorates ``forward(x, axis=-1, where=None)``
     (``where`` optional), whose body computes y from ``x`` (float32 or wider; masked entries
@@ -57,18 +59,24 @@ def along_axis(
       zero_masked: the products do not vanish on masked entries by themselves (log_softmax:
         ``g − e^y Σg`` is g where y = −inf); the backward pass then also keeps the caller's
         mask and zeroes masked entries in and out of both products.
-      keep, keeps: ``keep(x, axes)``, the array of y's shape to keep instead of y, from the
-        same (filled, widened) x as the forward body, so XLA shares what they have in common;
-        ``keeps`` names it for the listing.
-      half_from_input: at the highest level, for 16-bit input keep x instead (masked entries
-        filled; the same bytes) and compute y (or keep's array) again in float32 in the
-        backward pass: products read from a 16-bit y are not correctly rounded. False where
-        they are exact from it anyway (sparsemax reads only its support from y).
+      saves: what the backward pass keeps, as for :func:`elementwise`: ``"output"``, or a
+        function ``(x, axes)`` whose docstring names it, the array of y's shape the products
+        take instead of y, from the same (filled, widened) x as the forward body, so XLA
+        shares what they have in common.
+      highest: ``dict(half_from_input=...)``: at the highest level, for 16-bit input keep x
+        instead (masked entries filled; the same bytes) and compute y (or the saved array)
+        again in float32 in the backward pass: products read from a 16-bit y are not
+        correctly rounded. True unless stated; False where they are exact from y anyway
+        (sparsemax reads only its support from y). (``keep=``, ``keeps=`` and
+        ``half_from_input=``, the earlier spellings, still work, with a DeprecationWarning.)
       formula, derivative_text, kinks, jax_nn, aliases, probes: as for :func:`elementwise`.
     """
 
     if vjp is None and terms is None:
         raise TypeError("jax_act.along_axis: give the VJP as vjp=, as its two terms=, or both")
+    saves, half_from_input = _settle(saves, highest, deprecated)
+    keep = None if saves == "output" else saves
+    keeps = "output" if keep is None else (keep.__doc__ or keep.__name__).strip()
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         amap = _AxisMap(forward, inspect.signature(forward), vjp, terms, jvp, fill, zero_masked, keep)
@@ -78,11 +86,11 @@ def along_axis(
                     saves=keeps, static=("axis",), aliases=tuple(aliases), jax_nn=jax_nn, probes=probes,
                     saves_highest="the input (16-bit input), else " + keeps if half_from_input else None)
         what = "the output" if keep is None else keeps.split(",")[0]
-        doc = with_half_note(forward.__doc__, what, "highest") if half_from_input else forward.__doc__
         jacobian = _jacobian(amap, cores)
-        return publish(spec, forward, amap.signature, doc, lambda face: _face(amap, cores, face), jacobian,
+        return publish(spec, forward, amap.signature, forward.__doc__, lambda face: _face(amap, cores, face), jacobian,
                        jacobian.__doc__, reference=reference, derivative_name=f"{amap.name}_jacobian",
-                       gradient_terms=None if terms is None else functools.partial(_larger_term, amap, cores["default"]))
+                       gradient_terms=None if terms is None else functools.partial(_larger_term, amap, cores["default"]),
+                       note=half_note(what, "highest") if half_from_input else None)
 
     return declare
 
@@ -177,6 +185,31 @@ class _AxisCore:
         if self.from_input(s.dtype):  # s is x: y (or keep's array) again, in float32
             s = self.kept(axes, (s, None), s)
         return self.map.product(self.map.vjp, s, g, axes, res[1]).astype(g.dtype), None
+
+
+def _settle(saves: Any, highest: dict[str, bool] | None, deprecated: dict[str, Any]) -> tuple[Any, bool]:
+    """``saves`` and the highest level's ``half_from_input``, from the earlier keywords too."""
+    if set(deprecated) - {"keep", "keeps", "half_from_input"}:
+        raise TypeError(f"jax_act.along_axis: unexpected keyword arguments {sorted(deprecated)}")
+    if set(highest or {}) - {"half_from_input"}:
+        raise TypeError(f"jax_act.along_axis: highest= takes half_from_input, got {sorted(highest or {})}")
+    if deprecated:
+        warnings.warn("jax_act.along_axis: keep=/keeps= and half_from_input= are deprecated; use saves= (a function "
+                      "whose docstring names what it keeps) and highest=dict(half_from_input=...)",
+                      DeprecationWarning, stacklevel=3)
+    keep = deprecated.get("keep")
+    if keep is not None and "keeps" in deprecated:
+        keep = _named(keep, deprecated["keeps"])
+    half = (highest or {}).get("half_from_input", deprecated.get("half_from_input", True))
+    return (keep if keep is not None else saves), half
+
+
+def _named(keep: Callable, words: str) -> Callable:
+    def kept(x: jax.Array, axes: tuple[int, ...]) -> jax.Array:
+        return keep(x, axes)
+
+    kept.__doc__ = words
+    return kept
 
 
 def _face(amap: _AxisMap, cores: dict[str, _AxisCore], which: str) -> Callable[..., jax.Array]:

@@ -180,6 +180,14 @@ def static_bool(name: str, argname: str, value: Any) -> bool:
                     f"{value!r:.40}{hint}")
 
 
+def explain_forward_mode(qualname: str, err: TypeError, instead: str) -> None:
+    """Raise JAX's refusal of a ``custom_vjp`` under forward mode again, naming the function
+    and the way out (``instead``): JAX's bare message names neither. Other errors: nothing."""
+    if "forward-mode" in str(err):
+        raise TypeError(f"jax_act.{qualname} is reverse-mode only (a custom_vjp rule: grad, vjp, jacrev); "
+                        f"under jax.jvp or jax.jacfwd use {instead}") from err
+
+
 def explain_bad_call(name: str, sig: inspect.Signature, args: tuple, kwargs: dict, err: Exception) -> None:
     """Raise a TypeError naming the argument a failed call could not trace, if one is to blame."""
     try:

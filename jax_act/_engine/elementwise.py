@@ -12,61 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from .checks import HALF, check_array, check_param, compute_dtype, inexact_dtype, is_weak, unbroadcast, widen
+from .checks import check_array, check_param, compute_dtype, inexact_dtype, is_weak, unbroadcast, widen
 from .names import current, tag
-from .public import publish, with_half_note
+from .docs import half_note
+from .public import publish
 from .registry import Probes, Spec
-
-Saves = Literal["output", "input"]
-
-
-@dataclasses.dataclass(frozen=True)
-class Rule:
-    """How one accuracy level computes an elementwise activation.
-
-    Attributes:
-      forward: ``f(x, *params, **static)``, evaluated in the compute dtype (float32 for 16-bit
-        input) and rounded once.
-      derivative: f' as a function of ``(s, *params, **static)``, ``s`` the saved array.
-      saves: what the backward pass keeps: ``"output"`` (f' is a function of y = f(x), so the
-        backward pass costs no memory the next layer does not already keep), ``"input"`` (f is
-        not invertible: gelu, silu), or a function of ``(x, y)`` returning a smaller residual
-        (a boolean mask), whose docstring names it.
-      half_from_input: with ``saves="output"``, keep x instead for float16/bfloat16 input and
-        compute y again in float32: the gradient is then rounded once, but in a model x is an
-        array the next layer does not share (the default level keeps the 16-bit output, as
-        jax.nn does).
-      derivative_from_input: f' as a function of ``(x, *params, **static)``, used where an
-        output-saving rule keeps x (16-bit input): float32's y saturates long before a 16-bit
-        dtype's f' underflows (bfloat16 σ' is normal up to x ≈ 87; float32 σ is 1 from 16.6).
-      barrier: for a rule that keeps x, pass x and y through an optimization barrier: without
-        it XLA may fuse the forward into the backward pass and keep an intermediate besides x
-        (gelu in an MLP step: 12 bytes per element, not 4). False where the barrier itself made
-        XLA keep more; "half" for 16-bit input only (log1mexp: it costs an array in a float32
-        transformer step and saves one in a bfloat16 MLP step).
-    """
-
-    forward: Callable[..., jax.Array]
-    derivative: Callable[..., jax.Array]
-    saves: Saves | Callable[[jax.Array, jax.Array], jax.Array]
-    half_from_input: bool = False
-    derivative_from_input: Callable[..., jax.Array] | None = None
-    barrier: bool | Literal["half"] = True
-
-    def keeps_input(self, dtype: Any) -> bool:
-        """Whether the backward pass keeps x: always for ``saves="input"``; for an
-        output-saving rule with ``half_from_input``, for 16-bit input (y again in float32)."""
-        half = self.saves == "output" and self.half_from_input and jnp.dtype(dtype) in HALF
-        return self.saves == "input" or half
-
-    def needs_barrier(self, dtype: Any) -> bool:
-        return self.keeps_input(dtype) and (self.barrier is True or (self.barrier == "half" and dtype in HALF))
-
-    def saves_text(self) -> str:
-        if not isinstance(self.saves, str):
-            return (self.saves.__doc__ or self.saves.__name__).strip()
-        return self.saves + (" (16-bit input: the input)" if self.saves == "output" and self.half_from_input else "")
-
+from .rule import Rule, Saves
 
 def elementwise(
     *,
@@ -84,6 +35,7 @@ def elementwise(
     derivative_from_input: Callable[..., jax.Array] | None = None,
     barrier: bool | Literal["half"] = True,
     highest: dict[str, Any] | None = None,
+    float64: dict[str, Any] | None = None,
     jax_nn: str | None = None,
     aliases: Sequence[str] = (),
     probes: Probes = Probes(),
@@ -93,7 +45,9 @@ def elementwise(
 
     The rule: ``derivative``, ``saves``, ``half_from_input``, ``derivative_from_input`` and
     ``barrier`` are the default level's :class:`Rule` (the cheapest closed form at least as
-    accurate as jax.nn); ``highest`` overrides some of its fields for ``accuracy="highest"``.
+    accurate as jax.nn); ``highest`` overrides some of its fields for ``accuracy="highest"``,
+    ``float64`` for float64 input at the default level (no speed or memory target applies to
+    float64: where the careful form is as cheap as any, it takes it).
     ``partials`` maps every array parameter of the formula to ∂f/∂param as a function of
     ``(x, y, *params, **static)``; ``partials_need`` says which of x and y they read ("xy",
     "x" or "y"; the other arrives as None): only those are kept, and only when a parameter is
@@ -107,41 +61,65 @@ def elementwise(
     oracle, evaluated in float64 under ``jax.grad``; write it independently of the forward
     formula where possible), and ``probes`` (:class:`Probes`).
     """
-    _check_options(partials_need, highest)
+    _check_options(partials_need, highest, float64)
 
     def declare(forward: Callable[..., jax.Array]) -> Callable[..., jax.Array]:
         default = Rule(forward, derivative, saves, half_from_input, derivative_from_input, barrier)
         rules = {"default": default, "highest": dataclasses.replace(default, **(highest or {}))}
         call = _Call.of(forward, static, dict(partials or {}), partials_need, keep_int)
-        cores = {"default": _Core(default, call)}
-        cores["highest"] = _Core(rules["highest"], call) if highest else cores["default"]
+        # the dispatch table: (level, dtype) → core; None: every dtype without its own entry
+        cores = {("default", None): _Core(default, call)}
+        cores["highest", None] = _Core(rules["highest"], call) if highest else cores["default", None]
+        if float64:
+            cores["default", "float64"] = _Core(dataclasses.replace(default, **float64), call)
         spec = Spec(
             name=call.name, kind="elementwise", formula=formula, derivative=derivative_text, kinks=kinks,
-            saves=default.saves_text(), params=call.params, static=call.static, aliases=tuple(aliases),
-            jax_nn=jax_nn, saves_highest=rules["highest"].saves_text(), probes=probes,
+            saves=default.saves_text() + _with_parameters(default, call), params=call.params, static=call.static, aliases=tuple(aliases),
+            jax_nn=jax_nn, saves_highest=rules["highest"].saves_text() + _with_parameters(rules["highest"], call), probes=probes,
+            dispatch=_dispatch_text(float64, rules["highest"]),
         )
-        return publish(spec, forward, call.signature, _level_doc(forward.__doc__, rules),
+        return publish(spec, forward, call.signature, forward.__doc__,
                        lambda face: _face(call, cores, face), _derivative(call, cores),
                        f"The closed-form derivative of :func:`jax_act.{call.name}`: {derivative_text}.",
-                       reference=reference, rules=rules)
+                       reference=reference, rules=rules, note=_level_note(rules))
 
     return declare
 
 
-def _check_options(partials_need: str, highest: dict[str, Any] | None) -> None:
+def _check_options(partials_need: str, highest: dict[str, Any] | None, float64: dict[str, Any] | None) -> None:
     if partials_need not in ("xy", "x", "y"):
         raise ValueError(f"jax_act.elementwise: partials_need must be 'xy', 'x' or 'y', got {partials_need!r}")
     fields = [f.name for f in dataclasses.fields(Rule)]
-    if set(highest or {}) - set(fields):
-        raise TypeError(f"jax_act.elementwise: highest= takes {fields}, got {sorted(set(highest or {}) - set(fields))}")
+    for name, given in (("highest", highest), ("float64", float64)):
+        if set(given or {}) - set(fields):
+            raise TypeError(f"jax_act.elementwise: {name}= takes {fields}, got {sorted(set(given or {}) - set(fields))}")
 
 
-def _level_doc(doc: str | None, rules: dict[str, Rule]) -> str | None:
-    """The docstring, with the half-precision note where an output-saving level keeps x."""
+def _dispatch_text(float64: dict[str, Any] | None, highest: Rule) -> str:
+    """The float64 entry of the dispatch table, in words (``jax-act list``)."""
+    if not float64:
+        return ""
+    said = [f"the highest level's {k}" if v is getattr(highest, k) else f"its own {k}" for k, v in float64.items()]
+    return "float64 at the default level: " + ", ".join(said)
+
+
+def _with_parameters(rule: Rule, call: _Call) -> str:
+    """What the backward pass keeps besides when a parameter is differentiated, in words."""
+    kept = {"input": "x", "output": "y"}.get(rule.saves) if isinstance(rule.saves, str) else None
+    more = [a for a in call.need if a != kept] if call.params else []
+    return f"; {' and '.join(more)} too when {', '.join(call.params)} is differentiated" if more else ""
+
+
+def _core(cores: dict[tuple[str, str | None], _Core], level: str, dtype: Any) -> _Core:
+    """The dispatch table's entry for ``level`` and ``dtype``."""
+    return cores.get((level, jnp.dtype(dtype).name), cores[level, None])
+
+
+def _level_note(rules: dict[str, Rule]) -> str | None:
+    """The half-precision note, where an output-saving level keeps x for 16-bit input."""
     if any(r.saves == "output" and r.half_from_input for r in rules.values()):
-        level = "highest" if not rules["default"].half_from_input else "every"
-        return with_half_note(doc, "the output", level)
-    return doc
+        return half_note("the output", "highest" if not rules["default"].half_from_input else "every")
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,7 +175,7 @@ class _Call:
         return (jnp.broadcast_to(x, shape), params), None, opts
 
 
-def _face(call: _Call, cores: dict[str, _Core], which: str) -> Callable[..., jax.Array]:
+def _face(call: _Call, cores: dict[tuple[str, str | None], _Core], which: str) -> Callable[..., jax.Array]:
     """The public function (``which="vjp"``) or its forward-mode twin (``"twin"``)."""
 
     def impl(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
@@ -205,12 +183,12 @@ def _face(call: _Call, cores: dict[str, _Core], which: str) -> Callable[..., jax
         if prepared is None:
             return direct
         x, params = prepared
-        return getattr(cores[accuracy], which)(opts, x, *params)
+        return getattr(_core(cores, accuracy, x.dtype), which)(opts, x, *params)
 
     return impl
 
 
-def _derivative(call: _Call, cores: dict[str, _Core]) -> Callable[..., jax.Array]:
+def _derivative(call: _Call, cores: dict[tuple[str, str | None], _Core]) -> Callable[..., jax.Array]:
     """The bare f'(x), from what the backward pass would keep (and differentiable by the
     closed form too)."""
 
@@ -220,7 +198,7 @@ def _derivative(call: _Call, cores: dict[str, _Core]) -> Callable[..., jax.Array
             x = check_array(call.name, call.xname, args[0] if args else kwargs[call.xname])
             prepared = (x.astype(inexact_dtype(x.dtype)), [])
         x, params = prepared
-        core = cores[accuracy]
+        core = _core(cores, accuracy, x.dtype)
         s = core.keep(x, core.twin(opts, x, *params))
         return jnp.broadcast_to(core.fprime(opts, s, params, x.dtype), x.shape).astype(x.dtype)
 

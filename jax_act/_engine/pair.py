@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from typing import Any, Callable, Literal, Sequence
 
 import jax
@@ -127,11 +128,15 @@ def declare_explicit(
     :func:`elementwise`'s; ``baseline``: the formula written with jax.nn where jax.nn has no
     such function, for the kit's default-level comparison.
 
-    A loss (``kind="loss"``, in ``jax_act.losses``) has one accuracy level, and its derivative
-    is given by its own rule (``derivative=None``): the gradient of the summed loss with
-    respect to its first argument, the logits.
+    A loss declared here (``kind="loss"``, ``derivative=None``: the gradient of the summed
+    loss with respect to its first argument) still works, with a DeprecationWarning:
+    :func:`~jax_act.engine.loss` declares one from its values and partials alone.
     """
     per_level = lambda c: c if isinstance(c, dict) else dict.fromkeys(LEVELS, c)  # noqa: E731
+    if kind == "loss":
+        warnings.warn("jax_act.engine.declare_explicit(kind='loss') is deprecated: declare a loss with "
+                      "jax_act.engine.loss(values=...), which makes its rule from the loss and its partials",
+                      DeprecationWarning, stacklevel=2)
 
     def declare(face: Callable[..., Any]) -> Callable[..., Any]:
         name = face.__name__

@@ -9,27 +9,13 @@ from typing import Any, Callable, Sequence
 
 import jax
 
-from .checks import explain_bad_call, static_bool
+from .checks import explain_bad_call, explain_forward_mode, static_bool
 from .levels import check_level
 from .names import calling, site
+from .docs import document
 from .registry import Activation, Spec, register
 
 # --------------------------------------------------------------------------- public face
-
-
-HALF_NOTE = """Note:
-      float16/bfloat16 input at {level} accuracy level: the backward pass keeps the input
-      instead of {what} (the same bytes) and computes the derivative from it in float32, so
-      the gradient is rounded once; from a 16-bit copy of {what} it would not be (and would
-      be 0 where the copy has rounded to its limit). In a model this costs one 16-bit array
-      per call, which the next layer does not share.
-    """
-
-
-def with_half_note(doc: str | None, what: str, level: str = "every") -> str | None:
-    """``doc`` with :data:`HALF_NOTE` appended (as its last section)."""
-    level = "the highest" if level == "highest" else level
-    return doc and doc.rstrip() + "\n\n    " + HALF_NOTE.format(what=what, level=level)
 
 
 def public_function(
@@ -66,12 +52,8 @@ def public_function(
         try:
             return jitted(*args, **named) if leveled else jitted(*args, accuracy="default", **named)
         except TypeError as e:
-            if "forward-mode" in str(e):  # JAX's bare message names neither us nor the way out
-                raise TypeError(
-                    f"jax_act.{qualname} is the reverse-mode function (a custom_vjp rule: grad, vjp); under "
-                    f"jax.jvp or jax.jacfwd use jax_act.forward_mode.{qualname}, its "
-                    f"custom_jvp twin with the same closed form (`{how_to_import}`)"
-                ) from e
+            explain_forward_mode(qualname, e, f"jax_act.forward_mode.{qualname}, its custom_jvp twin with the "
+                                              f"same closed form (`{how_to_import}`)")
             explain_bad_call(qualname, signature, args, kwargs, e)
             raise
 
@@ -124,13 +106,16 @@ def publish(
     spec: Spec, declared: Callable, sig: inspect.Signature, doc: str | None,
     face: Callable[[str], Callable], derivative: Callable, derivative_doc: str | None, *,
     reference: Callable, derivative_name: str | None = None, derivative_declared: Callable | None = None,
-    **extra: Any,
+    note: str | None = None, **extra: Any,
 ) -> Callable[..., jax.Array]:
     """The one registration path of every kind: the public function (``face("vjp")``), its
     forward-mode twin (``face("twin")``) and the bare derivative, each an
     ``impl(*args, accuracy, **kwargs)`` made public by :func:`public_function`, registered
-    under ``spec`` (a loss: in ``jax_act.losses``). Returns the public function."""
+    under ``spec`` (a loss: in ``jax_act.losses``). The public docstring is generated from
+    ``spec`` around the declaration's ``doc`` (:func:`.docs.document`), ``note`` last.
+    Returns the public function."""
     namespace = "losses" if spec.kind == "loss" else ""
+    doc = document(spec, doc, () if namespace else tuple(sig.parameters), leveled=not namespace, note=note)
     module = ".".join(filter(None, ["jax_act", namespace]))
     twin_module = ".".join(filter(None, ["jax_act.forward_mode", namespace]))
     public = functools.partial(public_function, static=spec.static, namespace=namespace)

@@ -5,13 +5,12 @@ testing kit probes it at (:class:`Probes`), and the functions made from its decl
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Literal
+from typing import Any, Callable, Literal
 
 import jax
 import numpy as np
 
-if TYPE_CHECKING:
-    from .elementwise import Rule
+from .rule import Rule
 
 # elementwise: f(x) entry by entry; gated: a ⊙ gate(b) of the halves along an axis;
 # axis_map: along an axis, shape kept (softmax, sparsemax); reduction: along an axis, the
@@ -50,6 +49,7 @@ class Spec:
     aliases: tuple[str, ...] = ()
     jax_nn: str | None = None  # the jax.nn counterpart's name, if any
     saves_highest: str | None = None  # what accuracy="highest" keeps, where it differs
+    dispatch: str = ""  # the rule a dtype takes where it has its own (float64), in words
     probes: Probes = dataclasses.field(default_factory=Probes)
 
     @property

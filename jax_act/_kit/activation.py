@@ -118,7 +118,7 @@ def check_activation(
         # every differentiable parameter is differentiated, at its default where the set omits it
         traced = {**{k: v for k, v in defaults.items() if k not in pset}, **{k: v for k, v in pset.items() if k not in static}}
         nn, base = _accepts(jax_nn, pset), _accepts(baseline, pset)
-        rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(nn), (bind(base), nn is base),
+        rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(nn), (bind(base), baseline is jax_nn),
                             tuple(dtypes), traced, tuple(kink_points or ()), domain or (-np.inf, np.inf),
                             finite_differences, tolerance, pset)
     return rows
@@ -126,14 +126,15 @@ def check_activation(
 
 def _parameter_defaults(fn: Callable, act: Any) -> dict[str, float]:
     """The differentiable parameters' defaults: a registered function's declared parameters;
-    else every parameter after x whose default is a number (not a bool)."""
+    else every parameter after x whose default is a float."""
     try:
         sig = list(inspect.signature(fn).parameters.values())[1:]
     except (TypeError, ValueError):
         return {}
-    numeric = {p.name: p.default for p in sig
-               if isinstance(p.default, (int, float)) and not isinstance(p.default, bool)}
-    return {k: v for k, v in numeric.items() if act is None or k in act.spec.params}
+    if act is not None:  # declared differentiable: an integer default (squareplus's b = 4) is a number too
+        return {p.name: float(p.default) for p in sig if p.name in act.spec.params
+                and isinstance(p.default, (int, float)) and not isinstance(p.default, bool)}
+    return {p.name: p.default for p in sig if isinstance(p.default, float)}  # an int may count something
 
 
 def _bind(options: dict, f: Callable | None) -> Callable | None:
@@ -141,14 +142,19 @@ def _bind(options: dict, f: Callable | None) -> Callable | None:
 
 
 def _accepts(other: Callable | None, pset: dict) -> Callable | None:
-    """``other`` if it takes every parameter in ``pset`` (jax.nn.softplus has no ``beta``)."""
-    if other is None or not pset:
+    """``other`` if it takes every parameter in ``pset`` (jax.nn.softplus has no ``beta``),
+    called without the defaulted parameters it does not take; else None."""
+    if other is None:
         return other
     try:
         names = inspect.signature(other).parameters
     except (TypeError, ValueError):
         return other
-    return other if all(k in names for k in pset) else None
+    if not all(k in names for k in pset):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in names.values()):
+        return other
+    return functools.wraps(other)(lambda *a, **kw: other(*a, **{k: v for k, v in kw.items() if k in names}))
 
 
 def _first_name(fn: Callable) -> str:

@@ -20,16 +20,12 @@ Method (the why is in ``bench/README.md``):
 from __future__ import annotations
 
 import argparse
-import datetime
 import functools
 import importlib.util
 import inspect
 import json
 import math
 import os
-import platform
-import resource
-import statistics
 import sys
 import time
 from typing import Any, Callable
@@ -39,8 +35,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._engine import LEVELS
+from .loss_bench import loss_row, loss_shapes
+from .report import chart, environment, markdown, table
+from .timing import Fn, paired, scaled
 
-Fn = Callable[..., jax.Array]
 ROW_LEN = 1024  # length of the normalized axis for activations along an axis
 VMAP_BATCH = 8  # leading batch axis for the vmap rows
 
@@ -130,69 +128,6 @@ def _out_shape(k: Callable, x: jax.Array, g: jax.Array) -> tuple[int, ...]:
     return jax.eval_shape(k, x, g).shape
 
 
-# --------------------------------------------------------------------------- timing
-
-
-def _call(f: Fn, args: tuple) -> float:
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(*args))
-    return time.perf_counter() - t0
-
-
-def paired(fa: Fn, fb: Fn, args: list[tuple], budget: float, max_samples: int, copy: Fn | None = None) -> dict:
-    """Time jitted fa and fb (and the copy kernel, when given) interleaved over rotated ``args``.
-
-    Each sample runs them back to back on the same buffer, the order reversed every other
-    sample. Returns per-kernel median/min/max seconds, the median/min/max of the paired
-    ratios fa/fb, compile seconds and XLA's cost analysis per side, and minor page faults per call.
-    """
-    (ca, cost_a), (cb, cost_b) = _compile(fa, args[0]), _compile(fb, args[0])
-    fns = [fa, fb] + ([copy] if copy else [])
-    warm = sum(min(_call(f, a) for a in args[:2]) for f in fns)
-    samples = int(min(max_samples, max(5, budget / max(warm, 1e-6))))
-    times: list[list[float]] = [[] for _ in fns]
-    faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for i in range(samples):
-        a = args[i % len(args)]
-        order = range(len(fns)) if i % 2 == 0 else reversed(range(len(fns)))
-        for j in order:
-            times[j].append(_call(fns[j], a))
-    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0) / (len(fns) * samples)
-    ratios = [x / y for x, y in zip(times[0], times[1])]
-    out = dict(
-        samples=samples,
-        ours=_timing_stats(times[0]), base=_timing_stats(times[1]), ratio=_timing_stats(ratios),
-        compile_s=dict(ours=ca, base=cb), cost=dict(ours=cost_a, base=cost_b),
-        page_faults_per_call=faults,
-    )
-    if copy:
-        out["copy"] = _timing_stats(times[2])
-    return out
-
-
-def _compile(f: Any, args: tuple) -> tuple[float, dict]:
-    """Seconds to lower and compile, and XLA's static cost analysis (flops, transcendentals,
-    bytes accessed): noise-free evidence of why one side is slower."""
-    t0 = time.perf_counter()
-    compiled = f.lower(*args).compile()
-    seconds = time.perf_counter() - t0
-    try:
-        cost = compiled.cost_analysis()
-        cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-        cost = {k: float(cost[k]) for k in ("flops", "transcendentals", "bytes accessed") if k in cost}
-    except Exception:  # not every backend reports it
-        cost = {}
-    return seconds, cost
-
-
-def _timing_stats(v: list[float]) -> dict:
-    return dict(median=statistics.median(v), min=min(v), max=max(v))
-
-
-def _scale(stats: dict, k: float) -> dict:
-    return {key: v * k for key, v in stats.items()}
-
-
 # --------------------------------------------------------------------------- one activation
 
 
@@ -221,7 +156,7 @@ def bench_activation(c: dict, dtype: str, sizes: list[int], modes: list[str], pa
                 loop = paired(in_kernel(ko, reps), in_kernel(kb, reps), two, opt.budget, opt.max_samples,
                               in_kernel(_copy, reps))
                 for key in ("ours", "base", "copy"):
-                    loop[key] = _scale(loop[key], 1 / reps)
+                    loop[key] = scaled(loop[key], 1 / reps)
                 loop["reps"] = reps
                 row = dict(size=n, log2=int(math.log2(n)), mode=mode, pass_=pass_, shape=list(shape),
                            bytes=nbytes, per_call=per_call, in_kernel=loop)
@@ -365,313 +300,6 @@ def model_rows(todo: list[dict], dtype: str, opt: argparse.Namespace, progress: 
                 k: (m["temp_bytes"] - ident["temp_bytes"]) / elems for k, m in (("ours", mo), ("base", mb))}
         rows.append(row)
     return rows
-
-
-LOSS_SHAPES = {  # (tokens, hidden, vocabulary) per backend: what the machine holds and times
-    "cpu": [(4096, 256, 32768), (4096, 512, 32768), (2048, 256, 131072)],
-    "gpu": [(n, h, v) for n in (4096, 16384) for h in (512, 1024) for v in (32768, 131072)],
-}
-
-
-def loss_shapes(opt: argparse.Namespace) -> list[tuple[int, int, int]]:
-    if opt.losses:
-        return [tuple(int(k) for k in s.replace("x", ",").split(",")) for s in opt.losses]
-    return LOSS_SHAPES["cpu" if jax.default_backend() == "cpu" else "gpu"]
-
-
-LOSS_VARIANTS = {  # name -> keyword arguments of the fused loss
-    "fast": {}, "lean": dict(chunking="lean"), "pallas": dict(implementation="pallas"),
-}
-
-
-def loss_variants(opt: argparse.Namespace) -> dict[str, dict]:
-    """The fused loss's variants timed here, name -> keyword arguments: both plans; the Pallas
-    kernel on a GPU (elsewhere it runs interpreted, which times the interpreter); each
-    ``--loss-chunks`` size as a fixed ``chunk_size`` (the chunking table)."""
-    names = ["fast", "lean"] + (["pallas"] if jax.default_backend() == "gpu" else [])
-    return {name: variant_keywords(name) for name in [*names, *(getattr(opt, "loss_chunks", None) or [])]}
-
-
-def variant_keywords(name: str) -> dict:
-    """A fused-loss variant's keyword arguments: a named one (:data:`LOSS_VARIANTS`), or a
-    fixed ``chunk_size``, ``"T"`` tokens or ``"T,VC"`` tokens and vocabulary columns."""
-    if name in LOSS_VARIANTS:
-        return LOSS_VARIANTS[name]
-    return dict(chunk_size=tuple(int(k) for k in name.split(",")) if "," in name else int(name))
-
-
-def loss_row(shape: tuple[int, int, int], dtype: str, opt: argparse.Namespace) -> dict:
-    """One SGD step of the output layer and its loss, fused
-    (``losses.linear_softmax_cross_entropy_with_integer_labels``, each of
-    :func:`loss_variants`) against the unfused step: ``hidden @ weight`` with float32
-    accumulation → ``optax.softmax_cross_entropy_with_integer_labels`` → mean (jax_act's own
-    unfused loss when optax is absent). Paired step time, temp and peak bytes, and the plan."""
-    from .. import losses
-
-    n, h, v = shape
-    x, w, y = loss_inputs(shape, dtype)
-    base = unfused_step(y)
-    out = dict(name="linear_softmax_cross_entropy_with_integer_labels", dtype=dtype, tokens=n, hidden=h, vocab=v,
-               base_memory=step_memory(base, x, w), variants={})
-    for name, kw in loss_variants(opt).items():
-        step = loss_step(lambda x, w, kw=kw: losses.linear_softmax_cross_entropy_with_integer_labels(x, w, y, **kw))
-        p = losses.linear_softmax_cross_entropy_plan(n, h, v, dtype, **{k: a for k, a in kw.items() if k != "implementation"})
-        out["variants"][name] = dict(
-            plan=dict(tokens=p.tokens, vocab=p.vocab, chunks=p.chunks, why=p.why, predicted_s=p.seconds),
-            step=paired(step, base, [(x, w)], opt.budget, opt.max_samples), memory=step_memory(step, x, w))
-    return out
-
-
-def loss_inputs(shape: tuple[int, int, int], dtype: str) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """``(hidden, weight, labels)`` for ``shape`` = (tokens, hidden, vocabulary), seeded."""
-    n, h, v = shape
-    rng = np.random.default_rng(0)
-    x = jnp.asarray(rng.normal(size=(n, h)), dtype)
-    w = jnp.asarray(rng.normal(size=(h, v)) / np.sqrt(h), dtype)
-    return x, w, jnp.asarray(rng.integers(0, v, n), jnp.int32)
-
-
-def unfused_step(y: jax.Array) -> Fn:
-    """The baseline step: ``hidden @ weight`` with float32 accumulation →
-    ``optax.softmax_cross_entropy_with_integer_labels`` (jax_act's own when optax is absent)
-    → mean."""
-    try:
-        import optax
-
-        integer_ce = optax.softmax_cross_entropy_with_integer_labels
-    except ImportError:
-        from ..losses import softmax_cross_entropy_with_integer_labels as integer_ce
-
-    return loss_step(lambda x, w: jnp.mean(integer_ce(jnp.dot(x, w, preferred_element_type=jnp.float32), y)))
-
-
-def loss_step(loss: Fn) -> Fn:
-    """One jitted SGD step of ``loss(hidden, weight)``: its value and both updated arrays."""
-    @jax.jit
-    def f(x, w):
-        val, (gx, gw) = jax.value_and_grad(loss, (0, 1))(x, w)
-        return val, x - 0.1 * gx, w - 0.1 * gw
-    return f
-
-
-def step_memory(f: Fn, x: jax.Array, w: jax.Array) -> dict:
-    m = f.lower(x, w).compile().memory_analysis()
-    if m is None:
-        return {}
-    # peak: everything the step holds at once, arguments and outputs included
-    peak = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes - m.alias_size_in_bytes
-    return dict(temp_bytes=m.temp_size_in_bytes, peak_bytes=peak)
-
-
-def loss_table(rows: list[dict]) -> list[str]:
-    lines = ["", "Output layer + loss, one SGD step: fused linear_softmax_cross_entropy_with_integer_labels (fast: the "
-             "default plan; lean; pallas: the kernel) vs hidden @ weight (float32 accumulation) → optax → mean; "
-             "ratio = median paired fused/unfused step time",
-             f"{'dtype':<10}{'tokens':>7}{'hidden':>7}{'vocab':>8}{'variant':>11}{'plan':>14}{'fused ms':>10}"
-             f"{'unfused ms':>11}{'ratio':>7}{'temp MiB fused':>16}{'unfused':>9}{'share':>7}"]
-    for r in rows:
-        mb = r.get("base_memory", {})
-        for name, var in r.get("variants", {}).items():
-            mo, st, p = var["memory"], var["step"], var["plan"]
-            plan = f"{p['chunks']}x{p['tokens']}x{p['vocab']}" if name != "pallas" else "tiles"
-            share = mo.get("temp_bytes", 0) / max(mb.get("temp_bytes", 1), 1)
-            lines.append(
-                f"{r['dtype']:<10}{r['tokens']:>7}{r['hidden']:>7}{r['vocab']:>8}{name:>11}{plan:>14}"
-                f"{st['ours']['median'] * 1e3:>10.1f}{st['base']['median'] * 1e3:>11.1f}{st['ratio']['median']:>7.2f}"
-                f"{mo.get('temp_bytes', 0) / 2**20:>16.1f}{mb.get('temp_bytes', 0) / 2**20:>9.1f}{share:>7.3f}")
-    return lines
-
-
-# --------------------------------------------------------------------------- output
-
-
-def environment(argv: list[str]) -> dict:
-    dev = jax.devices()[0]
-    import jaxlib
-
-    return dict(
-        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        command="jax-act bench " + " ".join(argv),
-        backend=jax.default_backend(), device=_cpu_model() if dev.platform == "cpu" else dev.device_kind,
-        device_count=jax.device_count(), cpu_count=os.cpu_count(), platform=platform.platform(),
-        python=platform.python_version(), jax=jax.__version__, jaxlib=jaxlib.__version__,
-        loadavg=list(os.getloadavg()),
-    )
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "cpu"
-
-
-def _label(a: dict) -> str:
-    """An activation row's name, with its accuracy level where it is not the default."""
-    return a["name"] + ("" if a.get("level", "default") == "default" else f" [{a['level']}]")
-
-
-def table(result: dict) -> str:
-    """The readable table: in-kernel µs, ratio (in-kernel and per call), % of copy roofline."""
-    env = result["environment"]
-    lines = [f"jax_act bench  {env['date']}  {env['backend']} ({env['device']})  jax {env['jax']}  "
-             f"jaxlib {env['jaxlib']}", f"command: {env['command']}",
-             "ratio = median of paired jax_act/baseline time ratios (< 1: jax_act faster); "
-             "roof = achieved bytes/s ÷ same-size copy kernel; [highest] = accuracy=\"highest\"", ""]
-    w = max([26, *(len(_label(a)) + 2 for a in result["activations"])])
-    head = (f"{'activation':<{w}}{'dtype':<9}{'size':>5} {'mode':<5}{'pass':<8}{'ours µs':>10}{'base µs':>10}"
-            f"{'ratio':>7}{'[min':>6}{'max]':>6}{'call':>7}{'roof':>6}{'base':>6}  {'compile ms o/b':>14}")
-    lines.append(head)
-    for a in result["activations"]:
-        for r in a["rows"]:
-            k, p = r["in_kernel"], r["per_call"]
-            lines.append(
-                f"{_label(a):<{w}}{a['dtype']:<9}{'2^' + str(r['log2']):>5} {r['mode']:<5}{r['pass_']:<8}"
-                f"{k['ours']['median'] * 1e6:>10.1f}{k['base']['median'] * 1e6:>10.1f}"
-                f"{k['ratio']['median']:>7.2f}{k['ratio']['min']:>6.2f}{k['ratio']['max']:>6.2f}"
-                f"{p['ratio']['median']:>7.2f}{k['ours']['roofline']:>6.0%}{k['base']['roofline']:>6.0%}"
-                f"  {p['compile_s']['ours'] * 1e3:>6.0f}/{p['compile_s']['base'] * 1e3:<6.0f}")
-    lines += ["", f"{'activation':<{w}}{'dtype':<9}{'baseline':<26}{'saved B/elem ours':>18}{'base':>7}"]
-    for a in result["activations"]:
-        s = a["saved"]
-        lines.append(f"{_label(a):<{w}}{a['dtype']:<9}{a['baseline']:<26}"
-                     f"{s['ours']['bytes_per_element']:>18.2f}{s['base']['bytes_per_element']:>7.2f}")
-    lines += ["", *summary(result)]
-    models = result.get("models", [])
-    if models:
-        lines += ["", "Training steps (SGD, compiled): step time as paired ratio; temp MiB from memory_analysis(); "
-                  "B/elem = (temp − identity model's temp) / activation elements",
-                  f"{'activation':<{w}}{'dtype':<9}{'model':<34}{'ours ms':>9}{'base ms':>9}{'ratio':>7}"
-                  f"{'temp MiB ours':>15}{'base':>8}{'ident':>8}{'B/elem ours':>12}{'base':>7}"]
-        for m in models:
-            mem, marg = m["memory"], m.get("marginal_bytes_per_element", {})
-            model = ("flax " if m["model"] == "flax" else "") + m.get("shape", m["model"])
-            lines.append(
-                f"{_label(m):<{w}}{m['dtype']:<9}{model:<34}{m['step']['ours']['median'] * 1e3:>9.2f}"
-                f"{m['step']['base']['median'] * 1e3:>9.2f}{m['step']['ratio']['median']:>7.2f}"
-                f"{mem['ours'].get('temp_bytes', 0) / 2**20:>15.2f}{mem['base'].get('temp_bytes', 0) / 2**20:>8.2f}"
-                f"{mem['identity'].get('temp_bytes', 0) / 2**20:>8.2f}"
-                f"{marg.get('ours', float('nan')):>12.2f}{marg.get('base', float('nan')):>7.2f}")
-    if result.get("losses"):
-        lines += loss_table(result["losses"])
-    return "\n".join(lines)
-
-
-def summary(result: dict) -> list[str]:
-    """Headline per level: fwd+bwd at the largest size, every row where jax_act is slower,
-    and every model step that needs more memory than the baseline's."""
-    out = []
-    acts = result["activations"]
-    for level in sorted({a.get("level", "default") for a in acts}):
-        mine = [a for a in acts if a.get("level", "default") == level and a["rows"]]
-        if not mine:
-            continue
-        top = max(r["size"] for a in mine for r in a["rows"])
-        for pass_ in ("fwd", "fwd+bwd"):
-            head = [r for a in mine for r in a["rows"] if r["size"] == top and r["mode"] == "jit" and r["pass_"] == pass_]
-            if head:
-                ratios = [r["in_kernel"]["ratio"]["median"] for r in head]
-                out.append(f"[{level}] {pass_} at 2^{int(math.log2(top))} (jit, in kernel): geometric mean ratio "
-                           f"{math.exp(statistics.mean(map(math.log, ratios))):.2f} over {len(head)} activations; "
-                           f"jax_act ≥ 80% of copy roofline for {sum(r['in_kernel']['ours']['roofline'] >= 0.8 for r in head)}, "
-                           f"baseline for {sum(r['in_kernel']['base']['roofline'] >= 0.8 for r in head)}")
-        slow = [(a["name"], a["dtype"], r) for a in mine for r in a["rows"] if r["in_kernel"]["ratio"]["median"] > 1.0]
-        out.append(f"[{level}] rows where jax_act is slower in kernel (ratio > 1.00): {len(slow)} of "
-                   f"{sum(len(a['rows']) for a in mine)}; with the per-call ratio also > 1.05:")
-        for name, dtype, r in sorted(slow, key=lambda t: -t[2]["in_kernel"]["ratio"]["median"]):
-            if r["per_call"]["ratio"]["median"] > 1.05:
-                out.append(f"  {name} {dtype} 2^{r['log2']} {r['mode']} {r['pass_']}: in kernel "
-                           f"{r['in_kernel']['ratio']['median']:.2f}, per call {r['per_call']['ratio']['median']:.2f}")
-        more = [f"{a['name']} {a['dtype']} ({a['saved']['ours']['bytes_per_element']:.2f} vs "
-                f"{a['saved']['base']['bytes_per_element']:.2f})" for a in mine
-                if a["saved"]["ours"]["bytes_per_element"] > a["saved"]["base"]["bytes_per_element"]]
-        out.append(f"[{level}] keeps more bytes/element for the backward pass than the baseline: " + (", ".join(more) or "none"))
-    for level in sorted({m.get("level", "default") for m in result.get("models", [])}):
-        mine = [m for m in result["models"] if m.get("level", "default") == level]
-        worse = [f"{m['name']} {m['dtype']} {m.get('shape', m['model'])} ({m['memory']['ours']['temp_bytes'] / 2**20:.2f} vs "
-                 f"{m['memory']['base']['temp_bytes'] / 2**20:.2f} MiB)" for m in mine
-                 if m["memory"].get("ours", {}).get("temp_bytes", 0) > m["memory"].get("base", {}).get("temp_bytes", 0)]
-        slower = [m for m in mine if m["step"]["ratio"]["median"] > 1.0]
-        ratios = [m["step"]["ratio"]["median"] for m in mine]
-        out.append(f"[{level}] model steps: {len(mine)}, geometric mean step-time ratio "
-                   f"{math.exp(statistics.mean(map(math.log, ratios))):.2f}, {len(slower)} slower than the baseline; "
-                   f"more temp memory than the baseline: " + (", ".join(worse) or "none"))
-    return out
-
-
-def markdown(result: dict) -> str:
-    """One line per activation and level at the largest size (jit): the README's results table."""
-    acts = result["activations"]
-    top = max(r["size"] for a in acts for r in a["rows"])
-    models = {}
-    for m in result.get("models", []):
-        models.setdefault((m["name"], m["dtype"], m.get("level", "default")), []).append(m)
-    lines = ["| activation | level | baseline | fwd ratio | fwd+bwd ratio | saved B/elem ours / base | "
-             "model steps: temp ≤ base | model step ratio (max) |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for a in acts:
-        row = {r["pass_"]: r for r in a["rows"] if r["size"] == top and r["mode"] == "jit"}
-        fwd, fb = row.get("fwd"), row.get("fwd+bwd")
-        ms = [m for m in models.get((a["name"], a["dtype"], a.get("level", "default")), []) if m["memory"].get("ours")]
-        cell = lambda r: f"{r['in_kernel']['ratio']['median']:.2f} ({r['per_call']['ratio']['median']:.2f})" if r else "–"  # noqa: E731
-        sv = a["saved"]
-        ok = sum(m["memory"]["ours"]["temp_bytes"] <= m["memory"]["base"]["temp_bytes"] for m in ms)
-        lines.append(
-            f"| {a['name']} | {a.get('level', 'default')} | {a['baseline']} | {cell(fwd)} | {cell(fb)} | "
-            f"{sv['ours']['bytes_per_element']:.2f} / {sv['base']['bytes_per_element']:.2f} | "
-            + (f"{ok} of {len(ms)} | {max(m['step']['ratio']['median'] for m in ms):.2f} |" if ms else "– | – |"))
-    return "\n".join(lines)
-
-
-def chart(result: dict, path: str) -> bool:
-    """The jax_act / baseline time ratio (in kernel, plain jit; below 1: jax_act faster): a
-    summary panel at the largest size, one marker per activation and pass, then one panel per
-    activation against size. Markers, so that a run at one size (``--quick``) shows too."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    acts = result["activations"]
-    if not acts:
-        return False
-    passes = (("fwd", "x", "C1"), ("fwd+bwd", "o", "C0"))
-    cols = 6
-    rows_n = -(-len(acts) // cols)
-    fig = plt.figure(figsize=(2.6 * cols, 3.2 + 1.9 * rows_n))
-    grid = fig.add_gridspec(rows_n + 1, cols, height_ratios=[1.7] + [1] * rows_n)
-    top = fig.add_subplot(grid[0, :])
-    for pass_, marker, colour in passes:
-        xs, ys = [], []
-        for i, a in enumerate(acts):
-            rs = [r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_]
-            if rs:
-                xs.append(i)
-                ys.append(max(rs, key=lambda r: r["size"])["in_kernel"]["ratio"]["median"])
-        top.plot(xs, ys, marker, color=colour, label=pass_)
-    top.axhline(1.0, color="grey", lw=0.8)
-    top.set_xticks(range(len(acts)), [f"{_label(a)} {a['dtype']}" for a in acts], rotation=90, fontsize=6)
-    top.set_ylabel("time ratio jax_act / baseline")
-    top.set_title("at the largest size, in kernel, jit (below 1: jax_act faster)", fontsize=9)
-    top.legend(fontsize=7)
-    for k, a in enumerate(acts):
-        ax = fig.add_subplot(grid[1 + k // cols, k % cols])
-        for pass_, marker, colour in passes:
-            rs = sorted((r for r in a["rows"] if r["mode"] == "jit" and r["pass_"] == pass_), key=lambda r: r["size"])
-            if rs:
-                ax.plot([r["log2"] for r in rs], [r["in_kernel"]["ratio"]["median"] for r in rs], "-" + marker,
-                        color=colour, ms=4, lw=0.8, label=pass_)
-        ax.axhline(1.0, color="grey", lw=0.8)
-        ax.set_title(f"{_label(a)} {a['dtype']}", fontsize=7)
-        ax.set_xlabel("log2 size", fontsize=6)
-        ax.tick_params(labelsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return True
 
 
 # --------------------------------------------------------------------------- CLI
