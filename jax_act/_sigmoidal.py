@@ -74,7 +74,7 @@ def sigmoid(x: ArrayLike) -> Array:
 def tanh(x: ArrayLike) -> Array:
     """Hyperbolic tangent activation, as ``jax.nn.tanh`` (XLA's ``tanh``).
 
-    Where the output has rounded to ±1 (|x| ≳ 9 in float32) the gradient is 0, as in jax.nn.
+    Where the output has rounded to ±1 (``|x|`` ≳ 9 in float32) the gradient is 0, as in jax.nn.
     At ``accuracy="highest"`` the float32 output is within about an ulp (XLA's: 4.6).
     """
     return jnp.tanh(x)
@@ -142,8 +142,8 @@ def log1mexp(x: ArrayLike) -> Array:
 def soft_sign(x: ArrayLike) -> Array:
     """Soft-sign activation, as ``jax.nn.soft_sign``.
 
-    ``soft_sign(±inf)`` is ±1 with gradient 0 (jax.nn gives NaN). Where |y| has rounded to 1
-    (|x| ≳ 2²⁴ in float32) the gradient is 0.
+    ``soft_sign(±inf)`` is ±1 with gradient 0 (jax.nn gives NaN). Where ``|y|`` has rounded to 1
+    (``|x|`` ≳ 2²⁴ in float32) the gradient is 0.
     """
     return jnp.where(jnp.isinf(x), jnp.sign(x), x / (jnp.abs(x) + 1))
 
@@ -178,7 +178,7 @@ def _tanh_shrink_highest(x: Array) -> Array:
 def tanh_shrink(x: ArrayLike) -> Array:
     """Tanh shrinkage, PyTorch's ``F.tanhshrink``.
 
-    x − tanh x ≈ x³/3 cancels for small |x|, as in PyTorch; at ``accuracy="highest"`` it is
-    (x cosh x − sinh x)/cosh x by a positive series below |x| = 2, every digit kept.
+    x − tanh x ≈ x³/3 cancels for small ``|x|``, as in PyTorch; at ``accuracy="highest"`` it is
+    (x cosh x − sinh x)/cosh x by a positive series below ``|x|`` = 2, every digit kept.
     """
     return x - jnp.tanh(x)
