@@ -10,7 +10,7 @@ import statistics
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jax_act"
 MODULES = {p: ast.parse(p.read_text()) for p in sorted(PACKAGE.rglob("*.py"))}
-DECORATORS = ("elementwise", "along_axis", "gated_unit", "declare_explicit")
+DECORATORS = {"elementwise", "along_axis", "gated_unit", "declare_explicit", "loss"}
 OWN_RULES = ("_linear_ce.py", "_linear_ce_kernel.py")  # the fused output layer's rule and kernel
 
 
@@ -71,13 +71,16 @@ def test_rules_are_made_in_the_engine_only():
 
 
 def _declarations() -> list[tuple[pathlib.Path, ast.FunctionDef]]:
+    def front_end(d: ast.expr) -> str:
+        return ast.unparse(d.func if isinstance(d, ast.Call) else d).rpartition(".")[2]
+
     return [(p, n) for p, t in MODULES.items() if "_engine" not in p.parts for n in t.body
-            if isinstance(n, ast.FunctionDef) and any(w in ast.unparse(d) for d in n.decorator_list for w in DECORATORS)]
+            if isinstance(n, ast.FunctionDef) and any(front_end(d) in DECORATORS for d in n.decorator_list)]
 
 
 def test_declarations_are_short():
     lengths = [n.end_lineno - min(d.lineno for d in n.decorator_list) + 1 for _, n in _declarations()]
-    assert len(lengths) >= 40 and statistics.median(lengths) <= 25, statistics.median(lengths)
+    assert len(lengths) >= 45 and statistics.median(lengths) <= 25, (len(lengths), statistics.median(lengths))
 
 
 def test_declarations_state_no_kink_or_keeps_sentence():
