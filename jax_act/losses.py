@@ -104,7 +104,8 @@ def _times(label: Array, logp: Array) -> Array:
 # --------------------------------------------------------------------------- softmax cross entropy
 
 
-def _sce_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple[Array, Array, Array]:
+def _sce(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
+    # kept: the gradient (one array the size of the logits); −log p only if labels need it
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
     if mask is not None:  # masked entries take no part, whatever they hold
@@ -114,13 +115,7 @@ def _sce_values(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -
     dx = jnp.sum(tc, axes, keepdims=True) * jnp.exp(logp) - tc  # (Σt)·S − t
     if mask is not None:  # excluded entries: no gradient for their labels either
         logp = jnp.where(mask, logp, 0)
-    return loss.astype(jnp.result_type(x, t)), dx.astype(x.dtype), logp
-
-
-def _sce(axes: tuple[int, ...], x: Array, t: Array, mask: Array | None) -> tuple:
-    # kept: the gradient (one array the size of the logits); −log p only if labels need it
-    loss, dx, logp = _sce_values(axes, x, t, mask)
-    return loss, (dx, (logp.astype(t.dtype), -1), None)
+    return loss.astype(jnp.result_type(x, t)), (dx.astype(x.dtype), (logp.astype(t.dtype), -1), None)
 
 
 def _sce_reference(logits: Array, labels: Array, axis: Any = -1, where: Array | None = None) -> Array:
@@ -173,8 +168,8 @@ def softmax_cross_entropy(
 # --------------------------------------------------------------------------- integer labels
 
 
-def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, Array]:
-    """Along the last axis. optax's convention: the label's logit is read even where masked. A
+def _sce_int(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
+    """Along the last axis; kept: the gradient, logits-sized. optax's convention: the label's logit is read even where masked. A
     label outside [0, n) gives NaN, negative ones too (optax counts them from the end, so an
     ignore index such as −100 would become a class): as the fused loss under jit."""
     cdt = compute_dtype(x.dtype)
@@ -195,12 +190,6 @@ def _sce_int_values(x: Array, label: Array, mask: Array | None) -> tuple[Array, 
         alive = jnp.any(mask, -1)
         loss = jnp.where(alive, loss, 0)
         dx = jnp.where(alive[..., None], dx, 0)
-    return loss, dx
-
-
-def _sce_int(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
-    # kept: the gradient, logits-sized
-    loss, dx = _sce_int_values(x, label, mask)
     return loss.astype(x.dtype), (dx.astype(x.dtype), None, None)
 
 
@@ -265,18 +254,13 @@ def softmax_cross_entropy_with_integer_labels(
 # --------------------------------------------------------------------------- sigmoid BCE
 
 
-def _bce_values(x: Array, t: Array) -> tuple[Array, Array]:
+def _bce(_: Any, x: Array, t: Array) -> tuple:
+    # kept: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x)
     cdt = compute_dtype(x.dtype)
     xc, tc = x.astype(cdt), t.astype(cdt)
     # −t log σ(x) − (1 − t) log σ(−x), with log σ(x) = −softplus(−x); 0 · ∞ = 0
     loss = jnp.where(tc == 0, 0, tc * softplus(-xc)) + jnp.where(tc == 1, 0, (1 - tc) * softplus(xc))
-    return loss, jax.lax.logistic(xc) - tc
-
-
-def _bce(_: Any, x: Array, t: Array) -> tuple:
-    # kept: σ(x) − t; and x only when the labels are differentiated (∂L/∂t = −x)
-    loss, dx = _bce_values(x, t)
-    return loss.astype(x.dtype), (dx.astype(x.dtype), (x, -1))
+    return loss.astype(x.dtype), ((jax.lax.logistic(xc) - tc).astype(x.dtype), (x, -1))
 
 
 def _bce_reference(logits: Array, labels: Array) -> Array:
@@ -315,18 +299,12 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
 # --------------------------------------------------------------------------- squared errors and the worked example
 
 
-def _sq_values(axes: tuple[int, ...], half: bool, g: Array, t: Array) -> tuple[Array, Array]:
-    d = g - t
-    cdt = compute_dtype(d.dtype)
-    e = jnp.sum(jnp.square(d.astype(cdt)), axes)  # axes () : elementwise
-    return (0.5 * e if half else e).astype(d.dtype), d
-
-
 def _sq(static: tuple, g: Array, t: Array) -> tuple:
     # kept: g − t, one array for both partials (∂/∂t = −∂/∂g)
     axes, half = static
-    loss, d = _sq_values(axes, half, g, t)
-    return loss, ((d, 1 if half else 2), (d, -1 if half else -2))
+    d = g - t
+    e = jnp.sum(jnp.square(d.astype(compute_dtype(d.dtype))), axes)  # axes () : elementwise
+    return (0.5 * e if half else e).astype(d.dtype), ((d, 1 if half else 2), (d, -1 if half else -2))
 
 
 def _squared(fname: str, outputs: Any, targets: Any, axis: Any, half: bool) -> tuple:

@@ -63,8 +63,7 @@ def _number(text: str, name: str, params: dict) -> float:
 def test_kink_convention_is_what_the_derivative_does(name):
     act = REGISTRY[name]
     clauses = kink_clauses(name)
-    defaults = {p: v for p, v in ((s, d) for s, d in PARAMETER_SYMBOLS.values())}
-    stated = {_number(p, name, defaults) for p, _ in clauses}
+    stated = {_number(p, name, dict(PARAMETER_SYMBOLS.values())) for p, _ in clauses}
     assert set(act.spec.probes.kink_points) <= stated, f"{name}: a kink the kit probes has no stated convention"
     for params in act.spec.probes.test_params:
         for point, value in clauses:
@@ -102,7 +101,7 @@ def test_what_is_kept_is_what_the_docstring_says(name, dtype, level):
     if act.spec.probes.domain[0] >= 0:
         x = jnp.abs(x) + 0.25
     keeps = act.spec.saved(level)
-    want = _expected_bytes(keeps, x if act.spec.kind != "gated" else x)
+    want = _expected_bytes(keeps, x)
     assert want is not None, f"{name}: {keeps!r} names no array this test can measure"
     params = act.spec.probes.test_params[0]
     assert _kept_bytes(lambda x: act.fn(x, **params, accuracy=level), x) == want, (name, keeps)

@@ -74,9 +74,10 @@ def document(spec: Spec, doc: str | None, params: Sequence[str] = (), *, leveled
     returns = sections.pop("Returns", None) or ([RETURNS[spec.kind]] if spec.kind in RETURNS else [])
     if spec.params and returns == [RETURNS["elementwise"]]:
         returns = [f"An array of the broadcast shape and the floating dtype of x and {', '.join(spec.params)}."]
-    width = max(len(label) for label, _ in facts(spec))
+    rows = facts(spec)
+    width = max(len(label) for label, _ in rows)
     out = [*description, "", "Closed form (``jax-act list`` shows the same)::", ""]
-    out += [f"    {label:<{width}}  {text}" for label, text in facts(spec)]
+    out += [f"    {label:<{width}}  {text}" for label, text in rows]
     out += _section("Args", args) + _section("Returns", returns)
     for title, body in sections.items():
         out += _section(title, body)

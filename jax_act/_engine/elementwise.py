@@ -19,6 +19,7 @@ from .public import publish
 from .registry import Probes, Spec
 from .rule import Rule, Saves
 
+
 def elementwise(
     *,
     derivative: Callable[..., jax.Array],
@@ -74,8 +75,8 @@ def elementwise(
             cores["default", "float64"] = _Core(dataclasses.replace(default, **float64), call)
         spec = Spec(
             name=call.name, kind="elementwise", formula=formula, derivative=derivative_text, kinks=kinks,
-            saves=default.saves_text() + _with_parameters(default, call), params=call.params, static=call.static, aliases=tuple(aliases),
-            jax_nn=jax_nn, saves_highest=rules["highest"].saves_text() + _with_parameters(rules["highest"], call), probes=probes,
+            saves=_saves_text(default, call), saves_highest=_saves_text(rules["highest"], call), params=call.params,
+            static=call.static, aliases=tuple(aliases), jax_nn=jax_nn, probes=probes,
             dispatch=_dispatch_text(float64, rules["highest"]),
         )
         return publish(spec, forward, call.signature, forward.__doc__,
@@ -103,11 +104,12 @@ def _dispatch_text(float64: dict[str, Any] | None, highest: Rule) -> str:
     return "float64 at the default level: " + ", ".join(said)
 
 
-def _with_parameters(rule: Rule, call: _Call) -> str:
-    """What the backward pass keeps besides when a parameter is differentiated, in words."""
+def _saves_text(rule: Rule, call: _Call) -> str:
+    """What ``rule`` keeps, in words, and what besides when a parameter is differentiated."""
     kept = {"input": "x", "output": "y"}.get(rule.saves) if isinstance(rule.saves, str) else None
     more = [a for a in call.need if a != kept] if call.params else []
-    return f"; {' and '.join(more)} too when {', '.join(call.params)} is differentiated" if more else ""
+    return rule.saves_text() + (f"; {' and '.join(more)} too when {', '.join(call.params)} is differentiated"
+                                if more else "")
 
 
 def _core(cores: dict[tuple[str, str | None], _Core], level: str, dtype: Any) -> _Core:

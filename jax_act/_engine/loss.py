@@ -5,6 +5,7 @@ face in ``jax_act.losses``."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, Sequence
 
@@ -13,7 +14,7 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from .checks import compute_dtype
-from .pair import custom_pair
+from .pair import custom_pair, first_argument_gradient
 from .public import publish
 from .registry import Probes, Spec
 
@@ -59,19 +60,11 @@ def loss(
 
             return impl
 
-        first = next(iter(sig.parameters))
-
-        def gradient(*args: Any, accuracy: str, **kwargs: Any) -> jax.Array:
-            bound = sig.bind(*args, **kwargs)
-            rest = dict(bound.arguments)
-            x = rest.pop(first)
-            return jax.grad(lambda x: jnp.sum(face("vjp")(accuracy=accuracy, **{first: x}, **rest)))(x)
-
+        gradient = first_argument_gradient(functools.partial(face("vjp"), accuracy="default"), sig, front.__name__)
         spec = Spec(name=front.__name__, kind="loss", formula=formula, derivative=derivative_text, kinks=kinks,
                     saves=saves, static=tuple(static), probes=probes)
-        return publish(spec, front, sig, front.__doc__, face, gradient,
-                       f"The closed-form gradient of :func:`{front.__name__}` summed over the examples, with "
-                       f"respect to ``{first}``: one row of ∂L/∂{first} per example.", reference=reference)
+        return publish(spec, front, sig, front.__doc__, face, lambda *a, accuracy, **kw: gradient(*a, **kw),
+                       gradient.__doc__, reference=reference)
 
     return declare
 
@@ -102,8 +95,9 @@ def _pair(values: Callable, reduced: Callable) -> tuple[Callable, Callable]:
                 kept.setdefault(id(p[0]), (p[0], []))[1].append((i, p[1]))
         return {tuple(uses): array for array, uses in kept.values()}
 
+    n = len(inspect.signature(values).parameters) - 1  # the xs after static
+
     def vjp(st: Any, res: dict, g: Any) -> tuple:
-        n = len(inspect.signature(values).parameters) - 1
         outs: list[Any] = [None] * n
         if isinstance(g, SymbolicZero):
             return tuple(outs)

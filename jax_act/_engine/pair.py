@@ -142,7 +142,7 @@ def declare_explicit(
         name = face.__name__
         sig = inspect.signature(face)
         sig = sig.replace(parameters=list(sig.parameters.values())[1:])
-        closed_form = derivative or _first_argument_gradient(face, core, sig)
+        closed_form = derivative or first_argument_gradient(functools.partial(face, core), sig, name)
         level_aware = "accuracy" in inspect.signature(closed_form).parameters
 
         def make(which: str) -> Callable[..., Any]:
@@ -164,17 +164,18 @@ def declare_explicit(
     return declare
 
 
-def _first_argument_gradient(face: Callable, core: Callable, sig: inspect.Signature) -> Callable[..., jax.Array]:
-    """A loss's derivative: ∂(Σ L)/∂(first argument) through ``core``'s backward rule, which
-    is the closed form itself (a cotangent of ones multiplies it exactly)."""
+def first_argument_gradient(loss: Callable, sig: inspect.Signature, name: str) -> Callable[..., jax.Array]:
+    """A loss's derivative: ∂(Σ L)/∂(first argument) through the backward rule of ``loss`` (a
+    function of the public arguments), which is the closed form itself (a cotangent of ones
+    multiplies it exactly)."""
     first = next(iter(sig.parameters))
 
     def gradient(*args: Any, **kwargs: Any) -> jax.Array:
         bound = sig.bind(*args, **kwargs)
         rest = dict(bound.arguments)
         x = rest.pop(first)
-        return jax.grad(lambda x: jnp.sum(face(core, **{first: x}, **rest)))(x)
+        return jax.grad(lambda x: jnp.sum(loss(**{first: x}, **rest)))(x)
 
-    gradient.__doc__ = (f"The closed-form gradient of :func:`{face.__name__}` summed over the examples, "
+    gradient.__doc__ = (f"The closed-form gradient of :func:`{name}` summed over the examples, "
                         f"with respect to ``{first}``: one row of ∂L/∂{first} per example.")
     return gradient

@@ -116,7 +116,8 @@ def check_activation(
     for pset in tuple(params or ({},)):
         bind = functools.partial(_bind, {k: v for k, v in pset.items() if k in static})
         # every differentiable parameter is differentiated, at its default where the set omits it
-        traced = {**{k: v for k, v in defaults.items() if k not in pset}, **{k: v for k, v in pset.items() if k not in static}}
+        traced = {**{k: v for k, v in defaults.items() if k not in pset},
+                  **{k: v for k, v in pset.items() if k not in static}}
         nn, base = _accepts(jax_nn, pset), _accepts(baseline, pset)
         rows += _check_pset(act, name, bind(fn), bind(reference), bind(twin), bind(nn), (bind(base), baseline is jax_nn),
                             tuple(dtypes), traced, tuple(kink_points or ()), domain or (-np.inf, np.inf),
