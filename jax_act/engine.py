@@ -14,7 +14,8 @@ declarations use exactly these:
 * :func:`loss`: a loss from ``values(static, *xs) -> (loss, partials)``; the rule keeps the
   partials of the differentiated inputs;
 * :func:`custom_pair` with :func:`declare_explicit`: a rule written out in full, for what the
-  others do not cover (a PRNG key argument, a reduction).
+  others do not cover (a PRNG key argument, a reduction). Every kind above is built on
+  :func:`custom_pair`: it is the one place a closed form becomes a ``custom_vjp`` and its twin.
 
 Each declaration states three things apart: the rule (how f and f' are computed, what is
 kept), the description (formula text, kinks, aliases, the jax.nn name: :class:`Spec`) and

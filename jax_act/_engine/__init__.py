@@ -5,8 +5,10 @@ and its bare derivative out, at each accuracy level, registered under one :class
   :class:`~.rule.Rule` per level, a float64 entry where that dtype has its own);
 * ``gated``: ``a ⊙ gate(b)`` of an input's two halves (:func:`~.gated.gated_unit`);
 * ``axis``: maps along an axis that keep one array (:func:`~.axis.along_axis`);
-* ``pair``: rules written out in full (:func:`~.pair.custom_pair`, registered by
-  :func:`~.pair.declare_explicit`): gated units, reductions, a PRNG key argument, losses;
+* ``pair``: the one builder, :func:`~.pair.custom_pair`: a closed form (its value, JVP,
+  residuals and VJP) becomes a ``custom_vjp`` and its ``custom_jvp`` twin, for every kind
+  above and for rules written out in full (registered by :func:`~.pair.declare_explicit`:
+  reductions, a PRNG key argument);
 * ``public``: the public face every kind gets (:func:`~.public.publish`, the one
   registration path); ``docs``: the docstring sections written from the declaration;
 * ``registry``: :class:`Spec` (the description), :class:`Probes` (what the testing kit

@@ -13,8 +13,8 @@ import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
 from .checks import check_array, check_param, compute_dtype, inexact_dtype, is_weak, unbroadcast, widen
-from .names import current, tag
 from .docs import half_note
+from .pair import custom_pair
 from .public import publish
 from .registry import Probes, Spec
 from .rule import Rule, Saves
@@ -208,25 +208,15 @@ def _derivative(call: _Call, cores: dict[tuple[str, str | None], _Core]) -> Call
 
 
 class _Core:
-    """One :class:`Rule` as a ``custom_vjp`` function (:attr:`vjp`) and its ``custom_jvp``
-    twin (:attr:`twin`), both called as ``core(opts, x, *params)``: ``opts`` the static
-    options as pairs, x and the parameters as :meth:`_Call.prepare` leaves them."""
+    """One :class:`Rule` as a :func:`custom_pair`: the ``custom_vjp`` function (:attr:`vjp`)
+    and its ``custom_jvp`` twin (:attr:`twin`), both called as ``core(opts, x, *params)``:
+    ``opts`` the static options as pairs, x and the parameters as :meth:`_Call.prepare`
+    leaves them."""
 
     def __init__(self, rule: Rule, call: _Call) -> None:
         self.rule, self.call = rule, call
-        # the residuals' name (names.current(), read at the call) is a static argument, as
-        # JAX may trace the rules later, outside the call (under jax.checkpoint it does)
-        named = lambda name, opts, x, *params: self.evaluate(opts, x, *params)  # noqa: E731
-        self.named_twin = jax.custom_jvp(named, nondiff_argnums=(0, 1))
-        self.named_twin.defjvp(self._twin_jvp, symbolic_zeros=True)
-        self.named_vjp = jax.custom_vjp(named, nondiff_argnums=(0, 1))
-        self.named_vjp.defvjp(self._fwd, self._bwd, symbolic_zeros=True)
-
-    def twin(self, opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
-        return self.named_twin(current(), opts, x, *params)
-
-    def vjp(self, opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
-        return self.named_vjp(current(), opts, x, *params)
+        self.vjp, self.twin = custom_pair(self.evaluate, jvp=self._jvp, save=self._save, vjp=self._vjp,
+                                          kept=self._kept, barrier=self._barrier, symbolic_zeros=True)
 
     def _widened(self, params: Sequence[jax.Array], dtype: Any) -> list[jax.Array]:
         cdt = compute_dtype(dtype)
@@ -237,12 +227,20 @@ class _Core:
         kw = dict(zip(self.call.params, self._widened(params, x.dtype)))
         return self.rule.forward(widen(x), **kw, **dict(opts)).astype(x.dtype)
 
-    def kept_as_is(self, dtype: Any) -> str | None:
-        """``"input"`` or ``"output"`` where the kept array is x or y itself (see
-        ``custom_pair``'s ``kept``); None where it is derived (a mask)."""
-        if self.rule.keeps_input(dtype):
-            return "input"
-        return "output" if self.rule.saves == "output" else None
+    def _need(self, params: tuple) -> str:
+        """Which of x and y the partials read: none unless a parameter is differentiated."""
+        return self.call.need if any(p.perturbed for p in params) else ""
+
+    def _kept(self, opts: tuple, xs: tuple) -> list[int | str]:
+        """x and y as they are where f' or a differentiated parameter's partial reads them;
+        the parameters, which f' reads."""
+        x, *params = xs
+        need, as_input = self._need(params), self.rule.keeps_input(x.value.dtype)
+        return [0] * (as_input or "x" in need) + list(range(1, 1 + len(params))) + ["output"] * (
+            self.rule.saves == "output" and not as_input or "y" in need)
+
+    def _barrier(self, opts: tuple, xs: tuple) -> bool:  # see Rule.barrier
+        return not self._need(xs[1:]) and self.rule.needs_barrier(xs[0].value.dtype)
 
     def keep(self, x: jax.Array, y: jax.Array) -> jax.Array:
         """What the backward pass keeps: y, x, or what a callable ``saves`` makes of them."""
@@ -266,42 +264,26 @@ class _Core:
         x, y = (None if a is None else a.astype(cdt) for a in (x, y))
         return self.call.partials[pname](x, y, *self._widened(params, cdt), **dict(opts))
 
-    def _twin_jvp(self, name: str | None, opts: tuple, primals: tuple, tangents: tuple) -> tuple[jax.Array, jax.Array]:
-        x, *params = primals
-        tx, *tps = tangents
-        y = self.named_twin(name, opts, x, *params)  # recursive: higher orders use the closed form too
+    def _jvp(self, opts: tuple, xs: tuple, y: jax.Array, tangents: tuple) -> jax.Array:
+        (x, *params), (tx, *tps) = xs, tangents
         cdt = compute_dtype(y.dtype)
         ty = jnp.zeros(y.shape, cdt)
         if not isinstance(tx, SymbolicZero):
-            ty = ty + self.fprime(opts, tag(name, self.keep(x, y)), params, y.dtype) * tx.astype(cdt)
+            ty = ty + self.fprime(opts, self.keep(x, y), params, y.dtype) * tx.astype(cdt)
         for pname, tp in zip(self.call.params, tps):
             if not isinstance(tp, SymbolicZero):
                 ty = ty + self.partial(pname, opts, x, y, params) * tp.astype(cdt)
-        return y, ty.astype(y.dtype)
+        return ty.astype(y.dtype)
 
-    def _fwd(self, name: str | None, opts: tuple, x: Any, *params: Any) -> tuple[jax.Array, tuple]:
-        """Keep what f' needs; x and/or y besides (``partials_need``) only for a
-        differentiated parameter."""
-        xv, pv = x.value, [p.value for p in params]
-        # the kept array is named where it is made: x before y is computed from it, or y itself
-        # (one named array, the output and the residual), so a policy that saves it recomputes
-        # nothing else (a named copy apart would leave the matmul before it to be recomputed)
-        as_is = self.kept_as_is(xv.dtype)
-        xv = tag(name, xv) if as_is == "input" else xv
-        y = self.named_twin(name, opts, xv, *pv)
-        y = tag(name, y) if as_is == "output" else y
-        flags = tuple(p.perturbed for p in params)
-        if not any(flags) and self.rule.needs_barrier(xv.dtype):  # see Rule.barrier
-            y, xv = jax.lax.optimization_barrier((y, xv))
-        s = self.keep(xv, y)
-        s = s if as_is else tag(name, s)
-        if not any(flags):
-            return y, (s, None, None, tag(name, pv), flags)
-        need, named = self.call.need, lambda a, which: a if as_is == which else tag(name, a)  # noqa: E731
-        return y, (s, named(xv, "input") if "x" in need else None, named(y, "output") if "y" in need else None,
-                   tag(name, pv), flags)
+    def _save(self, opts: tuple, xs: tuple, y: jax.Array) -> tuple:
+        """What f' needs; x and/or y besides (``partials_need``) only for a differentiated
+        parameter."""
+        (x, *params), flags = xs, tuple(p.perturbed for p in xs[1:])
+        need = self._need(params)
+        return (self.keep(x.value, y), x.value if "x" in need else None, y if "y" in need else None,
+                [p.value for p in params], flags)
 
-    def _bwd(self, name: str | None, opts: tuple, res: tuple, g: Any) -> tuple:
+    def _vjp(self, opts: tuple, res: tuple, g: Any) -> tuple:
         s, x, y, params, flags = res
         if isinstance(g, SymbolicZero):
             return (None,) * (1 + len(params))

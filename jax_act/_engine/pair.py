@@ -6,15 +6,19 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence, Union
 
 import jax
 import jax.numpy as jnp
+from jax.custom_derivatives import CustomVJPPrimal
 
 from .levels import LEVELS
 from .names import current, tag
 from .public import publish
 from .registry import Kind, Probes, Spec
+
+# what a rule keeps as it is: its first input, its output, inputs by position, or none (None)
+Kept = Union[Literal["input", "output"], Sequence[Union[Literal["input", "output"], int]], None]
 
 
 def custom_pair(
@@ -23,9 +27,9 @@ def custom_pair(
     jvp: Callable[[Any, tuple, Any, tuple], Any],
     save: Callable[[Any, tuple, Any], Any],
     vjp: Callable[[Any, Any, Any], tuple],
-    barrier: bool = False,
+    barrier: bool | Callable[[Any, tuple], bool] = False,
     symbolic_zeros: bool = False,
-    kept: Literal["input", "output"] | None = None,
+    kept: Kept | Callable[[Any, tuple], Kept] = None,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """One closed form, two faces: a ``custom_vjp`` core and its ``custom_jvp`` twin.
 
@@ -35,36 +39,40 @@ def custom_pair(
     * ``jvp(static, xs, out, txs)``: the output tangent, from the closed form;
     * ``save(static, xs, out)``: the residuals the backward pass keeps (say which, and why);
     * ``vjp(static, residuals, g)``: one cotangent per ``x`` (None for none), from the closed form;
-    * ``barrier``: pass the output and the residuals through ``lax.optimization_barrier``, for
-      rules that keep their input (as ``elementwise`` does): otherwise XLA may fuse the forward
-      into the backward pass and keep one of its intermediates besides;
     * ``symbolic_zeros``: ``save`` gets each x as a ``CustomVJPPrimal`` (``.value``,
       ``.perturbed``), to keep what an input's gradient needs only when that input is
-      differentiated, and ``vjp`` may get a ``SymbolicZero`` cotangent.
+      differentiated; ``vjp`` may get a ``SymbolicZero`` cotangent and ``jvp`` a
+      ``SymbolicZero`` tangent for each input not differentiated;
+    * ``kept``: what the rule keeps as it is: ``"input"`` (the first x), ``"output"``, or a
+      collection of those and of inputs' positions (``("input", "output")``, ``(0, 1)``); None:
+      none. It may be a function of ``(static, xs)`` (``xs`` as ``save`` gets them), for a
+      choice that depends on the dtype or on what is differentiated. See below;
+    * ``barrier`` (a bool, or a function of ``(static, xs)``): pass the output and the kept
+      input through ``lax.optimization_barrier`` before ``save`` sees them (for a rule that
+      keeps no input, the output and the residuals after): otherwise XLA may fuse the forward
+      into the backward pass and keep one of its intermediates besides.
 
     The twin's rule calls the twin itself for the primal value, so higher-order forward
     derivatives use the closed form too; the forward rule of the core does the same.
 
     The residuals are named for ``jax.checkpoint`` policies (``checkpoint_name``): inside a
     jax_act function ``"jax_act.<its name>"``, inside :func:`jax_act.name_residuals` that
-    block's name, elsewhere not at all. ``kept``: the rule keeps its first input
-    (``"input"``) or its output (``"output"``) as it is; that array is then named where it is
-    made (the input before the output is computed from it; the output as itself, one array
-    for both), so a policy that saves it recomputes nothing else: a named copy apart would
-    leave the array the layers around use to be recomputed, the matmul before it included.
-    The twin names its primal inputs and output.
+    block's name, elsewhere not at all. An array ``kept`` as it is is named where it is made
+    (the input before the output is computed from it; the output as itself, one array for
+    both), so a policy that saves it recomputes nothing else: a named copy apart would leave
+    the array the layers around use to be recomputed, the matmul before it included. Any other
+    input in the residuals stays the caller's array, unnamed (a jitted function that returned
+    a named copy of its argument would keep a copy of it). The twin names its primal inputs
+    and output.
     """
 
     # the residuals' name (names.current(), read at the call) is a static argument, as JAX may
     # trace the rules later, outside the call (under jax.checkpoint it does)
-    if kept is not None and symbolic_zeros:
-        raise ValueError("jax_act.custom_pair: kept= needs symbolic_zeros=False (save gets the arrays themselves)")
-
     @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
     def named_twin(name: str | None, static: Any, *xs: jax.Array) -> Any:
         return evaluate(static, *xs)
 
-    @named_twin.defjvp
+    @functools.partial(named_twin.defjvp, symbolic_zeros=symbolic_zeros)
     def _twin_jvp(name: str | None, static: Any, primals: tuple, tangents: tuple) -> tuple:
         out = named_twin(name, static, *primals)
         # linearized, the tangent's factors are computed from these: name them
@@ -75,19 +83,25 @@ def custom_pair(
         return evaluate(static, *xs)
 
     def _fwd(name: str | None, static: Any, *xs: Any) -> tuple:
-        values = tuple(getattr(x, "value", x) for x in xs) if symbolic_zeros else xs  # None arrives bare
-        if kept == "input":
-            xs = values = (tag(name, values[0]), *values[1:])
+        values = [getattr(x, "value", x) for x in xs] if symbolic_zeros else list(xs)  # None arrives bare
+        which = _kept(kept(static, xs) if callable(kept) else kept)
+        values = [tag(name, v) if i in which else v for i, v in enumerate(values)]
         out = named_twin(name, static, *values)
-        if kept == "output":
+        if "output" in which:
             out = tag(name, out)
+        fence = barrier(static, xs) if callable(barrier) else barrier
+        if fence and 0 in which:
+            out, values[0] = jax.lax.optimization_barrier((out, values[0]))
+        # save sees the inputs as named (and fenced)
+        xs = tuple(CustomVJPPrimal(v, x.perturbed) if symbolic_zeros and x is not None else v
+                   for v, x in zip(values, xs))
         res = save(static, xs, out)
-        # named here: what the rule makes; an input kept as it is (not ``kept``) stays the
-        # caller's array, so that an eager call keeps the argument itself, not a copy
-        made = [v for v in values if v is not None] + (jax.tree.leaves(out) if kept == "output" else [])
-        unnamed = jax.tree.map(lambda r: not any(r is a for a in made), res)
-        out, res = jax.lax.optimization_barrier((out, res)) if barrier else (out, res)
-        return out, jax.tree.map(lambda r, u: tag(name, r) if u else r, res, unnamed)
+        # named here: what the rule makes (the kept arrays were named where made)
+        made = [v for v in values if v is not None] + (jax.tree.leaves(out) if "output" in which else [])
+        to_name = jax.tree.map(lambda r: not any(r is a for a in made), res)
+        if fence and 0 not in which:
+            out, res = jax.lax.optimization_barrier((out, res))
+        return out, jax.tree.map(lambda r, n: tag(name, r) if n else r, res, to_name)
 
     named_core.defvjp(_fwd, lambda name, static, res, g: vjp(static, res, g), symbolic_zeros=symbolic_zeros)
 
@@ -98,6 +112,14 @@ def custom_pair(
         return named_twin(current(), static, *xs)
 
     return core, twin
+
+
+def _kept(which: Kept) -> set[int | str]:
+    """``kept`` as a set of input positions and ``"output"``."""
+    which = {0 if k == "input" else k for k in ((which,) if isinstance(which, str) else which or ())}
+    if not all(k == "output" or isinstance(k, int) and not isinstance(k, bool) for k in which):
+        raise ValueError(f"jax_act.custom_pair: kept must name 'input', 'output' or inputs' positions, got {which!r}")
+    return which
 
 
 def declare_explicit(
