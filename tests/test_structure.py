@@ -70,6 +70,12 @@ def test_rules_are_made_by_one_builder():
     assert makers == ["jax_act._engine.pair"], makers
 
 
+def test_a_spec_is_made_in_one_place():
+    makers = sorted({_name(p) for p, t in MODULES.items() for n in ast.walk(t)
+                     if isinstance(n, ast.Call) and ast.unparse(n.func).rpartition(".")[2] == "Spec"})
+    assert makers == ["jax_act._engine.public"], makers
+
+
 def _declarations() -> list[tuple[pathlib.Path, ast.FunctionDef]]:
     def front_end(d: ast.expr) -> str:
         return ast.unparse(d.func if isinstance(d, ast.Call) else d).rpartition(".")[2]

@@ -17,7 +17,7 @@ from .checks import HALF, check_axis, check_where, compute_dtype, flatten_axes, 
 from .pair import custom_pair
 from .docs import half_note
 from .public import publish
-from .registry import Probes, Spec
+from .registry import Probes
 
 Product = Callable[[jax.Array, jax.Array, tuple[int, ...]], jax.Array]
 Terms = Callable[[jax.Array, jax.Array, tuple[int, ...]], tuple[jax.Array, jax.Array]]
@@ -82,13 +82,13 @@ def along_axis(
         amap = _AxisMap(forward, inspect.signature(forward), vjp, terms, jvp, fill, zero_masked, keep)
         cores = {"default": _AxisCore(amap, half=False)}
         cores["highest"] = _AxisCore(amap, half=True) if half_from_input else cores["default"]
-        spec = Spec(name=amap.name, kind="axis_map", formula=formula, derivative=derivative_text, kinks=kinks,
-                    saves=keeps, static=("axis",), aliases=tuple(aliases), jax_nn=jax_nn, probes=probes,
-                    saves_highest="the input (16-bit input), else " + keeps if half_from_input else None)
         what = "the output" if keep is None else keeps.split(",")[0]
         jacobian = _jacobian(amap, cores)
-        return publish(spec, forward, amap.signature, forward.__doc__, lambda face: _face(amap, cores, face), jacobian,
-                       jacobian.__doc__, reference=reference, derivative_name=f"{amap.name}_jacobian",
+        return publish(forward, amap.signature, lambda face: _face(amap, cores, face), jacobian, jacobian.__doc__,
+                       kind="axis_map", formula=formula, derivative_text=derivative_text, kinks=kinks, saves=keeps,
+                       saves_highest="the input (16-bit input), else " + keeps if half_from_input else None,
+                       static=("axis",), aliases=aliases, jax_nn=jax_nn, probes=probes,
+                       reference=reference, derivative_name=f"{amap.name}_jacobian",
                        gradient_terms=None if terms is None else functools.partial(_larger_term, amap, cores["default"]),
                        note=half_note(what, "highest") if half_from_input else None)
 

@@ -16,7 +16,7 @@ from .checks import check_array, check_param, compute_dtype, inexact_dtype, is_w
 from .docs import half_note
 from .pair import custom_pair
 from .public import publish
-from .registry import Probes, Spec
+from .registry import Probes
 from .rule import Rule, Saves
 
 
@@ -73,16 +73,13 @@ def elementwise(
         cores["highest", None] = _Core(rules["highest"], call) if highest else cores["default", None]
         if float64:
             cores["default", "float64"] = _Core(dataclasses.replace(default, **float64), call)
-        spec = Spec(
-            name=call.name, kind="elementwise", formula=formula, derivative=derivative_text, kinks=kinks,
-            saves=_saves_text(default, call), saves_highest=_saves_text(rules["highest"], call), params=call.params,
-            static=call.static, aliases=tuple(aliases), jax_nn=jax_nn, probes=probes,
-            dispatch=_dispatch_text(float64, rules["highest"]),
-        )
-        return publish(spec, forward, call.signature, forward.__doc__,
-                       lambda face: _face(call, cores, face), _derivative(call, cores),
+        return publish(forward, call.signature, lambda face: _face(call, cores, face), _derivative(call, cores),
                        f"The closed-form derivative of :func:`jax_act.{call.name}`: {derivative_text}.",
-                       reference=reference, rules=rules, note=_level_note(rules))
+                       kind="elementwise", formula=formula, derivative_text=derivative_text, kinks=kinks,
+                       saves=_saves_text(default, call), saves_highest=_saves_text(rules["highest"], call),
+                       dispatch=_dispatch_text(float64, rules["highest"]), params=call.params, static=call.static,
+                       aliases=aliases, jax_nn=jax_nn, probes=probes, reference=reference, rules=rules,
+                       note=_level_note(rules))
 
     return declare
 

@@ -16,7 +16,7 @@ from jax.custom_derivatives import SymbolicZero
 from .checks import compute_dtype
 from .pair import custom_pair, first_argument_gradient
 from .public import publish
-from .registry import Probes, Spec
+from .registry import Probes
 
 # ∂L/∂x for one input: an array, an (array, factor) pair (the partial is factor · array: one
 # kept array serves ∂/∂g = d and ∂/∂t = −d), or None (not differentiable)
@@ -61,10 +61,9 @@ def loss(
             return impl
 
         gradient = first_argument_gradient(functools.partial(face("vjp"), accuracy="default"), sig, front.__name__)
-        spec = Spec(name=front.__name__, kind="loss", formula=formula, derivative=derivative_text, kinks=kinks,
-                    saves=saves, static=tuple(static), probes=probes)
-        return publish(spec, front, sig, front.__doc__, face, lambda *a, accuracy, **kw: gradient(*a, **kw),
-                       gradient.__doc__, reference=reference)
+        return publish(front, sig, face, lambda *a, accuracy, **kw: gradient(*a, **kw), gradient.__doc__,
+                       kind="loss", formula=formula, derivative_text=derivative_text, kinks=kinks, saves=saves,
+                       static=static, probes=probes, reference=reference)
 
     return declare
 

@@ -15,7 +15,7 @@ from jax.custom_derivatives import CustomVJPPrimal
 from .levels import LEVELS
 from .names import current, tag
 from .public import publish
-from .registry import Kind, Probes, Spec
+from .registry import Kind, Probes
 
 # what a rule keeps as it is: its first input, its output, inputs by position, or none (None)
 Kept = Union[Literal["input", "output"], Sequence[Union[Literal["input", "output"], int]], None]
@@ -178,10 +178,10 @@ def declare_explicit(
         def bare_derivative(*args: Any, accuracy: str, **kwargs: Any) -> Any:
             return closed_form(*args, **kwargs, **({"accuracy": accuracy} if level_aware else {}))
 
-        spec = Spec(name=name, kind=kind, formula=formula, derivative=derivative_text, kinks=kinks, saves=saves,
-                    static=tuple(static), aliases=tuple(aliases), jax_nn=jax_nn, probes=probes)
-        return publish(spec, face, sig, face.__doc__, make, bare_derivative, closed_form.__doc__,
-                       reference=reference, derivative_declared=derivative or face, baseline=baseline)
+        return publish(face, sig, make, bare_derivative, closed_form.__doc__, kind=kind, formula=formula,
+                       derivative_text=derivative_text, kinks=kinks, saves=saves, static=static, aliases=aliases,
+                       jax_nn=jax_nn, probes=probes, reference=reference, derivative_declared=derivative or face,
+                       baseline=baseline)
 
     return declare
 

@@ -13,7 +13,7 @@ from .checks import explain_bad_call, explain_forward_mode, static_bool
 from .levels import check_level
 from .names import calling, site
 from .docs import document
-from .registry import Activation, Spec, register
+from .registry import Activation, Kind, Probes, Spec, register
 
 # --------------------------------------------------------------------------- public face
 
@@ -103,19 +103,25 @@ def _static_arguments(qualname: str, signature: inspect.Signature, flags: list[s
 
 
 def publish(
-    spec: Spec, declared: Callable, sig: inspect.Signature, doc: str | None,
-    face: Callable[[str], Callable], derivative: Callable, derivative_doc: str | None, *,
-    reference: Callable, derivative_name: str | None = None, derivative_declared: Callable | None = None,
-    note: str | None = None, **extra: Any,
+    declared: Callable, sig: inspect.Signature, face: Callable[[str], Callable], derivative: Callable,
+    derivative_doc: str | None, *, kind: Kind, formula: str, derivative_text: str, kinks: str, saves: str,
+    reference: Callable, params: Sequence[str] = (), static: Sequence[str] = (), aliases: Sequence[str] = (),
+    jax_nn: str | None = None, probes: Probes = Probes(), saves_highest: str | None = None, dispatch: str = "",
+    derivative_name: str | None = None, derivative_declared: Callable | None = None, note: str | None = None,
+    **extra: Any,
 ) -> Callable[..., jax.Array]:
     """The one registration path of every kind: the public function (``face("vjp")``), its
     forward-mode twin (``face("twin")``) and the bare derivative, each an
     ``impl(*args, accuracy, **kwargs)`` made public by :func:`public_function`, registered
-    under ``spec`` (a loss: in ``jax_act.losses``). The public docstring is generated from
-    ``spec`` around the declaration's ``doc`` (:func:`.docs.document`), ``note`` last.
-    Returns the public function."""
+    under the :class:`Spec` made here from the declaration's words (a loss: in
+    ``jax_act.losses``). The public docstring is generated from the spec around the
+    declaration's own docstring (:func:`.docs.document`), ``note`` last. Returns the public
+    function."""
+    spec = Spec(name=declared.__name__, kind=kind, formula=formula, derivative=derivative_text, kinks=kinks,
+                saves=saves, params=tuple(params), static=tuple(static), aliases=tuple(aliases), jax_nn=jax_nn,
+                saves_highest=saves_highest, dispatch=dispatch, probes=probes)
     namespace = "losses" if spec.kind == "loss" else ""
-    doc = document(spec, doc, () if namespace else tuple(sig.parameters), leveled=not namespace, note=note)
+    doc = document(spec, declared.__doc__, () if namespace else tuple(sig.parameters), leveled=not namespace, note=note)
     module = ".".join(filter(None, ["jax_act", namespace]))
     twin_module = ".".join(filter(None, ["jax_act.forward_mode", namespace]))
     public = functools.partial(public_function, static=spec.static, namespace=namespace)
