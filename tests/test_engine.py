@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import inspect
 
+import jax
+import jax.numpy as jnp
 import pytest
+from jax.custom_derivatives import SymbolicZero
 
 import jax_act
 import jax_act.engine as engine
@@ -47,3 +50,21 @@ def test_public_functions_and_twins_are_found_by_name(name):
     namespace = ".losses" if name in LOSSES else ""
     assert (entry.fn.__module__, entry.forward_mode.__module__) == (
         f"jax_act{namespace}", f"jax_act.forward_mode{namespace}")
+
+
+def test_custom_pair_twin_gets_symbolic_zeros_for_what_is_not_differentiated():
+    """With ``symbolic_zeros``, the twin's JVP sees a SymbolicZero for an input held fixed (not
+    a zero array to multiply: a zero times an infinite partial would be NaN)."""
+    seen = []
+
+    def jvp(st, xs, out, ts):
+        seen.append(tuple(isinstance(t, SymbolicZero) for t in ts))
+        return sum(t * p for t, p in zip(ts, (xs[1], xs[0])) if not isinstance(t, SymbolicZero))
+
+    _, twin = engine.custom_pair(lambda st, x, s: x * s, jvp=jvp, save=lambda st, xs, out: None,
+                                 vjp=lambda st, res, g: (None, None), symbolic_zeros=True)
+    x, s = jnp.float32(2.0), jnp.float32(jnp.inf)
+    _, t = jax.jvp(lambda s: twin((), x, s), (s,), (jnp.float32(1.0),))
+    assert seen[-1] == (True, False) and t == x
+    _, t = jax.jvp(lambda x: twin((), x, s), (x,), (jnp.float32(1.0),))
+    assert seen[-1] == (False, True) and t == jnp.inf

@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 from _devices import run_on_8_devices
+from _helpers import EXTENDED
 
 N, H, V = 256, 16, 512  # tokens, hidden, vocabulary; 8 devices
 
@@ -49,7 +50,7 @@ BODY = textwrap.dedent(
         return max(float(jnp.max(jnp.abs(u - v))) for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
     out = []
-    for opts in (dict(), dict(label_smoothing=0.1, z_loss=1e-3, logit_soft_cap=5.0), dict(reduction="none")):
+    for opts in __OPTIONS__:
         def loss(x, w, b, y, m, **extra):
             l = F(x, w, y, b, where=m, chunk_size=(8, 40) if opts.get("z_loss") else 8, **opts, **extra)
             return jnp.sum(l * cot) if opts.get("reduction") == "none" else l
@@ -81,13 +82,19 @@ BODY = textwrap.dedent(
 )
 
 
-@pytest.fixture(scope="module")
-def results() -> list[dict]:
-    return run_on_8_devices(BODY)
+OPTIONS = {"plain": [{}],  # the default run; every option with the slow sweeps (for their time)
+           "options": [dict(label_smoothing=0.1, z_loss=1e-3, logit_soft_cap=5.0), dict(reduction="none")]}
 
 
-def test_sharded_values_and_gradients_equal_unsharded(results):
-    assert len(results) == 6
+@pytest.fixture(scope="module", params=["plain", pytest.param("options", marks=EXTENDED)])
+def results(request) -> list[dict]:
+    return run_on_8_devices(BODY.replace("__OPTIONS__", repr(OPTIONS[request.param])))
+
+
+def test_sharded_values_and_gradients_equal_unsharded(results, request):
+    options = OPTIONS[request.node.callspec.params["results"]]
+    assert sorted((r["kind"], r["opts"]) for r in results) == sorted(
+        (kind, sorted(o)) for kind in ("data", "vocab") for o in options)
     for r in results:
         assert r["diff"] <= 1e-12, r
 

@@ -453,3 +453,16 @@ def test_registered_loss_derivative_and_mask_are_the_reference_formula(name):
 def test_squared_error_asks_for_equal_shapes_as_optax():
     with pytest.raises(ValueError, match=r"jax_act\.losses\.squared_error: 'predictions'.*'targets'"):
         losses.squared_error(jnp.ones(4), jnp.ones((4, 1)))
+
+
+def test_twin_jvp_past_a_masked_logit():
+    """A -inf logit whose label is 0: the loss and its JVP in the logits are finite; the
+    labels' partial there is +inf, and the labels, held fixed, contribute no term (not 0 · inf)."""
+    logits = jnp.array([[0.0, -jnp.inf, 1.0]])
+    labels = jnp.array([[0.5, 0.0, 0.5]])
+    t = jnp.array([[1.0, 0.0, 2.0]])
+    twin = jax_act.forward_mode.losses.softmax_cross_entropy
+    value, tangent = jax.jvp(lambda z: twin(z, labels), (logits,), (t,))
+    grad = jax.grad(lambda z: losses.softmax_cross_entropy(z, labels).sum())(logits)
+    assert np.isfinite(value).all() and np.isfinite(grad).all()
+    assert_close(tangent, jnp.sum(grad * t, -1), jnp.float32, TOL, "twin JVP")

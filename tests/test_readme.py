@@ -63,9 +63,8 @@ def code_blocks() -> list[tuple[str, str]]:
     return out
 
 
-# The README's blocks in the default run; the docs' blocks with the slow sweeps (for their time)
-@pytest.mark.parametrize("where, code", [
-    pytest.param(w, c, id=w, marks=() if w.startswith("README") else EXTENDED) for w, c in code_blocks()])
+# With the slow sweeps, for their time: the API they show has its own tests in the default run
+@pytest.mark.parametrize("where, code", [pytest.param(w, c, id=w, marks=EXTENDED) for w, c in code_blocks()])
 def test_code_blocks_run_as_written(where, code):
     """In a fresh interpreter with JAX's defaults, as a user pastes them."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))

@@ -60,26 +60,30 @@ def test_registered_faces(name):
         assert inspect.getsourcefile(inspect.unwrap(face)) != inspect.getsourcefile(public_function)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if REGISTRY[n].spec.kind == "elementwise"])
-def test_elementwise_saves_what_it_declares(name):
-    """One array of x's shape (scalar parameters aside): the output where declared so."""
+ELEMENTWISE_PARAMS = [(n, p) for n in NAMES if REGISTRY[n].spec.kind == "elementwise"
+                      for p in REGISTRY[n].spec.probes.test_params]
+
+
+@pytest.mark.parametrize("name,params", ELEMENTWISE_PARAMS, ids=["-".join([n, *(f"{k}={v}" for k, v in p.items())]) for n, p in ELEMENTWISE_PARAMS])
+def test_elementwise_saves_what_it_declares(name, params):
+    """One array of x's shape (scalar parameters aside), and it is what the declaration says:
+    the output, the input, or a 1-byte mask; nothing for identity."""
     act = REGISTRY[name]
     x = jnp.linspace(-3.0, 3.0, 64, dtype=jnp.float32)
-    params = act.spec.probes.test_params[0]
     res = [(a, why) for a, why in saved_residuals(lambda x: act.fn(x, **params), x) if a.size > 1]
+    saves = float32_saves(act)
     if name == "identity":  # nothing to keep: the derivative is 1
-        assert res == []
+        assert res == [] and saves.startswith("nothing")
         return
     assert len(res) == 1, res
     (aval, why), = res
     assert aval.shape == x.shape
-    saves = float32_saves(act)
     if saves == "output":
-        assert why.startswith("output of"), why
+        assert why.startswith("output of") and aval.dtype == x.dtype, why
     elif saves == "input":  # x, through an optimization barrier (see the engine)
         assert aval.dtype == x.dtype, why
     else:  # a declared mask or code: one byte
-        assert aval.dtype.itemsize == 1, aval
+        assert aval.dtype.itemsize == 1 and ("mask" in saves or "code" in saves), (aval, saves)
 
 
 @pytest.mark.slow  # tests/test_transformations.py covers the twins in the default run

@@ -205,3 +205,34 @@ def test_scanned_transformer_keeps_no_more_than_jax_nn(shape, dtype, act, policy
 def test_nnx_remat_keeps_no_more_than_jax_nn(act, policy):
     row = bench_remat.nnx_row("float32", act, policy, d=128, depth=2, batch=512)
     assert row["ours"] <= row["jax_nn"], row
+
+
+# ---------------------------------------------------------------- the builder, as a user calls it
+
+def _product(kept):
+    """x · s by ``engine.custom_pair``; its backward pass keeps both inputs."""
+    from jax_act import engine
+
+    return engine.custom_pair(lambda st, x, s: x * s, jvp=lambda st, xs, out, ts: ts[0] * xs[1] + ts[1] * xs[0],
+                              save=lambda st, xs, out: xs, vjp=lambda st, res, g: (g * res[1], g * res[0]), kept=kept)[0]
+
+
+@pytest.mark.parametrize("kept,saved", [((0, 1), 2), ("input", 1), (None, 0)])
+def test_custom_pair_names_the_inputs_it_keeps_where_they_are_made(kept, saved):
+    """The inputs ``kept`` names are named before the output is computed from them, so the named
+    policy saves them; other inputs stay unnamed (the policy recomputes them)."""
+    core, x = _product(kept), jnp.linspace(-1.0, 1.0, 64, dtype=jnp.float32)
+
+    def f(x):
+        with jax_act.name_residuals("mine"):
+            return jnp.sum(core((), jnp.sin(x), jnp.cos(x)))
+
+    named = [aval for aval, where in saved_residuals(jax.checkpoint(f, policy=P.save_only_these_names("mine")), x)
+             if where.startswith("named 'mine'")]  # entries, not kept_bytes: sin x and cos x share an aval
+    assert len(named) == saved, named
+    np.testing.assert_array_equal(jax.grad(f)(x), jax.grad(lambda x: jnp.sum(jnp.sin(x) * jnp.cos(x)))(x))
+
+
+def test_custom_pair_refuses_what_it_cannot_keep():
+    with pytest.raises(ValueError, match="custom_pair.*kept"):
+        _product("inputs")

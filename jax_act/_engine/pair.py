@@ -66,6 +66,9 @@ def custom_pair(
     and output.
     """
 
+    if not callable(kept):
+        _kept(kept)  # refused now, not at the first gradient
+
     # the residuals' name (names.current(), read at the call) is a static argument, as JAX may
     # trace the rules later, outside the call (under jax.checkpoint it does)
     @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
