@@ -233,6 +233,10 @@ def test_custom_pair_names_the_inputs_it_keeps_where_they_are_made(kept, saved):
     np.testing.assert_array_equal(jax.grad(f)(x), jax.grad(lambda x: jnp.sum(jnp.sin(x) * jnp.cos(x)))(x))
 
 
-def test_custom_pair_refuses_what_it_cannot_keep():
+@pytest.mark.parametrize("kept", ["inputs", True, (-1,), ("output", "x")])
+def test_custom_pair_refuses_what_it_cannot_keep(kept):
     with pytest.raises(ValueError, match="custom_pair.*kept"):
-        _product("inputs")
+        _product(kept)
+    core = _product((2,))  # a position past the inputs: refused when the rule is traced
+    with pytest.raises(ValueError, match="custom_pair.*kept.*2 inputs"):
+        jax.grad(lambda x: core((), x, x))(1.0)

@@ -47,13 +47,15 @@ def custom_pair(
       collection of those and of inputs' positions (``("input", "output")``, ``(0, 1)``); None:
       none. It may be a function of ``(static, xs)`` (``xs`` as ``save`` gets them), for a
       choice that depends on the dtype or on what is differentiated. See below;
-    * ``barrier`` (a bool, or a function of ``(static, xs)``): pass the output and the kept
-      input through ``lax.optimization_barrier`` before ``save`` sees them (for a rule that
-      keeps no input, the output and the residuals after): otherwise XLA may fuse the forward
-      into the backward pass and keep one of its intermediates besides.
+    * ``barrier`` (a bool, or a function of ``(static, xs)``): pass the output and the first
+      input, where it is kept, through ``lax.optimization_barrier`` before ``save`` sees them
+      (for a rule that does not keep its first input: the output and the residuals, after
+      ``save``): otherwise XLA may fuse the forward into the backward pass and keep one of its
+      intermediates besides.
 
     The twin's rule calls the twin itself for the primal value, so higher-order forward
-    derivatives use the closed form too; the forward rule of the core does the same.
+    derivatives use the closed form too; the core's forward rule (its ``custom_vjp`` fwd)
+    computes the value through the twin as well. The core itself is reverse mode only.
 
     The residuals are named for ``jax.checkpoint`` policies (``checkpoint_name``): inside a
     jax_act function ``"jax_act.<its name>"``, inside :func:`jax_act.name_residuals` that
@@ -87,7 +89,7 @@ def custom_pair(
 
     def _fwd(name: str | None, static: Any, *xs: Any) -> tuple:
         values = [getattr(x, "value", x) for x in xs] if symbolic_zeros else list(xs)  # None arrives bare
-        which = _kept(kept(static, xs) if callable(kept) else kept)
+        which = _kept(kept(static, xs) if callable(kept) else kept, len(xs))
         values = [tag(name, v) if i in which else v for i, v in enumerate(values)]
         out = named_twin(name, static, *values)
         if "output" in which:
@@ -117,12 +119,17 @@ def custom_pair(
     return core, twin
 
 
-def _kept(which: Kept) -> set[int | str]:
-    """``kept`` as a set of input positions and ``"output"``."""
-    which = {0 if k == "input" else k for k in ((which,) if isinstance(which, str) else which or ())}
-    if not all(k == "output" or isinstance(k, int) and not isinstance(k, bool) for k in which):
-        raise ValueError(f"jax_act.custom_pair: kept must name 'input', 'output' or inputs' positions, got {which!r}")
-    return which
+def _kept(which: Kept, inputs: int | None = None) -> set[int | str]:
+    """``kept`` as a set of input positions and ``"output"``; ``inputs``: how many there are."""
+    items = (which,) if isinstance(which, str) or not isinstance(which, (list, tuple, set, frozenset)) else which
+    out = set() if which is None else {0 if k == "input" else k for k in items}
+    positions = [k for k in out if k != "output"]
+    if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in positions) or (
+            inputs is not None and any(k >= inputs for k in positions)):
+        of = f"the {inputs} inputs" if inputs else "the inputs"
+        raise ValueError(f"jax_act.custom_pair: kept must name 'input', 'output' or positions of {of} "
+                         f"(0 the first), got {which!r}")
+    return out
 
 
 def declare_explicit(
