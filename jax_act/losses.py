@@ -169,9 +169,10 @@ def softmax_cross_entropy(
 
 
 def _sce_int(_: Any, x: Array, label: Array, mask: Array | None) -> tuple:
-    """Along the last axis; kept: the gradient, logits-sized. optax's convention: the label's logit is read even where masked. A
-    label outside [0, n) gives NaN, negative ones too (optax counts them from the end, so an
-    ignore index such as −100 would become a class): as the fused loss under jit."""
+    """Along the last axis; kept: the gradient, logits-sized. optax's convention: the label's
+    logit is read even where masked. A label outside [0, n) gives NaN, negative ones too (optax
+    counts them from the end, so an ignore index such as −100 would become a class): as the
+    fused loss under jit."""
     cdt = compute_dtype(x.dtype)
     xc = x.astype(cdt)
     n = x.shape[-1]

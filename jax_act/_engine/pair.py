@@ -121,7 +121,7 @@ def custom_pair(
 
 def _kept(which: Kept, inputs: int | None = None) -> set[int | str]:
     """``kept`` as a set of input positions and ``"output"``; ``inputs``: how many there are."""
-    items = (which,) if isinstance(which, str) or not isinstance(which, (list, tuple, set, frozenset)) else which
+    items = which if isinstance(which, (list, tuple, set, frozenset)) else (which,)
     out = set() if which is None else {0 if k == "input" else k for k in items}
     positions = [k for k in out if k != "output"]
     if not all(isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in positions) or (
