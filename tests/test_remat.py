@@ -168,14 +168,13 @@ bench_remat = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_remat)
 
 # Rows where jax_act's step keeps more than jax.nn's (bench/README.md, item 7, and
-# bench/results/cpu-remat.txt): the optimization barriers that keep the non-remat steps lean (the
-# input-saving barrier; 16-bit input widened through a barrier) also stop XLA from sharing the
-# recomputed forward with the derivative. Strict: a row that starts passing fails here.
+# bench/results/cpu-remat.txt): the input-saving barrier that keeps the non-remat steps lean also
+# stops XLA from sharing the recomputed forward with the derivative; a 16-bit sigmoid's float32
+# derivative is scheduled with a buffer more. Strict: a row that starts passing fails here.
 ABOVE = {
     "float32": {("gelu", "named"), ("silu", "named"), ("gelu", "dots_saveable"), ("silu", "dots_saveable"),
                 ("softmax", "dots_saveable")},
-    "bfloat16": {("gelu", "nothing_saveable"), ("silu", "dots_saveable"), ("tanh", "nothing_saveable"),
-                 ("sigmoid", "nothing_saveable"), ("softmax", "nothing_saveable")},
+    "bfloat16": {("gelu", "nothing_saveable"), ("silu", "dots_saveable"), ("sigmoid", "nothing_saveable")},
 }
 
 

@@ -20,12 +20,15 @@ def compute_dtype(dtype: Any) -> np.dtype:
     return jnp.dtype(jnp.float32) if dtype in HALF else dtype
 
 
-def widen(x: jax.Array) -> jax.Array:
-    """``x`` in its compute dtype. A 16-bit input goes through an optimization barrier first:
-    XLA may otherwise drop the rounding of a float32 producer (a matmul) to 16 bits, feed the
-    unrounded float32 array in, and keep it for the backward pass (measured: 2 bytes per
-    element more than jax.nn in a bfloat16 MLP step for leaky_relu, hard_tanh, threshold)."""
-    if x.dtype in HALF:
+def widen(x: jax.Array, fence: bool = True) -> jax.Array:
+    """``x`` in its compute dtype. A 16-bit input goes through an optimization barrier first
+    (``fence``): XLA may otherwise drop the rounding of a float32 producer (a matmul) to 16
+    bits, feed the unrounded float32 array in, and keep it for the backward pass (measured: 2
+    bytes per element more than jax.nn in a bfloat16 MLP step for leaky_relu, hard_tanh,
+    threshold). Where the backward pass keeps only the output, the fence has nothing to guard
+    and costs an array under remat (tanh, sigmoid: +4 MiB in a scanned bfloat16 transformer
+    under ``nothing_saveable``), so the caller passes ``fence=False``."""
+    if fence and x.dtype in HALF:
         x = jax.lax.optimization_barrier(x)
     return x.astype(compute_dtype(x.dtype))
 

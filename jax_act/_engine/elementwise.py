@@ -222,7 +222,8 @@ class _Core:
     def evaluate(self, opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
         # parameters by name: they may be keyword-only (softplus's beta)
         kw = dict(zip(self.call.params, self._widened(params, x.dtype)))
-        return self.rule.forward(widen(x), **kw, **dict(opts)).astype(x.dtype)
+        keeps_x = self.rule.saves != "output" or self.rule.keeps_input(x.dtype)  # x, or an array made from it
+        return self.rule.forward(widen(x, fence=keeps_x), **kw, **dict(opts)).astype(x.dtype)
 
     def _need(self, params: tuple) -> str:
         """Which of x and y the partials read: none unless a parameter is differentiated."""
