@@ -14,12 +14,14 @@ chunks of ``T`` tokens, each against ``Vc`` vocabulary columns at a time.
 The cost model, in seconds:
 
 .. math::
-    t = a\,N H V m + (b + e\,[4 T V_c \ge S])\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K
+    t = a\,N H V m + (b + e\,s)\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K,
+    \qquad s = \max\bigl(0,\ 1 + \log_2 (4 T V_c / S)\bigr) \text{ for } 4 T V_c \ge S, \text{ else } 0
 
 * ``a·NHV·m``: the matmuls, ``m`` = 3 (one pass) or 4 (two passes);
 * ``b·NV·p``: the passes over the logits (exponentials, the gradient), ``p`` = 1 or 2;
-  ``e`` more where one chunk's float32 logits reach ``S`` bytes (:data:`SPILL`, 64 MiB: on
-  CPU, passes over a chunk that size ran at half the speed);
+  ``e·s`` more where one chunk's float32 logits reach ``S`` bytes (:data:`SPILL`, 64 MiB),
+  and as much again for each doubling past it (on CPU, passes over chunks that size ran at half
+  the speed, and 128k-wide chunks slower still);
 * ``c·(C·HV + B·NH)``: what is read and written whole per piece — the float32 ``dW``
   accumulator once per token chunk (``C`` chunks), and with the vocabulary split the ``dx``
   accumulator once per vocabulary block (``B`` blocks). Thin chunks also run their matmuls
@@ -41,13 +43,14 @@ step's bytes, the least memory whose predicted time is within 5% of the fastest.
 
 The constants are fitted (nonnegative least squares, relative error) to measured steps: the
 GPU's to one H200 (bench/results/gpu-losses-chunking.txt), the CPU's to this project's 2-core
-CPU (bench/results/cpu-losses-chunking.txt; run to run, its step times move by about 5%). A
-TPU uses the GPU's until measured.
+CPU (bench/results/cpu-losses-chunking.txt and cpu-loss-plans.txt, by tools/fit_loss_plan.py;
+run to run, its step times move by about 5%). A TPU uses the GPU's until measured.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import NamedTuple
 
 import jax
@@ -79,8 +82,8 @@ class Costs:
 COSTS: dict[tuple[str, str], Costs] = {
     ("gpu", "float32"): Costs(6.55e-15, 5.72e-13, 6.00e-12, 8.02e-5),
     ("gpu", "16-bit"): Costs(2.08e-15, 2.92e-12, 5.30e-12, 5.46e-5),
-    ("cpu", "float32"): Costs(0.0, 9.16e-9, 7.02e-9, 0.0, 1.14e-8),
-    ("cpu", "16-bit"): Costs(4.22e-12, 9.95e-9, 9.98e-9, 0.0, 1.03e-8),
+    ("cpu", "float32"): Costs(1.23e-11, 1.97e-9, 4.94e-9, 1.19e-4, 2.59e-9),
+    ("cpu", "16-bit"): Costs(1.76e-11, 9.67e-10, 5.77e-9, 2.22e-3, 2.35e-9),
 }
 
 
@@ -132,9 +135,9 @@ def _token_plan(n: int, v: int, h: int, t: int, vc: int) -> tuple[int, int, int,
     return t, chunks, t * chunks, vc, block
 
 
-def _predict(n: int, h: int, v: int, t: int, vc: int, chunks: int, dtype: str, k: Costs) -> tuple[float, int, int]:
-    """``(seconds, work bytes, accumulator bytes)`` of a plan of ``chunks`` chunks of ``t``
-    tokens and ``vc`` vocabulary columns."""
+def terms(n: int, h: int, v: int, t: int, vc: int, chunks: int) -> tuple[float, ...]:
+    """What each constant of :class:`Costs` multiplies, for a plan of ``chunks`` chunks of ``t``
+    tokens and ``vc`` vocabulary columns (the fit in tools/fit_loss_plan.py uses the same)."""
     two = vc < v
     pieces = -(-v // vc)
     steps = chunks * pieces * (2 if two else 1)
@@ -142,8 +145,15 @@ def _predict(n: int, h: int, v: int, t: int, vc: int, chunks: int, dtype: str, k
     # token chunk's dx accumulator too (one token chunk split by vocabulary: vocabulary-major)
     traffic = chunks * h * v + (pieces * n * h if two else 0)
     passes = n * v * (2 if two else 1)  # logits computed, over all chunks
-    seconds = (k.matmul * n * h * v * (4 if two else 3) + k.elementwise * passes + k.per_piece * traffic
-               + k.per_step * steps + k.spill * passes * (4 * t * vc >= SPILL))
+    # each doubling of a chunk's logits past SPILL bytes costs as much again per logit
+    spill = math.log2(4 * t * vc / SPILL) + 1 if 4 * t * vc >= SPILL else 0.0
+    return n * h * v * (4 if two else 3), passes, traffic, steps, passes * spill
+
+
+def _predict(n: int, h: int, v: int, t: int, vc: int, chunks: int, dtype: str, k: Costs) -> tuple[float, int, int]:
+    """``(seconds, work bytes, accumulator bytes)`` of a plan of ``chunks`` chunks of ``t``
+    tokens and ``vc`` vocabulary columns."""
+    seconds = sum(c * x for c, x in zip(dataclasses.astuple(k), terms(n, h, v, t, vc, chunks)))
     accumulator = 4 * h * v if _kind(dtype) != "float32" else 0  # float32 dW beside 16-bit weights
     return seconds, WORK * t * vc * 4, accumulator
 
