@@ -30,6 +30,8 @@ def run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # extended: the README's code blocks are (tests/test_readme.py); the API runs in the tests below
+@pytest.mark.extended
 def test_readme_walkthrough_runs_as_written():
     proc = run(readme_example())
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

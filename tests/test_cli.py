@@ -15,6 +15,8 @@ def test_help_explains_check_and_list(capsys):
     assert "check" in out and "list" in out
 
 
+@pytest.mark.slow  # extended: the default run has the kit on every representative (tests/test_registry.py)
+@pytest.mark.extended
 def test_check_passes_and_says_what_it_runs(capsys):
     assert main(["check", "gelu", "softmax", "--dtypes", "float32,bfloat16", "--no-fd"]) == 0
     out = capsys.readouterr().out

@@ -204,6 +204,9 @@ def _plain_face(hidden, weight, labels, bias=None, *, where=None, label_smoothin
     return plain(hidden, weight, bias, labels, where, label_smoothing, z_loss, logit_soft_cap, reduction)
 
 
+# extended: values and all three gradients against the formula under autodiff run by default
+@pytest.mark.slow
+@pytest.mark.extended
 @pytest.mark.parametrize("opts", [
     dict(), swept(dict(reduction="none", label_smoothing=0.1, logit_soft_cap=4.0)),
     swept(dict(reduction="sum", z_loss=1e-3)), swept(dict(label_smoothing=0.2, z_loss=0.5, logit_soft_cap=0.7)),
