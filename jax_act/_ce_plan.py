@@ -36,7 +36,8 @@ avoids it). The unfused step keeps ``N·V·(4 + 4)``, the float32 logits and the
 ``chunking="fast"`` (the default) takes, among the plans keeping at most half of the unfused
 step's bytes, the least memory whose predicted time is within 5% of the fastest.
 ``chunking="lean"`` takes the fastest plan keeping at most 1/32 of the unfused step's bytes
-(1/20 as measured, with XLA's own buffers), or, where none does, the least memory.
+(1/20 as measured, with XLA's own buffers) and no more than the ``"fast"`` plan, or, where none
+does, the least memory.
 ``chunk_budget`` (bytes of chunk work arrays) takes the fastest plan within it; ``chunk_size``
 (tokens, or ``(tokens, vocabulary columns)``) is taken as it is. The precedence is
 ``chunk_size``, then ``chunk_budget``, then ``chunking``; giving two of them is an error.
@@ -200,13 +201,14 @@ def plan(n_tokens: int, vocab: int, hidden: int = 1, chunk_size: int | tuple[int
         fits = fits or [min(options, key=lambda p: p.bytes)]
         return _describe(min(fits, key=lambda p: p.seconds), n, v, dtype, f"the fastest within chunk_budget={budget}")
     unfused = unfused_bytes(n, v, dtype)
-    if chunking == "lean":
-        small = [p for p in options if p.bytes <= LEAN_CAP * unfused]  # the accumulator apart
-        if small:
-            return _describe(min(small, key=lambda p: p.seconds), n, v, dtype, "lean: the fastest keeping at most 1/32 of the unfused bytes")
-        return _describe(min(options, key=lambda p: (p.bytes, p.seconds)), n, v, dtype, "lean: the least memory")
     capped = [p for p in options if p.bytes <= FAST_CAP * unfused] or options
     best = min(p.seconds for p in capped)
-    near = [p for p in capped if p.seconds <= FAST_SLACK * best]
-    return _describe(min(near, key=lambda p: (p.bytes, p.seconds)), n, v, dtype,
-                     "fast: the least memory within 5% of the fastest plan keeping at most half the unfused bytes")
+    fast = min((p for p in capped if p.seconds <= FAST_SLACK * best), key=lambda p: (p.bytes, p.seconds))
+    if chunking == "fast":
+        return _describe(fast, n, v, dtype, "fast: the least memory within 5% of the fastest plan keeping at most half the unfused bytes")
+    # lean never keeps more than fast (where fast is itself below the cap, it is the lean plan too)
+    small = [p for p in options if p.bytes <= min(LEAN_CAP * unfused, fast.bytes)]  # the accumulator apart
+    if small:
+        return _describe(min(small, key=lambda p: p.seconds), n, v, dtype,
+                         "lean: the fastest keeping at most 1/32 of the unfused bytes and no more than the fast plan")
+    return _describe(min(options, key=lambda p: (p.bytes, p.seconds)), n, v, dtype, "lean: the least memory")

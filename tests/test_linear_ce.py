@@ -393,6 +393,9 @@ def test_plan_covers_every_token_and_honours_each_knob():
                 # the chunk work arrays within the cap, unless no plan is that small
                 smallest = min(8 * min(n, 8) * min(v, 128), 8 * n * v)
                 assert p.bytes <= max(cap * unfused, smallest), (chunking, backend, n, v, p)
+            for dtype in ("float32", "bfloat16"):  # lean never keeps more than fast
+                lean, fast = (plan(n, v, h, chunking=c, dtype=dtype, backend=backend) for c in ("lean", "fast"))
+                assert lean.bytes <= fast.bytes, (n, v, h, backend, dtype, lean, fast)
             p = plan(n, v, h, budget=2**20, backend=backend)
             assert p.bytes <= 2**20 or p.bytes == 8 * min(n, 8) * min(v, 128), p
     assert plan(4096, 32768, chunk_size=1000).padded == 4096  # a dividing chunk count: no padding
