@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import jax_act
+from _helpers import EXTENDED
 from jax_act import losses
 from jax_act._compat import saved_residuals
 from jax_act._kit.cases import cases
@@ -185,7 +186,7 @@ def _remat_cases():
         for act in bench_remat.ACTIVATIONS:
             for policy in ("named", "nothing_saveable", "dots_saveable"):
                 default_run = dtype == "float32" and (act, policy) == ("relu", "named")
-                marks = [] if default_run else [pytest.mark.slow]
+                marks = [] if default_run else list(EXTENDED)
                 if (act, policy) in ABOVE[dtype]:
                     marks.append(pytest.mark.xfail(strict=True, reason="bench/README.md, Remat"))
                 yield pytest.param(models.SHAPES[2], dtype, act, policy, marks=marks,
@@ -198,8 +199,9 @@ def test_scanned_transformer_keeps_no_more_than_jax_nn(shape, dtype, act, policy
     assert row["ours"] <= row["jax_nn"], row
 
 
-@pytest.mark.parametrize("act", ["gelu", pytest.param("relu", marks=pytest.mark.slow), pytest.param("tanh", marks=pytest.mark.slow)])
-@pytest.mark.parametrize("policy", ["named", "nothing_saveable", "dots_saveable"])
+@pytest.mark.parametrize("act", ["gelu", pytest.param("relu", marks=EXTENDED), pytest.param("tanh", marks=EXTENDED)])
+@pytest.mark.parametrize("policy", ["named", pytest.param("nothing_saveable", marks=EXTENDED),
+                                    pytest.param("dots_saveable", marks=EXTENDED)])
 def test_nnx_remat_keeps_no_more_than_jax_nn(act, policy):
     row = bench_remat.nnx_row("float32", act, policy, d=128, depth=2, batch=512)
     assert row["ours"] <= row["jax_nn"], row
