@@ -222,8 +222,8 @@ class _Core:
     def evaluate(self, opts: tuple, x: jax.Array, *params: jax.Array) -> jax.Array:
         # parameters by name: they may be keyword-only (softplus's beta)
         kw = dict(zip(self.call.params, self._widened(params, x.dtype)))
-        keeps_x = self.rule.saves != "output" or self.rule.keeps_input(x.dtype)  # x, or an array made from it
-        return self.rule.forward(widen(x, fence=keeps_x), **kw, **dict(opts)).astype(x.dtype)
+        return self.rule.forward(widen(x, fence=not self.rule.keeps_only_output(x.dtype)), **kw,
+                                 **dict(opts)).astype(x.dtype)
 
     def _need(self, params: tuple) -> str:
         """Which of x and y the partials read: none unless a parameter is differentiated."""
@@ -235,7 +235,7 @@ class _Core:
         x, *params = xs
         need, as_input = self._need(params), self.rule.keeps_input(x.value.dtype)
         return [0] * (as_input or "x" in need) + list(range(1, 1 + len(params))) + ["output"] * (
-            self.rule.saves == "output" and not as_input or "y" in need)
+            self.rule.keeps_only_output(x.value.dtype) or "y" in need)
 
     def _barrier(self, opts: tuple, xs: tuple) -> bool:  # see Rule.barrier
         return not self._need(xs[1:]) and self.rule.needs_barrier(xs[0].value.dtype)

@@ -53,6 +53,11 @@ class Rule:
         half = self.saves == "output" and self.half_from_input and jnp.dtype(dtype) in HALF
         return self.saves == "input" or half
 
+    def keeps_only_output(self, dtype: Any) -> bool:
+        """Whether the backward pass keeps y and nothing made from x (16-bit x then needs no
+        fence when widened: see ``widen``)."""
+        return self.saves == "output" and not self.keeps_input(dtype)
+
     def needs_barrier(self, dtype: Any) -> bool:
         return self.keeps_input(dtype) and (self.barrier is True or (self.barrier == "half" and dtype in HALF))
 
