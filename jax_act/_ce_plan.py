@@ -15,7 +15,7 @@ The cost model, in seconds:
 
 .. math::
     t = a\,N H V m + (b + e\,s)\,N V p + c\,\bigl(C\,H V + B\,N H\bigr) + d\,K,
-    \qquad s = \max\bigl(0,\ 1 + \log_2 (4 T V_c / S)\bigr) \text{ for } 4 T V_c \ge S, \text{ else } 0
+    \qquad s = 1 + \log_2 (4 T V_c / S) \text{ where } 4 T V_c \ge S, \text{ else } 0
 
 * ``a·NHV·m``: the matmuls, ``m`` = 3 (one pass) or 4 (two passes);
 * ``b·NV·p``: the passes over the logits (exponentials, the gradient), ``p`` = 1 or 2;

@@ -237,6 +237,9 @@ def test_custom_pair_names_the_inputs_it_keeps_where_they_are_made(kept, saved):
 def test_custom_pair_refuses_what_it_cannot_keep(kept):
     with pytest.raises(ValueError, match="custom_pair.*kept"):
         _product(kept)
-    core = _product((2,))  # a position past the inputs: refused when the rule is traced
+
+
+def test_custom_pair_refuses_a_position_past_its_inputs_when_traced():
+    core = _product((2,))
     with pytest.raises(ValueError, match="custom_pair.*kept.*2 inputs"):
         jax.grad(lambda x: core((), x, x))(1.0)

@@ -12,6 +12,7 @@ Usage: python tools/fit_loss_plan.py   (prints the constants, each row's error, 
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 import re
 import statistics
@@ -55,8 +56,8 @@ def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float,
     return out
 
 
-def fit(kind: str) -> tuple[cp.Costs, float]:
-    data = [r for r in rows() if cp._kind(r[0]) == kind]
+def fit(measured: list, kind: str) -> tuple[cp.Costs, float]:
+    data = [r for r in measured if cp._kind(r[0]) == kind]
     base = {}
     for dtype, shape, _, _, unfused in data:
         base.setdefault((dtype, shape), []).append(unfused)
@@ -64,19 +65,20 @@ def fit(kind: str) -> tuple[cp.Costs, float]:
     y = np.array([r * statistics.median(base[(d, s)]) / 1e3 for d, s, _, r, _ in data])
     coef, _ = nnls(x / y[:, None], np.ones(len(y)))
     costs = cp.Costs(*(float(f"{c:.3g}") for c in coef))
-    err = x @ np.array(list(cp.dataclasses.astuple(costs))) / y - 1
+    err = x @ np.array(dataclasses.astuple(costs)) / y - 1
     for (dtype, shape, walk, ratio, _), e in zip(data, err):
         print(f"  {dtype:9} {'x'.join(map(str, shape)):16} {'x'.join(map(str, walk)):16} ratio {ratio:.3f}  model {e:+.2f}")
     return costs, float(np.sqrt(np.mean(err**2)))
 
 
 def main() -> None:
-    measured = {(d, s, w): r for d, s, w, r, _ in rows()}
+    data = rows()
+    measured = {(d, s, w): r for d, s, w, r, _ in data}
     for kind, dtype in (("float32", "float32"), ("16-bit", "bfloat16")):
-        costs, rms = fit(kind)
+        costs, rms = fit(data, kind)
         print(f'("cpu", "{kind}"): {costs}   # rms relative error {rms:.3f}')
         cp.COSTS[("cpu", kind)] = costs
-        for n, h, v in sorted({s for d, s, _, _, _ in rows() if d == dtype}):
+        for n, h, v in sorted({s for d, s, _, _, _ in data if d == dtype}):
             for chunking in cp.CHUNKINGS:
                 p = cp.plan(n, v, h, dtype=dtype, chunking=chunking, backend="cpu")
                 walk = (p.chunks, p.tokens, p.vocab)
