@@ -44,8 +44,8 @@ does, the least memory.
 
 The constants are fitted (nonnegative least squares, relative error) to measured steps: the
 GPU's to one H200 (bench/results/gpu-losses-chunking.txt), the CPU's to this project's 2-core
-CPU (bench/results/cpu-losses-chunking.txt and cpu-loss-plans.txt, by tools/fit_loss_plan.py;
-run to run, its step times move by about 5%). A TPU uses the GPU's until measured.
+CPU (bench/results/cpu-loss-plans.txt, by tools/fit_loss_plan.py; run to run, its step times
+move by about 5%). A TPU uses the GPU's until measured.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ class Costs:
 COSTS: dict[tuple[str, str], Costs] = {
     ("gpu", "float32"): Costs(6.55e-15, 5.72e-13, 6.00e-12, 8.02e-5),
     ("gpu", "16-bit"): Costs(2.08e-15, 2.92e-12, 5.30e-12, 5.46e-5),
-    ("cpu", "float32"): Costs(1.23e-11, 1.97e-9, 4.94e-9, 1.19e-4, 2.59e-9),
-    ("cpu", "16-bit"): Costs(1.76e-11, 9.67e-10, 5.77e-9, 2.22e-3, 2.35e-9),
+    ("cpu", "float32"): Costs(1.15e-11, 5.22e-10, 2.72e-9, 3.35e-3, 1.16e-9),
+    ("cpu", "16-bit"): Costs(1.72e-11, 1.66e-9, 3.93e-9, 1.46e-3, 1.27e-9),
 }
 
 

@@ -546,9 +546,9 @@ def test_fast_keeps_at_most_half_of_the_unfused_memory(n, h, v, x_dtype):
 
 
 def test_half_precision_goes_into_every_matmul_as_it_is():
-    """bfloat16 hidden states and weights enter all three matmuls of the compiled step in
-    bfloat16 (accumulating in float32): nothing upcasts them before a dot, which would turn the
-    backward matmuls into float32 (or TF32) ones."""
+    """bfloat16 hidden states and weights enter all three matmuls of the lowered step (the
+    program XLA is given) in bfloat16, accumulating in float32: nothing upcasts them before a
+    dot, which would turn the backward matmuls into float32 (or TF32) ones."""
     x = jax.ShapeDtypeStruct((512, 64), jnp.bfloat16)
     w = jax.ShapeDtypeStruct((64, 4096), jnp.bfloat16)
     y = jax.ShapeDtypeStruct((512,), jnp.int32)

@@ -1,10 +1,11 @@
 """Fit the fused output layer's CPU cost constants (jax_act/_ce_plan.py, ``COSTS``) to the
-committed CPU measurements, and say which plan each constant set picks at the measured shapes.
+committed CPU measurements (bench/results/cpu-loss-plans.txt), and say which plan each
+constant set picks at the measured shapes.
 
 Each measured row is a walk (chunks × tokens × vocabulary columns) at a shape, with its step
-time over the unfused step's, paired or round-robin. Rows of one shape came from different runs,
-whose unfused steps differ by up to 25%, so a row's time is its ratio times the median unfused
-time of its shape and dtype. Nonnegative least squares on the relative error, per dtype kind
+time over the unfused step's, round-robin. Rows of one shape may come from different runs,
+whose unfused steps differ, so a row's time is its ratio times the median unfused time of its
+shape and dtype. Nonnegative least squares on the relative error, per dtype kind
 (float32, 16-bit), over the terms of ``_ce_plan.terms``.
 
 Usage: python tools/fit_loss_plan.py   (prints the constants, each row's error, and the picks)
@@ -26,8 +27,6 @@ RESULTS = pathlib.Path(__file__).parents[1] / "bench" / "results"
 # bench/loss_plans.py: "dtype  NxHxV  plan  [walk]  ratio R [lo, hi]  F vs U ms ..."
 ROUND_ROBIN = re.compile(r"^(float32|bfloat16)\s+(\d+)x(\d+)x(\d+)\s+(\S+?):?\s+(?:(\d+x\d+x\d+)\s+)?"
                          r"(?:median )?ratio ([\d.]+).*?(?:ms )?([\d.]+) vs ([\d.]+)")
-# jax-act bench --losses-only: "dtype tokens hidden vocab variant walk fused unfused ratio ..."
-PAIRED = re.compile(r"^(float32|bfloat16)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\d+x\d+x\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)")
 
 
 def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float, float]]:
@@ -48,11 +47,6 @@ def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float,
         else:  # a named plan whose walk was not recorded
             continue
         out.append((dtype, (n, h, v), (c, t, vc), float(ratio), float(unfused)))
-    for line in (RESULTS / "cpu-losses-chunking.txt").read_text().splitlines():
-        m = PAIRED.match(line)
-        if m:
-            dtype, n, h, v, _, walk, _, unfused, ratio = m.groups()
-            out.append((dtype, (int(n), int(h), int(v)), tuple(map(int, walk.split("x"))), float(ratio), float(unfused)))
     return out
 
 
