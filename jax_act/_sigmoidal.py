@@ -37,7 +37,9 @@ def _sigmoid_slope(x: Array) -> Array:
 
 
 @elementwise(
-    derivative=lambda y: y * (1 - y),  # 1 − y is exact for y ≥ ½ (Sterbenz)
+    # (g·y)(1 − y): XLA kept an array more for g·(y(1 − y)) in a bfloat16 step under remat;
+    # 1 − y is exact for y ≥ ½ (Sterbenz)
+    derivative=lambda y: (y, 1 - y),
     saves="output",
     highest=dict(half_from_input=True, derivative_from_input=_sigmoid_slope),
     formula="σ(x) = 1 / (1 + e^−x)",

@@ -1,6 +1,7 @@
 """Declaring through ``jax_act.engine`` as a user does: the loss front-end, the float64 entry
-of the dispatch table, and the deprecated spellings of ``along_axis`` and of a loss through
-``declare_explicit``. Run in a fresh interpreter: a declaration registers for good."""
+of the dispatch table, a derivative given as factors, and the deprecated spellings of
+``along_axis`` and of a loss through ``declare_explicit``. Run in a fresh interpreter: a
+declaration registers for good."""
 
 from __future__ import annotations
 
@@ -56,6 +57,19 @@ g32 = jax.grad(lambda x: t64(x).sum())(x.astype(jnp.float32))
 np.testing.assert_allclose(g64, 2 * (1 - jnp.tanh(x) ** 2), rtol=1e-12)
 np.testing.assert_allclose(g32, 1 - jnp.tanh(x.astype(jnp.float32)) ** 2, rtol=1e-6)
 assert "rules  float64 at the default level: its own derivative" in t64.__doc__
+
+# f' given as factors: the cotangent (and the tangent) is multiplied by each in turn
+@engine.elementwise(derivative=lambda y: (y, 1 - y), saves="output", formula="s(x) = 1 / (1 + e^−x)",
+                    derivative_text="y (1 − y)", kinks="none (smooth)", reference=lambda x: 1 / (1 + jnp.exp(-x)))
+def logistic2(x):
+    """The logistic function, its derivative given as two factors."""
+    return jax.nn.sigmoid(x)
+
+x = jnp.linspace(-4.0, 4.0, 9)
+plain = jax.vmap(jax.grad(lambda x: 1 / (1 + jnp.exp(-x))))(x)
+np.testing.assert_allclose(jax.grad(lambda x: (3 * logistic2(x)).sum())(x), 3 * plain, rtol=1e-14)
+np.testing.assert_allclose(jax.jvp(jax_act.forward_mode.logistic2, (x,), (2 * jnp.ones_like(x),))[1], 2 * plain, rtol=1e-14)
+np.testing.assert_allclose(jax_act.derivative(logistic2)(x), plain, rtol=1e-14)
 
 # along_axis: the earlier keywords warn and mean what saves= and highest= mean
 def body(x, axes):

@@ -22,7 +22,7 @@ from .rule import Rule, Saves
 
 def elementwise(
     *,
-    derivative: Callable[..., jax.Array],
+    derivative: Callable[..., jax.Array | tuple[jax.Array, ...]],
     saves: Saves | Callable[[jax.Array, jax.Array], jax.Array],
     formula: str,
     derivative_text: str,
@@ -48,7 +48,8 @@ def elementwise(
     ``barrier`` are the default level's :class:`Rule` (the cheapest closed form at least as
     accurate as jax.nn); ``highest`` overrides some of its fields for ``accuracy="highest"``,
     ``float64`` for float64 input at the default level (no speed or memory target applies to
-    float64: where the careful form is as cheap as any, it takes it).
+    float64: where the careful form is as cheap as any, it takes it). ``derivative`` may
+    return f' as a tuple of factors: the cotangent is multiplied by them one at a time.
     ``partials`` maps every array parameter of the formula to ∂f/∂param as a function of
     ``(x, y, *params, **static)``; ``partials_need`` says which of x and y they read ("xy",
     "x" or "y"; the other arrives as None): only those are kept, and only when a parameter is
@@ -199,9 +200,16 @@ def _derivative(call: _Call, cores: dict[tuple[str, str | None], _Core]) -> Call
         x, params = prepared
         core = _core(cores, accuracy, x.dtype)
         s = core.keep(x, core.twin(opts, x, *params))
-        return jnp.broadcast_to(core.fprime(opts, s, params, x.dtype), x.shape).astype(x.dtype)
+        return jnp.broadcast_to(_times(1, core.fprime(opts, s, params, x.dtype)), x.shape).astype(x.dtype)
 
     return bare_derivative
+
+
+def _times(g: Any, fprime: jax.Array | tuple[jax.Array, ...]) -> jax.Array:
+    """``g · f'``, factor by factor where the rule gives f' as factors (see ``Rule.derivative``)."""
+    for factor in fprime if isinstance(fprime, tuple) else (fprime,):
+        g = g * factor
+    return g
 
 
 class _Core:
@@ -267,7 +275,7 @@ class _Core:
         cdt = compute_dtype(y.dtype)
         ty = jnp.zeros(y.shape, cdt)
         if not isinstance(tx, SymbolicZero):
-            ty = ty + self.fprime(opts, self.keep(x, y), params, y.dtype) * tx.astype(cdt)
+            ty = ty + _times(tx.astype(cdt), self.fprime(opts, self.keep(x, y), params, y.dtype))
         for pname, tp in zip(self.call.params, tps):
             if not isinstance(tp, SymbolicZero):
                 ty = ty + self.partial(pname, opts, x, y, params) * tp.astype(cdt)
@@ -287,7 +295,7 @@ class _Core:
             return (None,) * (1 + len(params))
         dtype = g.dtype  # = x's dtype: the core sees x already promoted
         g = g.astype(compute_dtype(dtype))
-        outs: list[Any] = [(g * self.fprime(opts, s, params, dtype)).astype(dtype)]  # x has y's shape
+        outs: list[Any] = [_times(g, self.fprime(opts, s, params, dtype)).astype(dtype)]  # x has y's shape
         for pname, p, perturbed in zip(self.call.params, params, flags):
             dp = g * self.partial(pname, opts, x, y, params) if perturbed else None
             outs.append(None if dp is None else unbroadcast(dp, p.shape).astype(p.dtype))

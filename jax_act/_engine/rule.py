@@ -21,7 +21,9 @@ class Rule:
     Attributes:
       forward: ``f(x, *params, **static)``, evaluated in the compute dtype (float32 for 16-bit
         input) and rounded once.
-      derivative: f' as a function of ``(s, *params, **static)``, ``s`` the saved array.
+      derivative: f' as a function of ``(s, *params, **static)``, ``s`` the saved array; or a
+        tuple of factors of f', which the cotangent is multiplied by one at a time, in order
+        (``(g·a)·b``: where XLA kept an array more for ``g·(a·b)``).
       saves: what the backward pass keeps: ``"output"`` (f' is a function of y = f(x), so the
         backward pass costs no memory the next layer does not already keep), ``"input"`` (f is
         not invertible: gelu, silu), or a function of ``(x, y)`` returning a smaller residual
@@ -41,7 +43,7 @@ class Rule:
     """
 
     forward: Callable[..., jax.Array]
-    derivative: Callable[..., jax.Array]
+    derivative: Callable[..., jax.Array | tuple[jax.Array, ...]]
     saves: Saves | Callable[[jax.Array, jax.Array], jax.Array]
     half_from_input: bool = False
     derivative_from_input: Callable[..., jax.Array] | None = None
