@@ -5,7 +5,8 @@ constant set picks at the measured shapes.
 Each measured row is a walk (chunks × tokens × vocabulary columns) at a shape, with its step
 time over the unfused step's, round-robin. Rows of one shape may come from different runs,
 whose unfused steps differ, so a row's time is its ratio times the median unfused time of its
-shape and dtype. Nonnegative least squares on the relative error, per dtype kind
+shape and dtype; rows after a line beginning "Held out:" test the constants and are not
+fitted. Nonnegative least squares on the relative error, per dtype kind
 (float32, 16-bit), over the terms of ``_ce_plan.terms``.
 
 Usage: python tools/fit_loss_plan.py   (prints the constants, each row's error, and the picks)
@@ -29,10 +30,15 @@ ROUND_ROBIN = re.compile(r"^(float32|bfloat16)\s+(\d+)x(\d+)x(\d+)\s+(\S+?):?\s+
                          r"(?:median )?ratio ([\d.]+).*?(?:ms )?([\d.]+) vs ([\d.]+)")
 
 
+HELD_OUT = "Held out:"
+
+
 def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float, float]]:
     """``(dtype, (n, h, v), (chunks, tokens, columns), ratio, unfused ms)`` per measured walk."""
     out = []
     for line in (RESULTS / "cpu-loss-plans.txt").read_text().splitlines():
+        if line.startswith(HELD_OUT):  # rows below it test the fitted constants
+            break
         m = ROUND_ROBIN.match(line)
         if not m:
             continue
