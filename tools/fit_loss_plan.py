@@ -26,18 +26,16 @@ from jax_act import _ce_plan as cp
 
 RESULTS = pathlib.Path(__file__).parents[1] / "bench" / "results"
 # bench/loss_plans.py: "dtype  NxHxV  plan  [walk]  ratio R [lo, hi]  F vs U ms ..."
-ROUND_ROBIN = re.compile(r"^(float32|bfloat16)\s+(\d+)x(\d+)x(\d+)\s+(\S+?):?\s+(?:(\d+x\d+x\d+)\s+)?"
-                         r"(?:median )?ratio ([\d.]+).*?(?:ms )?([\d.]+) vs ([\d.]+)")
-
-
-HELD_OUT = "Held out:"
+ROUND_ROBIN = re.compile(r"^(float32|bfloat16)\s+(\d+)x(\d+)x(\d+)\s+(\S+)\s+(?:(\d+x\d+x\d+)\s+)?"
+                         r"ratio ([\d.]+).*?([\d.]+) vs ([\d.]+)")
+HELD_OUT = "Held out:"  # the rows after this line test the fitted constants
 
 
 def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float, float]]:
     """``(dtype, (n, h, v), (chunks, tokens, columns), ratio, unfused ms)`` per measured walk."""
     out = []
     for line in (RESULTS / "cpu-loss-plans.txt").read_text().splitlines():
-        if line.startswith(HELD_OUT):  # rows below it test the fitted constants
+        if line.startswith(HELD_OUT):
             break
         m = ROUND_ROBIN.match(line)
         if not m:
@@ -46,12 +44,10 @@ def rows() -> list[tuple[str, tuple[int, int, int], tuple[int, int, int], float,
         n, h, v = int(n), int(h), int(v)
         if walk:
             c, t, vc = map(int, walk.split("x"))
-        elif label[0].isdigit():  # a chunk_size, walked as the plan walks it
+        else:  # a chunk_size, walked as the plan walks it
             size = tuple(map(int, label.split(",")))
             p = cp.plan(n, v, h, chunk_size=size if len(size) == 2 else size[0], dtype=dtype, backend="cpu")
             c, t, vc = p.chunks, p.tokens, p.vocab
-        else:  # a named plan whose walk was not recorded
-            continue
         out.append((dtype, (n, h, v), (c, t, vc), float(ratio), float(unfused)))
     return out
 
