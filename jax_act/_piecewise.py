@@ -123,7 +123,7 @@ def _sparse_sigmoid_code_exact(x: Array, y: Array) -> Array:
 
 
 @elementwise(
-    derivative=lambda code: jnp.where(code == 2, 0.5, jnp.where(code == 1, 0.25, 0.0)),
+    derivative=lambda code: code * 0.25,  # the code counts quarter slopes: a multiply, no selects
     saves=_sparse_sigmoid_code,
     highest=dict(saves=_sparse_sigmoid_code_exact),
     formula="sparse_sigmoid(x) = clip((x + 1)/2, 0, 1)",
