@@ -147,9 +147,7 @@ def soft_sign(x: ArrayLike) -> Array:
     ``soft_sign(±inf)`` is ±1 with gradient 0 (jax.nn gives NaN). Where ``|y|`` has rounded to 1
     (``|x|`` ≳ 2²⁴ in float32) the gradient is 0.
     """
-    # ±inf clipped to the largest float M gives M/(M + 1) = ±1 (every |x| ≥ 2²⁴ does in
-    # float32): two cheap ops, no select (NaN stays NaN)
-    z = jnp.clip(x, -jnp.finfo(x.dtype).max, jnp.finfo(x.dtype).max)
+    z = k.finite(x)  # ±inf: M/(M + 1) = ±1, M the largest float; no select
     return z / (jnp.abs(z) + 1)
 
 

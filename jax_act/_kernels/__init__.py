@@ -40,6 +40,13 @@ MILLS_FROM, MILLS_CENTER, MILLS = fitted.MILLS_FROM, fitted.MILLS_CENTER, fitted
 TANH_CUT, TANH_SERIES = fitted.TANH_CUT, fitted.TANH_SERIES
 
 
+def finite(x: Array) -> Array:
+    """``x`` with ±inf clipped to ± the largest float (NaN stays NaN): for a formula whose limit at
+    ±inf is its value at the largest float, computed without inf/inf or inf − inf."""
+    top = jnp.finfo(x.dtype).max
+    return jnp.clip(x, -top, top)
+
+
 def softplus(z: Array) -> Array:
     """log(1 + e^z): jax.nn's ``logaddexp(z, 0)``, term for term (NaN propagates through max)."""
     return jnp.maximum(z, 0) + jnp.log1p(jnp.exp(-jnp.abs(z)))
